@@ -1,0 +1,153 @@
+"""ApplicationError and the one exception handler that renders the contract's envelope."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import AuthenticationFailed as JWTAuthFailed
+from rest_framework_simplejwt.exceptions import InvalidToken
+
+from gamarriando.logging import get_logger
+
+logger = get_logger(__name__)
+
+
+class ApplicationError(Exception):
+    """A business error with a stable code from the contract."""
+
+    code = "INTERNAL_ERROR"
+    http_status = 500
+    message = "An unexpected error occurred."
+
+    def __init__(self, message: str | None = None, *, details: dict | None = None):
+        self.message = message or self.message
+        self.details = details or {}
+        super().__init__(self.message)
+
+
+def _error(code: str, http_status: int, message: str, *, details=None):
+    class _Error(ApplicationError):
+        pass
+
+    _Error.code, _Error.http_status, _Error.message = code, http_status, message
+    _Error.__name__ = "".join(part.title() for part in code.split("_")) + "Error"
+    return _Error
+
+
+ValidationFailed = _error("VALIDATION_ERROR", 400, "The request is invalid.")
+CardDataNotAllowed = _error("CARD_DATA_NOT_ALLOWED", 400, "Raw card data is not accepted.")
+PaymentMethodError = _error("PAYMENT_METHOD_ERROR", 400, "The payment method is not usable.")
+AmountMismatch = _error("AMOUNT_MISMATCH", 400, "The amount does not fit the order's balance.")
+NotFound = _error("NOT_FOUND", 404, "Not found.")
+PermissionDeniedError = _error("PERMISSION_DENIED", 403, "You may not do this.")
+InvalidStatus = _error("INVALID_STATUS", 409, "The current status does not allow this.")
+AlreadyRefunded = _error("ALREADY_REFUNDED", 409, "The payment is already refunded.")
+RefundExceedsRefundable = _error(
+    "REFUND_EXCEEDS_REFUNDABLE", 409, "The amount exceeds what is still refundable."
+)
+RefundNotEligible = _error("REFUND_NOT_ELIGIBLE", 409, "This payment cannot be refunded by you.")
+OutOfStock = _error("OUT_OF_STOCK", 409, "Not enough stock.")
+PriceChanged = _error("PRICE_CHANGED", 409, "The price has changed.")
+IdempotencyKeyInUse = _error(
+    "IDEMPOTENCY_KEY_IN_USE", 409, "A request with this Idempotency-Key is still running."
+)
+IdempotencyKeyReused = _error(
+    "IDEMPOTENCY_KEY_REUSED", 422, "This Idempotency-Key was used for a different request."
+)
+CardDeclined = _error("CARD_DECLINED", 402, "Your card was declined.")
+InsufficientFunds = _error("INSUFFICIENT_FUNDS", 402, "The card lacks funds.")
+GatewayError = _error("GATEWAY_ERROR", 502, "The payment gateway failed.")
+
+
+def invalid_status(current: str, message: str | None = None) -> ApplicationError:
+    """Build an INVALID_STATUS error that names the current status."""
+    return InvalidStatus(message, details={"status": current})
+
+
+def field_error(field: str, message: str) -> ApplicationError:
+    """Build a VALIDATION_ERROR for one field."""
+    return ValidationFailed(details={field: [message]})
+
+
+def error_body(code: str, message: str, details: dict | None, request_id: str | None) -> dict:
+    """Return the contract's error envelope."""
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details or {},
+            "request_id": request_id or "",
+        }
+    }
+
+
+def _flatten_details(detail):
+    if isinstance(detail, dict):
+        return {str(k): _flatten_details(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        return [_flatten_details(v) for v in detail]
+    return str(detail)
+
+
+DRF_CODES = [
+    (InvalidToken, "NOT_AUTHENTICATED", 401),
+    (JWTAuthFailed, "NOT_AUTHENTICATED", 401),
+    (exceptions.NotAuthenticated, "NOT_AUTHENTICATED", 401),
+    (exceptions.AuthenticationFailed, "NOT_AUTHENTICATED", 401),
+    (exceptions.PermissionDenied, "PERMISSION_DENIED", 403),
+    (exceptions.NotFound, "NOT_FOUND", 404),
+    (exceptions.MethodNotAllowed, "METHOD_NOT_ALLOWED", 405),
+    (exceptions.NotAcceptable, "NOT_ACCEPTABLE", 406),
+    (exceptions.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", 415),
+    (exceptions.Throttled, "RATE_LIMITED", 429),
+    (exceptions.ParseError, "VALIDATION_ERROR", 400),
+    (exceptions.ValidationError, "VALIDATION_ERROR", 400),
+]
+
+
+def api_exception_handler(exc, context):
+    """Render every error raised under /api/v1 as the contract's envelope."""
+    request = context.get("request")
+    request_id = getattr(request, "request_id", None)
+    headers = {}
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, ApplicationError):
+        body = error_body(exc.code, exc.message, exc.details, request_id)
+        return Response(body, status=exc.http_status)
+
+    for exc_class, code, http_status in DRF_CODES:
+        if isinstance(exc, exc_class):
+            details = {}
+            if isinstance(exc, exceptions.ValidationError):
+                message = "The request is invalid."
+                details = _flatten_details(exc.detail)
+                if not isinstance(details, dict):
+                    details = {"non_field_errors": details}
+            elif isinstance(exc, exceptions.Throttled):
+                message = "Too many requests."
+                if exc.wait is not None:
+                    wait = max(1, int(exc.wait + 0.999))
+                    headers["Retry-After"] = str(wait)
+                    details = {"retry_after": wait}
+            else:
+                message = str(exc.detail) if not isinstance(exc.detail, (dict, list)) else str(exc)
+            if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+                headers["WWW-Authenticate"] = 'Bearer realm="api"'
+            return Response(
+                error_body(code, message, details, request_id), status=http_status, headers=headers
+            )
+
+    if isinstance(exc, exceptions.APIException):
+        return Response(
+            error_body("INTERNAL_ERROR", str(exc.detail), {}, request_id), status=exc.status_code
+        )
+
+    logger.exception("unhandled_error", exc_type=type(exc).__name__)
+    return Response(
+        error_body("INTERNAL_ERROR", "An unexpected error occurred.", {}, request_id),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )

@@ -1,0 +1,73 @@
+"""Serializer fields shared by every app: money in and out, currency, addresses."""
+
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from gamarriando import money
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}, {"type": "number"}]}
+)
+class MoneyInputField(serializers.Field):
+    """Accept a decimal string or a JSON number; refuse floats' NaN, zero, negatives, overflow."""
+
+    default_error_messages = {"invalid": "{message}"}
+
+    def to_internal_value(self, data) -> Decimal:
+        try:
+            return money.parse_amount(data)
+        except money.MoneyError as exc:
+            self.fail("invalid", message=str(exc))
+
+    def to_representation(self, value):
+        return str(value)
+
+
+class CurrencyField(serializers.CharField):
+    """Accept a currency code in any case; answer it upper-case."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        kwargs.setdefault("min_length", 3)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return money.normalize_currency(value)
+        except money.MoneyError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "59.98"})
+class MoneyOutputField(serializers.Field):
+    """Render an amount as a string quantized to its object's currency."""
+
+    def __init__(self, currency_attr: str = "currency", **kwargs):
+        self.currency_attr = currency_attr
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return (super().get_attribute(instance), self._currency(instance))
+
+    def _currency(self, instance):
+        value = instance
+        for part in self.currency_attr.split("."):
+            value = getattr(value, part)
+        return value
+
+    def to_representation(self, value):
+        amount, currency = value
+        return money.format_amount(amount, currency)
+
+
+class AddressSerializer(serializers.Serializer):
+    street = serializers.CharField(max_length=255)
+    city = serializers.CharField(max_length=120)
+    state = serializers.CharField(max_length=120)
+    postal_code = serializers.CharField(max_length=20)
+    country = serializers.CharField(max_length=120)

@@ -1,0 +1,56 @@
+"""GET /health: database, cache and broker, with 503 naming what failed."""
+
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+from gamarriando.logging import get_logger
+
+logger = get_logger(__name__)
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def _check_cache() -> str:
+    probe = uuid.uuid4().hex
+    cache.set("health:probe", probe, 10)
+    if cache.get("health:probe") != probe:
+        raise RuntimeError("cache did not return what was written")
+    return "ok"
+
+
+def _check_broker() -> str:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "inline"
+    from gamarriando.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return "ok"
+
+
+CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+
+
+@require_GET
+def health(request):
+    """Report each dependency; 503 when any of them fails."""
+    results, healthy = {}, True
+    for name, check in CHECKS.items():
+        try:
+            results[name] = check()
+        except Exception as exc:  # any failure of a dependency is a failed check
+            logger.warning("health_check_failed", check=name, error=str(exc)[:200])
+            results[name] = "error"
+            healthy = False
+    body = {"status": "ok" if healthy else "error", "checks": results}
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,83 @@
+"""Decimal money helpers: currency exponents, quantizing, minor units. No floats."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# ISO 4217 minor-unit exponents for the currencies we sell in.
+CURRENCY_EXPONENTS = {
+    "PEN": 2,
+    "USD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "MXN": 2,
+    "BRL": 2,
+    "JPY": 0,
+    "CLP": 0,
+}
+DEFAULT_CURRENCY = "PEN"
+MAX_AMOUNT = Decimal("99999999.99")
+ZERO = Decimal("0")
+
+
+class MoneyError(ValueError):
+    """An amount or currency that the contract does not accept."""
+
+
+def normalize_currency(value) -> str:
+    """Return the upper-case ISO code, or raise MoneyError for an unknown one."""
+    if not isinstance(value, str) or len(value) != 3:
+        raise MoneyError("Currency must be a three-letter ISO 4217 code.")
+    code = value.upper()
+    if code not in CURRENCY_EXPONENTS:
+        raise MoneyError(f"Currency {code} is not supported.")
+    return code
+
+
+def exponent(currency: str) -> int:
+    """Return how many decimals the currency has."""
+    return CURRENCY_EXPONENTS[currency]
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Round an amount to the currency's minor unit (half up)."""
+    return amount.quantize(Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_HALF_UP)
+
+
+def parse_amount(value) -> Decimal:
+    """Turn a JSON string or number into a positive, finite Decimal within the cap."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise MoneyError("Amount must be a decimal string or a number.")
+    try:
+        amount = Decimal(value.strip() if isinstance(value, str) else value)
+    except (InvalidOperation, ValueError) as exc:
+        raise MoneyError("Amount must be a decimal number.") from exc
+    if not amount.is_finite():
+        raise MoneyError("Amount must be a finite number.")
+    if amount <= ZERO:
+        raise MoneyError("Amount must be greater than zero.")
+    if amount > MAX_AMOUNT:
+        raise MoneyError(f"Amount must not exceed {MAX_AMOUNT}.")
+    if amount.as_tuple().exponent < -2:
+        raise MoneyError("Amount has more decimals than any currency allows.")
+    return amount
+
+
+def check_scale(amount: Decimal, currency: str) -> Decimal:
+    """Return the amount quantized, or raise if it has more decimals than the currency."""
+    if amount != amount.quantize(Decimal(1).scaleb(-exponent(currency))):
+        raise MoneyError(f"{currency} amounts allow at most {exponent(currency)} decimals.")
+    return quantize(amount, currency)
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """Convert to the integer a gateway wants (59.98 PEN -> 5998, 5998 JPY -> 5998)."""
+    return int(quantize(amount, currency).scaleb(exponent(currency)))
+
+
+def from_minor_units(value: int, currency: str) -> Decimal:
+    """Convert a gateway's integer amount back to a Decimal."""
+    return quantize(Decimal(value).scaleb(-exponent(currency)), currency)
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """Render an amount as the contract's decimal string."""
+    return str(quantize(Decimal(amount), currency))

@@ -1,0 +1,32 @@
+"""Cursor pagination, newest first, with page_size up to 100."""
+
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+
+
+class NewestFirstCursorPagination(CursorPagination):
+    """Paginate by created_at so a page costs the same at any depth."""
+
+    ordering = "-created_at"
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as exc:
+            # A cursor the client mangled is bad input, not a missing object.
+            raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError as exc:
+            raise ValidationError({"page_size": ["Must be an integer from 1 to 100."]}) from exc
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError({"page_size": ["Must be an integer from 1 to 100."]})
+        return size

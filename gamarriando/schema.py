@@ -1,0 +1,65 @@
+"""drf-spectacular hooks: document the error envelope on every /api/v1 operation."""
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details", "request_id"],
+            "properties": {
+                "code": {"type": "string", "example": "VALIDATION_ERROR"},
+                "message": {"type": "string"},
+                "details": {"type": "object", "additionalProperties": True},
+                "request_id": {"type": "string"},
+            },
+        }
+    },
+}
+
+ERROR_DESCRIPTIONS = {
+    "400": "VALIDATION_ERROR, CARD_DATA_NOT_ALLOWED, PAYMENT_METHOD_ERROR or AMOUNT_MISMATCH",
+    "401": "NOT_AUTHENTICATED",
+    "402": "CARD_DECLINED or INSUFFICIENT_FUNDS",
+    "403": "PERMISSION_DENIED",
+    "404": "NOT_FOUND",
+    "405": "METHOD_NOT_ALLOWED",
+    "406": "NOT_ACCEPTABLE",
+    "409": "INVALID_STATUS, ALREADY_REFUNDED, REFUND_EXCEEDS_REFUNDABLE, REFUND_NOT_ELIGIBLE, "
+    "OUT_OF_STOCK, PRICE_CHANGED or IDEMPOTENCY_KEY_IN_USE",
+    "415": "UNSUPPORTED_MEDIA_TYPE",
+    "422": "IDEMPOTENCY_KEY_REUSED",
+    "429": "RATE_LIMITED",
+    "500": "INTERNAL_ERROR",
+    "502": "GATEWAY_ERROR",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """Add the Error component and every error answer to each operation."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, description in ERROR_DESCRIPTIONS.items():
+                if status in ("402", "502") and method != "post":
+                    continue
+                responses.setdefault(
+                    status,
+                    {"description": description, "content": {"application/json": {"schema": ref}}},
+                )
+            if method == "post":
+                operation.setdefault("parameters", []).append(
+                    {
+                        "in": "header",
+                        "name": "Idempotency-Key",
+                        "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                        "description": "Replays the stored answer for 24 hours.",
+                    }
+                )
+    return result

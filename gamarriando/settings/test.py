@@ -1,0 +1,16 @@
+"""Test settings: the same code paths, with fast hashing and inline Celery."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, REST_FRAMEWORK
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+# Tests open one connection per thread; a pool would hide leaked connections.
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"orders_create": "1000/min", "auth": "1000/min"},
+}
+RECONCILE_AFTER_SECONDS = 0

@@ -1,0 +1,44 @@
+"""Tasks of the shared layer: event dispatch, outbox sweep, key purge."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from gamarriando import events
+from gamarriando.idempotency import IdempotencyKey
+
+
+@shared_task(name="gamarriando.dispatch_event", acks_late=True, bind=True, max_retries=5)
+def dispatch_event(self, *, event_id: str) -> None:
+    """Hand one outbox event to its in-process handlers."""
+    try:
+        events.dispatch(event_id)
+    except Exception as exc:
+        events.OutboxEvent.objects.filter(pk=event_id).update(last_error=repr(exc)[:2000])
+        if self.request.is_eager:
+            raise
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1))
+
+
+@shared_task(name="gamarriando.sweep_outbox")
+def sweep_outbox() -> int:
+    """Dispatch, oldest first, the events whose on-commit delivery was lost."""
+    cutoff = timezone.now() - timedelta(seconds=30)
+    pending = events.OutboxEvent.objects.filter(
+        dispatched_at__isnull=True, created_at__lt=cutoff
+    ).order_by("created_at")
+    count = 0
+    for event_id in pending.values_list("id", flat=True)[:500]:
+        events.dispatch(str(event_id))
+        count += 1
+    return count
+
+
+@shared_task(name="gamarriando.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Delete stored answers older than the replay window."""
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,90 @@
+"""Register, token, refresh and me."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.db import IntegrityError
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+User = get_user_model()
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+    def validate_email(self, value):
+        value = value.lower()
+        if User.objects.filter(email__iexact=value).exists():
+            raise serializers.ValidationError("A user with this email already exists.")
+        return value
+
+    def validate(self, attrs):
+        candidate = User(
+            email=attrs["email"],
+            first_name=attrs.get("first_name", ""),
+            last_name=attrs.get("last_name", ""),
+        )
+        try:
+            validate_password(attrs["password"], user=candidate)
+        except Exception as exc:  # Django's ValidationError carries the messages
+            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        return attrs
+
+
+class UserOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name"]
+
+
+class MeOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "is_staff"]
+
+
+class RegisterView(APIView):
+    """Create a customer account."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=RegisterInputSerializer, responses={201: UserOutputSerializer})
+    def post(self, request):
+        serializer = RegisterInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = User.objects.create_user(**serializer.validated_data)
+        except IntegrityError as exc:  # two registrations racing for one email
+            raise serializers.ValidationError(
+                {"email": ["A user with this email already exists."]}
+            ) from exc
+        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenView(TokenObtainPairView):
+    """Exchange email and password for an access and a refresh token."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+
+class TokenRefreshRotateView(TokenRefreshView):
+    """Exchange a refresh token for a new pair; the old refresh is blacklisted."""
+
+
+class MeView(APIView):
+    """Show the signed-in user."""
+
+    @extend_schema(responses={200: MeOutputSerializer})
+    def get(self, request):
+        return Response(MeOutputSerializer(request.user).data)

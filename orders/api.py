@@ -1,0 +1,164 @@
+"""Catalog and order endpoints: input serializers, output serializers, thin viewsets."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from gamarriando.errors import PermissionDeniedError
+from gamarriando.fields import AddressSerializer, CurrencyField, MoneyInputField, MoneyOutputField
+from gamarriando.idempotency import idempotent
+from gamarriando.money import DEFAULT_CURRENCY
+from orders import selectors, services
+from orders.filters import OrderFilter
+from orders.models import Order, OrderItem, OrderStatus, Product
+
+
+class ProductOutputSerializer(serializers.ModelSerializer):
+    price = MoneyOutputField()
+
+    class Meta:
+        model = Product
+        fields = ["id", "sku", "name", "price", "currency", "stock"]
+
+
+class OrderItemInputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    quantity = serializers.IntegerField(min_value=1, max_value=1000)
+    unit_price = MoneyInputField(required=False)
+
+
+class OrderCreateInputSerializer(serializers.Serializer):
+    items = OrderItemInputSerializer(many=True, allow_empty=False, min_length=1, max_length=100)
+    shipping_address = AddressSerializer()
+    billing_address = AddressSerializer(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    currency = CurrencyField(required=False, default=DEFAULT_CURRENCY)
+
+
+class OrderUpdateInputSerializer(serializers.Serializer):
+    shipping_address = AddressSerializer(required=False)
+    billing_address = AddressSerializer(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class OrderItemOutputSerializer(serializers.ModelSerializer):
+    unit_price = MoneyOutputField(currency_attr="order.currency")
+    total_price = MoneyOutputField(currency_attr="order.currency")
+
+    class Meta:
+        model = OrderItem
+        fields = ["id", "product_id", "quantity", "unit_price", "total_price"]
+
+
+class OrderPaymentSummarySerializer(serializers.Serializer):
+    """The payment fields an order shows; read by relation name (orders never imports payments)."""
+
+    id = serializers.IntegerField()
+    payment_method = serializers.CharField()
+    amount = MoneyOutputField()
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    captured_amount = MoneyOutputField()
+    refunded_amount = MoneyOutputField()
+    created_at = serializers.DateTimeField()
+
+
+class OrderOutputSerializer(serializers.ModelSerializer):
+    total_amount = MoneyOutputField()
+    amount_paid = MoneyOutputField()
+    amount_refunded = MoneyOutputField()
+    balance_due = MoneyOutputField()
+    items = OrderItemOutputSerializer(many=True, read_only=True)
+    payments = serializers.SerializerMethodField()
+    shipping_address = AddressSerializer(read_only=True)
+    billing_address = AddressSerializer(read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "order_number",
+            "status",
+            "currency",
+            "total_amount",
+            "amount_paid",
+            "amount_refunded",
+            "balance_due",
+            "items",
+            "shipping_address",
+            "billing_address",
+            "notes",
+            "payments",
+            "created_at",
+            "updated_at",
+            "expires_at",
+        ]
+
+    @extend_schema_field(OrderPaymentSummarySerializer(many=True))
+    def get_payments(self, order):
+        payments = sorted(order.payments.all(), key=lambda p: p.pk)
+        return OrderPaymentSummarySerializer(payments, many=True).data
+
+
+class ProductViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """List the active catalog; public."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    serializer_class = ProductOutputSerializer
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        return selectors.product_list_active()
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Create, read, update and cancel orders."""
+
+    serializer_class = OrderOutputSerializer
+    filterset_class = OrderFilter
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        return selectors.order_with_details(selectors.order_visible_to(self.request.user))
+
+    def get_throttles(self):
+        if self.action == "create":
+            self.throttle_scope = "orders_create"
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
+
+    def _render(self, order_id: int, http_status=status.HTTP_200_OK) -> Response:
+        order = self.get_queryset().get(pk=order_id)
+        return Response(OrderOutputSerializer(order).data, status=http_status)
+
+    @extend_schema(request=OrderCreateInputSerializer, responses={201: OrderOutputSerializer})
+    @idempotent
+    def create(self, request):
+        data = OrderCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.order_create(user=request.user, **data.validated_data)
+        return self._render(order.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(request=OrderUpdateInputSerializer, responses={200: OrderOutputSerializer})
+    def update(self, request, pk=None, partial=False):
+        order = self.get_object()
+        data = OrderUpdateInputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        services.order_update(order_id=order.pk, actor=request.user, data=dict(data.validated_data))
+        return self._render(order.pk)
+
+    @extend_schema(request=OrderUpdateInputSerializer, responses={200: OrderOutputSerializer})
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    @extend_schema(request=None, responses={200: OrderOutputSerializer})
+    def destroy(self, request, pk=None):
+        order = self.get_object()
+        if request.user.is_staff and not request.user.has_perm("orders.change_order"):
+            raise PermissionDeniedError("Your role may view orders but not cancel them.")
+        services.order_cancel(order_id=order.pk, actor=request.user)
+        return self._render(order.pk)

@@ -1,0 +1,25 @@
+"""Reads of orders and products, scoped to what the caller may see."""
+
+from django.db.models import Prefetch, QuerySet
+
+from orders.models import Order, OrderItem, Product
+
+
+def product_list_active() -> QuerySet[Product]:
+    """Return the products a storefront may sell."""
+    return Product.objects.filter(is_active=True)
+
+
+def order_visible_to(user) -> QuerySet[Order]:
+    """Return the orders the user may see: their own, or all for staff."""
+    queryset = Order.objects.all()
+    if not user.is_staff:
+        queryset = queryset.filter(user=user)
+    return queryset
+
+
+def order_with_details(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    """Prefetch lines and payments (by relation name: orders never imports payments)."""
+    return queryset.prefetch_related(
+        Prefetch("items", queryset=OrderItem.objects.order_by("pk")), "payments"
+    )

@@ -1,0 +1,276 @@
+"""Every write to the catalog and orders: create, update, transitions, cancel, expiry."""
+
+import secrets
+from collections import OrderedDict
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from gamarriando import events, money
+from gamarriando.errors import (
+    OutOfStock,
+    PermissionDeniedError,
+    PriceChanged,
+    field_error,
+    invalid_status,
+)
+from orders.models import Order, OrderItem, OrderStatus, OrderStatusHistory, Product
+from orders.transitions import CUSTOMER, STAFF, SYSTEM, can_transition
+
+STOCK_RELEASING = {OrderStatus.CANCELLED}
+
+
+def _order_number() -> str:
+    return f"GAM-{timezone.now():%Y%m%d}-{secrets.token_hex(5).upper()}"
+
+
+def _merge_lines(items: list[dict]) -> "OrderedDict[int, dict]":
+    merged: OrderedDict[int, dict] = OrderedDict()
+    for line in items:
+        entry = merged.setdefault(
+            line["product_id"], {"quantity": 0, "unit_price": line.get("unit_price")}
+        )
+        entry["quantity"] += line["quantity"]
+        if line.get("unit_price") is not None:
+            entry["unit_price"] = line["unit_price"]
+    return merged
+
+
+def order_create(
+    *,
+    user,
+    items: list[dict],
+    shipping_address: dict,
+    billing_address: dict | None = None,
+    notes: str = "",
+    currency: str = money.DEFAULT_CURRENCY,
+) -> Order:
+    """Price the lines from the catalog, reserve stock under row locks and open a pending order.
+
+    Raises:
+        ValidationFailed: unknown, inactive or foreign-currency product, or a total too large.
+        PriceChanged: a client unit_price differs from the catalog.
+        OutOfStock: a product has less stock than asked for.
+    """
+    lines = _merge_lines(items)
+    with transaction.atomic():
+        # Lock in id order so two orders over the same products never deadlock.
+        products = {
+            p.pk: p
+            for p in Product.objects.select_for_update().filter(pk__in=lines.keys()).order_by("pk")
+        }
+        for product_id, line in lines.items():
+            product = products.get(product_id)
+            if product is None or not product.is_active:
+                raise field_error(
+                    "items", f"Product {product_id} does not exist or is not for sale."
+                )
+            if product.currency != currency:
+                raise field_error("items", f"Product {product_id} is not sold in {currency}.")
+            if line["unit_price"] is not None and Decimal(line["unit_price"]) != product.price:
+                raise PriceChanged(
+                    details={
+                        "product_id": product_id,
+                        "price": money.format_amount(product.price, currency),
+                    }
+                )
+            if product.stock < line["quantity"]:
+                raise OutOfStock(details={"product_id": product_id, "available": product.stock})
+        total = sum(
+            (products[pid].price * line["quantity"] for pid, line in lines.items()), Decimal("0")
+        )
+        if total > money.MAX_AMOUNT:
+            raise field_error("items", f"The order total must not exceed {money.MAX_AMOUNT}.")
+        for product_id, line in lines.items():
+            Product.objects.filter(pk=product_id).update(stock=F("stock") - line["quantity"])
+        now = timezone.now()
+        order = Order.objects.create(
+            user=user,
+            order_number=_order_number(),
+            currency=currency,
+            total_amount=money.quantize(total, currency),
+            shipping_address=shipping_address,
+            billing_address=billing_address or shipping_address,
+            notes=notes,
+            expires_at=now + timedelta(minutes=settings.ORDER_PAYMENT_TTL_MINUTES),
+        )
+        OrderItem.objects.bulk_create(
+            OrderItem(
+                order=order,
+                product_id=pid,
+                quantity=line["quantity"],
+                unit_price=products[pid].price,
+                total_price=products[pid].price * line["quantity"],
+            )
+            for pid, line in lines.items()
+        )
+        OrderStatusHistory.objects.create(
+            order=order, from_status="", to_status=OrderStatus.PENDING, actor=user, reason="created"
+        )
+        events.publish("order.created", _order_event_data(order), order_id=order.pk)
+    return order
+
+
+def _order_event_data(order: Order) -> dict:
+    return {
+        "order_id": order.pk,
+        "order_number": order.order_number,
+        "status": order.status,
+        "currency": order.currency,
+        "total_amount": money.format_amount(order.total_amount, order.currency),
+        "user_id": order.user_id,
+    }
+
+
+def _release_stock(order: Order) -> None:
+    for product_id, quantity in order.items.values_list("product_id", "quantity").order_by(
+        "product_id"
+    ):
+        Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
+
+
+def _role(actor, order: Order) -> str:
+    if actor is None:
+        return SYSTEM
+    return STAFF if actor.is_staff else CUSTOMER
+
+
+def order_transition(
+    *, order: Order, to_status: str, actor=None, reason: str = "", role: str | None = None
+) -> Order:
+    """Move a locked order along the transitions table and record who did it.
+
+    Raises:
+        InvalidStatus: the move is not in the table for this role.
+    """
+    role = role or _role(actor, order)
+    from_status = order.status
+    if not can_transition(from_status, to_status, role):
+        raise invalid_status(from_status, f"An order cannot go from {from_status} to {to_status}.")
+    order.status = to_status
+    update_fields = ["status", "updated_at"]
+    if to_status == OrderStatus.CANCELLED:
+        order.cancel_reason = reason[:255]
+        update_fields.append("cancel_reason")
+    order.save(update_fields=update_fields)
+    OrderStatusHistory.objects.create(
+        order=order, from_status=from_status, to_status=to_status, actor=actor, reason=reason[:255]
+    )
+    if to_status in STOCK_RELEASING:
+        _release_stock(order)
+    data = {**_order_event_data(order), "from_status": from_status, "reason": reason}
+    events.publish(f"order.{to_status}", data, order_id=order.pk)
+    return order
+
+
+def _lock(order_id: int) -> Order:
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+def order_cancel(*, order_id: int, actor=None, reason: str = "") -> Order:
+    """Cancel an order, release its stock and let payments refund or void through the event.
+
+    Raises:
+        InvalidStatus: the order can no longer be cancelled.
+    """
+    with transaction.atomic():
+        order = _lock(order_id)
+        reason = reason or (
+            "cancelled by customer" if actor and not actor.is_staff else "cancelled"
+        )
+        return order_transition(
+            order=order, to_status=OrderStatus.CANCELLED, actor=actor, reason=reason
+        )
+
+
+def order_update(*, order_id: int, actor, data: dict) -> Order:
+    """Change addresses and notes while pending, or (staff) the status along the table.
+
+    Raises:
+        InvalidStatus: the order is not pending, or the status move is not allowed.
+        PermissionDeniedError: a customer or a staff member without orders.change_order sets status.
+    """
+    with transaction.atomic():
+        order = _lock(order_id)
+        new_status = data.pop("status", None)
+        if new_status is not None and not (
+            actor.is_staff and actor.has_perm("orders.change_order")
+        ):
+            raise PermissionDeniedError("Only staff with orders.change_order may set the status.")
+        if actor.is_staff and not actor.has_perm("orders.change_order"):
+            raise PermissionDeniedError("Your role may view orders but not change them.")
+        if data:
+            if order.status != OrderStatus.PENDING:
+                raise invalid_status(order.status, "Only a pending order can be edited.")
+            # The billing address follows the shipping one unless it was set apart.
+            if (
+                "shipping_address" in data
+                and "billing_address" not in data
+                and order.billing_address == order.shipping_address
+            ):
+                data["billing_address"] = data["shipping_address"]
+            for field, value in data.items():
+                setattr(order, field, value)
+            order.save(update_fields=[*data.keys(), "updated_at"])
+        if new_status is not None and new_status != order.status:
+            order_transition(
+                order=order,
+                to_status=new_status,
+                actor=actor,
+                reason=data.get("reason", "") or "status changed by staff",
+            )
+        elif new_status is not None and not data:
+            raise invalid_status(order.status, f"The order is already {order.status}.")
+    return order
+
+
+def order_expire_unpaid(*, now=None) -> int:
+    """Cancel pending orders past their payment deadline and release their stock."""
+    now = now or timezone.now()
+    expired = 0
+    due = Order.objects.filter(status=OrderStatus.PENDING, expires_at__lte=now).order_by("pk")
+    for order_id in due.values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            order = Order.objects.select_for_update(skip_locked=True).filter(pk=order_id).first()
+            if order is None or order.status != OrderStatus.PENDING:
+                continue
+            order_transition(
+                order=order, to_status=OrderStatus.CANCELLED, reason="expired", role=SYSTEM
+            )
+            events.publish("order.expired", _order_event_data(order), order_id=order.pk)
+            expired += 1
+    return expired
+
+
+def order_apply_payment_totals(
+    *, order: Order, amount_paid: Decimal, amount_refunded: Decimal
+) -> Order:
+    """Store the payments' totals on a locked order and settle it to paid or refunded."""
+    if order.amount_paid == amount_paid and order.amount_refunded == amount_refunded:
+        return order
+    order.amount_paid = amount_paid
+    order.amount_refunded = amount_refunded
+    order.save(update_fields=["amount_paid", "amount_refunded", "updated_at"])
+    if order.status == OrderStatus.PENDING and amount_paid >= order.total_amount:
+        order_transition(
+            order=order,
+            to_status=OrderStatus.PAID,
+            reason="payments settled the total",
+            role=SYSTEM,
+        )
+    elif (
+        amount_paid > 0
+        and amount_refunded >= amount_paid
+        and can_transition(order.status, OrderStatus.REFUNDED, SYSTEM)
+    ):
+        order_transition(
+            order=order,
+            to_status=OrderStatus.REFUNDED,
+            reason="refunds reached the paid total",
+            role=SYSTEM,
+        )
+    return order

@@ -1,0 +1,206 @@
+"""Payment endpoints: input serializers, output serializers, thin viewsets."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gamarriando.errors import PermissionDeniedError
+from gamarriando.fields import CurrencyField, MoneyInputField, MoneyOutputField
+from gamarriando.idempotency import idempotent
+from payments import selectors, services
+from payments.filters import PaymentFilter
+from payments.models import Payment
+from transactions.api import TransactionOutputSerializer
+
+ID_PATTERN = r"[0-9]{1,18}"
+
+
+class PaymentCreateInputSerializer(serializers.Serializer):
+    order_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    payment_method = serializers.CharField(max_length=32)
+    amount = MoneyInputField()
+    currency = CurrencyField(required=False)
+
+
+class PaymentUpdateInputSerializer(serializers.Serializer):
+    payment_method = serializers.CharField(max_length=32, required=False)
+    amount = MoneyInputField(required=False)
+
+
+class PaymentProcessInputSerializer(serializers.Serializer):
+    payment_method_id = serializers.CharField(max_length=255)
+    capture = serializers.BooleanField(required=False, default=True)
+    return_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class PaymentCaptureInputSerializer(serializers.Serializer):
+    amount = MoneyInputField(required=False)
+
+
+class PaymentRefundInputSerializer(serializers.Serializer):
+    amount = MoneyInputField(required=False)
+    reason = serializers.CharField(max_length=255)
+
+
+class PaymentOutputSerializer(serializers.ModelSerializer):
+    order_id = serializers.IntegerField(read_only=True)
+    amount = MoneyOutputField()
+    captured_amount = MoneyOutputField()
+    refunded_amount = MoneyOutputField()
+    refundable_amount = serializers.SerializerMethodField()
+    next_action = serializers.JSONField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "order_id",
+            "payment_method",
+            "amount",
+            "currency",
+            "status",
+            "captured_amount",
+            "refunded_amount",
+            "refundable_amount",
+            "gateway_transaction_id",
+            "failure_code",
+            "failure_message",
+            "next_action",
+            "processed_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field({"type": "string", "format": "decimal"})
+    def get_refundable_amount(self, payment) -> str:
+        from gamarriando.money import format_amount
+
+        return format_amount(selectors.refundable_amount(payment), payment.currency)
+
+
+class RefundOutputSerializer(serializers.Serializer):
+    payment = PaymentOutputSerializer()
+    transaction = TransactionOutputSerializer()
+
+
+class PaymentMethodOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    supports_authorize = serializers.BooleanField()
+    supports_refund = serializers.BooleanField()
+    currencies = serializers.ListField(child=serializers.CharField())
+
+
+class PaymentMethodListView(APIView):
+    """List the enabled payment methods as a plain array."""
+
+    @extend_schema(responses={200: PaymentMethodOutputSerializer(many=True)})
+    def get(self, request):
+        return Response(PaymentMethodOutputSerializer(selectors.payment_methods(), many=True).data)
+
+
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Create, read, change, cancel, process, capture and refund payments."""
+
+    serializer_class = PaymentOutputSerializer
+    filterset_class = PaymentFilter
+    ordering_fields = ["created_at"]
+    lookup_value_regex = ID_PATTERN
+
+    def get_queryset(self):
+        return selectors.payment_visible_to(self.request.user)
+
+    def _render(self, payment_id: int, http_status=status.HTTP_200_OK) -> Response:
+        payment = self.get_queryset().get(pk=payment_id)
+        return Response(PaymentOutputSerializer(payment).data, status=http_status)
+
+    def _rendered_later(self, payment_id: int, http_status: int) -> Response:
+        """Render now, and let the idempotency layer re-render once inline work has run."""
+        response = self._render(payment_id, http_status)
+        response.rerender = lambda: self._render(payment_id, http_status)
+        return response
+
+    def _owned(self):
+        payment = self.get_object()
+        if payment.order.user_id != self.request.user.pk:
+            raise PermissionDeniedError("Only the customer who owns the order may do this.")
+        return payment
+
+    @extend_schema(request=PaymentCreateInputSerializer, responses={201: PaymentOutputSerializer})
+    @idempotent
+    def create(self, request):
+        data = PaymentCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = services.payment_create(user=request.user, **data.validated_data)
+        return self._render(payment.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(request=PaymentUpdateInputSerializer, responses={200: PaymentOutputSerializer})
+    def update(self, request, pk=None, partial=False):
+        payment = self._owned()
+        data = PaymentUpdateInputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        services.payment_update(payment_id=payment.pk, actor=request.user, **data.validated_data)
+        return self._render(payment.pk)
+
+    @extend_schema(request=PaymentUpdateInputSerializer, responses={200: PaymentOutputSerializer})
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    @extend_schema(request=None, responses={200: PaymentOutputSerializer})
+    def destroy(self, request, pk=None):
+        payment = self.get_object()
+        user = request.user
+        if user.is_staff and not user.has_perm("payments.capture_payment"):
+            raise PermissionDeniedError("Your role may view payments but not cancel them.")
+        if not user.is_staff and payment.order.user_id != user.pk:
+            raise PermissionDeniedError()
+        services.payment_cancel(payment_id=payment.pk, actor=user)
+        return self._render(payment.pk)
+
+    @extend_schema(request=PaymentProcessInputSerializer, responses={202: PaymentOutputSerializer})
+    @action(detail=True, methods=["post"], url_path="process")
+    @idempotent
+    def process(self, request, pk=None):
+        payment = self._owned()
+        data = PaymentProcessInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.payment_process(payment_id=payment.pk, actor=request.user, **data.validated_data)
+        return self._rendered_later(payment.pk, status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=PaymentCaptureInputSerializer, responses={202: PaymentOutputSerializer})
+    @action(detail=True, methods=["post"], url_path="capture")
+    @idempotent
+    def capture(self, request, pk=None):
+        payment = self.get_object()
+        if not request.user.has_perm("payments.capture_payment"):
+            raise PermissionDeniedError("Only Finance may capture payments.")
+        data = PaymentCaptureInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.payment_capture(payment_id=payment.pk, actor=request.user, **data.validated_data)
+        return self._rendered_later(payment.pk, status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=PaymentRefundInputSerializer, responses={202: RefundOutputSerializer})
+    @action(detail=True, methods=["post"], url_path="refund")
+    @idempotent
+    def refund(self, request, pk=None):
+        payment = self.get_object()
+        data = PaymentRefundInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _, txn = services.payment_refund(
+            payment_id=payment.pk, actor=request.user, **data.validated_data
+        )
+        response = self._render_refund(payment.pk, txn.pk)
+        response.rerender = lambda: self._render_refund(payment.pk, txn.pk)
+        return response
+
+    def _render_refund(self, payment_id: int, transaction_id: int) -> Response:
+        from transactions.models import Transaction
+
+        body = {
+            "payment": PaymentOutputSerializer(self.get_queryset().get(pk=payment_id)).data,
+            "transaction": TransactionOutputSerializer(
+                Transaction.objects.get(pk=transaction_id)
+            ).data,
+        }
+        return Response(body, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,28 @@
+"""Query filters for the payment list."""
+
+import django_filters
+
+from payments.gateways.registry import GATEWAY_CLASSES
+from payments.models import Payment, PaymentStatus
+
+
+class PaymentFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=PaymentStatus.choices)
+    payment_method = django_filters.ChoiceFilter(choices=[(n, n) for n in GATEWAY_CLASSES])
+    order_id = django_filters.NumberFilter(field_name="order_id", min_value=1, max_value=2**62)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
+    max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
+
+    class Meta:
+        model = Payment
+        fields = [
+            "status",
+            "payment_method",
+            "order_id",
+            "created_after",
+            "created_before",
+            "min_amount",
+            "max_amount",
+        ]

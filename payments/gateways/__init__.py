@@ -1,0 +1,1 @@
+"""Payment gateways behind one interface, and the registry built from settings."""

@@ -1,0 +1,101 @@
+"""The gateway interface, its one result type and its errors."""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+
+SUCCEEDED, FAILED, REQUIRES_ACTION, PENDING = "succeeded", "failed", "requires_action", "pending"
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    """What a gateway said about one operation."""
+
+    status: str  # succeeded | failed | requires_action | pending
+    reference: str = ""  # the gateway's id of this operation (charge, refund, ...)
+    failure_code: str = ""
+    failure_message: str = ""
+    next_action: dict | None = None
+    raw: dict = field(default_factory=dict)  # kept for staff; never secrets or card data
+
+
+class GatewayRetryableError(Exception):
+    """The call may be repeated with the same idempotency key."""
+
+
+class GatewayUnavailable(GatewayRetryableError):
+    """The gateway refused or failed before doing anything (5xx, connection refused)."""
+
+
+class GatewayTimeout(GatewayRetryableError):
+    """The outcome is unknown: the gateway may or may not have acted."""
+
+
+class InvalidPaymentToken(Exception):
+    """The storefront's token is not one the gateway accepts."""
+
+
+class Gateway(ABC):
+    """One payment provider. Every call takes an idempotency key and runs outside transactions."""
+
+    name: str = ""
+    supports_authorize: bool = True
+    supports_refund: bool = True
+    currencies: tuple[str, ...] = ()
+
+    @staticmethod
+    def assert_outside_transaction() -> None:
+        """Refuse to make a network call while a database transaction is open."""
+        if connection.in_atomic_block:
+            raise RuntimeError("Gateway calls must run outside any database transaction.")
+
+    @abstractmethod
+    def validate_token(self, token: str) -> None:
+        """Raise InvalidPaymentToken unless the token can be charged."""
+
+    @abstractmethod
+    def charge(
+        self,
+        *,
+        token: str,
+        amount: Decimal,
+        currency: str,
+        capture: bool,
+        idempotency_key: str,
+        return_url: str = "",
+        metadata: dict | None = None,
+    ) -> GatewayResult:
+        """Charge (capture=True) or authorize a payment method."""
+
+    @abstractmethod
+    def capture(
+        self, *, reference: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        """Capture all or part of an authorization."""
+
+    @abstractmethod
+    def void(self, *, reference: str, idempotency_key: str) -> GatewayResult:
+        """Release an authorization."""
+
+    @abstractmethod
+    def refund(
+        self, *, reference: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        """Refund all or part of a captured charge."""
+
+    @abstractmethod
+    def retrieve(
+        self, *, operation: str, idempotency_key: str, reference: str = ""
+    ) -> GatewayResult | None:
+        """Ask what happened to an operation; None when the gateway never saw it."""
+
+    def describe(self) -> dict:
+        """Return the public description used by GET /payment-methods."""
+        return {
+            "name": self.name,
+            "supports_authorize": self.supports_authorize,
+            "supports_refund": self.supports_refund,
+            "currencies": list(self.currencies),
+        }

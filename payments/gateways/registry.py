@@ -1,0 +1,37 @@
+"""The gateways enabled by settings, by name."""
+
+from functools import cache
+
+from django.conf import settings
+
+from gamarriando.errors import PaymentMethodError
+from payments.gateways.base import Gateway
+
+GATEWAY_CLASSES = {
+    "simulated": "payments.gateways.simulated.SimulatedGateway",
+}
+
+
+@cache
+def _build(name: str) -> Gateway:
+    from django.utils.module_loading import import_string
+
+    return import_string(GATEWAY_CLASSES[name])()
+
+
+def enabled_gateway_names() -> list[str]:
+    """Return the names of the gateways this deployment offers."""
+    return [name for name in settings.PAYMENT_GATEWAYS if name in GATEWAY_CLASSES]
+
+
+def get_gateway(name: str) -> Gateway:
+    """Return an enabled gateway.
+
+    Raises:
+        PaymentMethodError: the name is unknown or the gateway is not enabled.
+    """
+    if name not in enabled_gateway_names():
+        raise PaymentMethodError(
+            f"Payment method {name!r} is not available.", details={"payment_method": name}
+        )
+    return _build(name)

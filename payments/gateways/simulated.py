@@ -1,0 +1,194 @@
+"""The simulated gateway: deterministic test tokens, Stripe-like idempotency, a record of calls."""
+
+import hashlib
+import random
+import time
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from gamarriando.money import CURRENCY_EXPONENTS
+from payments.gateways.base import (
+    FAILED,
+    REQUIRES_ACTION,
+    SUCCEEDED,
+    Gateway,
+    GatewayResult,
+    GatewayTimeout,
+    GatewayUnavailable,
+    InvalidPaymentToken,
+)
+from payments.models import SimulatedGatewayOperation as Operation
+
+TOKENS = {
+    "tok_success": (SUCCEEDED, ""),
+    "tok_declined": (FAILED, "card_declined"),
+    "tok_insufficient_funds": (FAILED, "insufficient_funds"),
+    "tok_requires_action": (REQUIRES_ACTION, ""),
+    "tok_gateway_error": ("unavailable", ""),
+    "tok_timeout": ("timeout", ""),
+}
+MESSAGES = {
+    "card_declined": "Your card was declined.",
+    "insufficient_funds": "Your card has insufficient funds.",
+    "amount_too_large": "The refund exceeds what is left on the charge.",
+}
+
+
+def _reference(prefix: str, key: str) -> str:
+    return f"{prefix}_{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+
+
+class SimulatedGateway(Gateway):
+    """A gateway that keeps its state in its own table, so every process sees the same truth."""
+
+    name = "simulated"
+    currencies = tuple(CURRENCY_EXPONENTS)
+
+    @property
+    def decline_rate(self) -> float:
+        return settings.SIMULATED_GATEWAY_DECLINE_RATE
+
+    @property
+    def latency_ms(self) -> int:
+        return settings.SIMULATED_GATEWAY_LATENCY_MS
+
+    def validate_token(self, token: str) -> None:
+        if token not in TOKENS:
+            raise InvalidPaymentToken(f"Unknown simulated token {token!r}.")
+
+    def _pause(self) -> None:
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
+
+    @staticmethod
+    def _result(op: Operation) -> GatewayResult:
+        next_action = None
+        if op.status == REQUIRES_ACTION:
+            next_action = {
+                "type": "redirect_to_url",
+                "redirect_to_url": {"url": f"https://simulated.invalid/3ds/{op.reference}"},
+            }
+        return GatewayResult(
+            status=op.status,
+            reference=op.reference,
+            failure_code=op.failure_code,
+            failure_message=MESSAGES.get(op.failure_code, ""),
+            next_action=next_action,
+            raw={"id": op.reference, "object": op.kind, "status": op.status, "simulated": True},
+        )
+
+    def _record(self, **fields) -> Operation:
+        """Store an operation once per key; a repeated key gets the first outcome back."""
+        try:
+            with transaction.atomic():
+                return Operation.objects.create(**fields)
+        except IntegrityError:
+            return Operation.objects.get(idempotency_key=fields["idempotency_key"])
+
+    def charge(
+        self, *, token, amount, currency, capture, idempotency_key, return_url="", metadata=None
+    ):
+        self.assert_outside_transaction()
+        self.validate_token(token)
+        self._pause()
+        existing = Operation.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.token == "tok_timeout":
+                raise GatewayTimeout("simulated timeout")
+            return self._result(existing)
+        outcome, failure_code = TOKENS[token]
+        if outcome == "unavailable":
+            raise GatewayUnavailable("simulated gateway error")
+        if outcome == SUCCEEDED and self.decline_rate and random.random() < self.decline_rate:
+            outcome, failure_code = FAILED, "card_declined"
+        status = outcome
+        if outcome == "timeout":
+            status = SUCCEEDED  # it charged, but the answer never arrives
+        kind = "charge" if capture else "authorization"
+        op = self._record(
+            idempotency_key=idempotency_key,
+            kind=kind,
+            token=token,
+            amount=amount,
+            currency=currency,
+            status=status,
+            reference=_reference("sim_ch", idempotency_key),
+            failure_code=failure_code,
+        )
+        if outcome == "timeout":
+            raise GatewayTimeout("simulated timeout")
+        return self._result(op)
+
+    def _follow_up(
+        self, *, kind, reference, amount, currency, idempotency_key, allowed
+    ) -> GatewayResult:
+        self.assert_outside_transaction()
+        self._pause()
+        existing = Operation.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return self._result(existing)
+        status, failure_code = SUCCEEDED, ""
+        if amount > allowed:
+            status, failure_code = FAILED, "amount_too_large"
+        op = self._record(
+            idempotency_key=idempotency_key,
+            kind=kind,
+            amount=amount,
+            currency=currency,
+            status=status,
+            reference=_reference(f"sim_{kind[:2]}", idempotency_key),
+            charge_reference=reference,
+            failure_code=failure_code,
+        )
+        return self._result(op)
+
+    def _charge_op(self, reference: str) -> Operation:
+        return Operation.objects.get(reference=reference)
+
+    def _done(self, reference: str, kind: str) -> Decimal:
+        total = Operation.objects.filter(charge_reference=reference, kind=kind, status=SUCCEEDED)
+        return total.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+    def capture(self, *, reference, amount, currency, idempotency_key):
+        charge = self._charge_op(reference)
+        allowed = charge.amount - self._done(reference, "capture")
+        return self._follow_up(
+            kind="capture",
+            reference=reference,
+            amount=amount,
+            currency=currency,
+            idempotency_key=idempotency_key,
+            allowed=allowed,
+        )
+
+    def void(self, *, reference, idempotency_key):
+        charge = self._charge_op(reference)
+        return self._follow_up(
+            kind="void",
+            reference=reference,
+            amount=charge.amount,
+            currency=charge.currency,
+            idempotency_key=idempotency_key,
+            allowed=charge.amount,
+        )
+
+    def refund(self, *, reference, amount, currency, idempotency_key):
+        charge = self._charge_op(reference)
+        captured = charge.amount if charge.kind == "charge" else self._done(reference, "capture")
+        allowed = captured - self._done(reference, "refund")
+        return self._follow_up(
+            kind="refund",
+            reference=reference,
+            amount=amount,
+            currency=currency,
+            idempotency_key=idempotency_key,
+            allowed=allowed,
+        )
+
+    def retrieve(self, *, operation, idempotency_key, reference=""):
+        self.assert_outside_transaction()
+        op = Operation.objects.filter(idempotency_key=idempotency_key).first()
+        return None if op is None else self._result(op)

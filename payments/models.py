@@ -1,0 +1,126 @@
+"""Payments, their status history, and the simulated gateway's own records."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    REQUIRES_ACTION = "requires_action"
+    AUTHORIZED = "authorized"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+class Payment(models.Model):
+    """One payment towards an order; its money columns are recomputed from the ledger."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
+    payment_method = models.CharField(max_length=32)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=24, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_index=True
+    )
+    authorized_amount = models.DecimalField(default=0, **MONEY)
+    captured_amount = models.DecimalField(default=0, **MONEY)
+    refunded_amount = models.DecimalField(default=0, **MONEY)
+    attempts = models.PositiveIntegerField(default=0)
+    # The storefront's gateway token for the current attempt (tok_..., pm_...); never card data.
+    payment_method_token = models.CharField(max_length=255, blank=True)
+    capture_on_process = models.BooleanField(default=True)
+    return_url = models.URLField(max_length=2000, blank=True)
+    gateway_transaction_id = models.CharField(max_length=255, blank=True, db_index=True)
+    gateway_response = models.JSONField(default=dict, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_message = models.CharField(max_length=255, blank=True)
+    next_action = models.JSONField(null=True, blank=True)
+    disputed = models.BooleanField(default=False)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        permissions = [
+            ("refund_payment", "Can refund payments"),
+            ("capture_payment", "Can capture and void payments"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(captured_amount__gte=0)
+                & Q(refunded_amount__gte=0)
+                & Q(authorized_amount__gte=0),
+                name="payment_amounts_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("captured_amount")),
+                name="payment_refunded_within_captured",
+            ),
+            models.CheckConstraint(
+                condition=Q(captured_amount__lte=F("authorized_amount")),
+                name="payment_captured_within_authorized",
+            ),
+            models.CheckConstraint(
+                condition=Q(authorized_amount__lte=F("amount")),
+                name="payment_authorized_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PaymentStatus.values), name="payment_status_known"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["order", "status"], name="payment_order_status"),
+        ]
+
+    def __str__(self):
+        return f"Payment {self.pk} {self.amount} {self.currency} ({self.status})"
+
+    def attempt_key(self) -> str:
+        """Return the gateway idempotency key of the current processing attempt."""
+        return f"payment-{self.pk}-attempt-{self.attempts}"
+
+
+class PaymentStatusHistory(models.Model):
+    """One row per payment status change: who or what, when, from, to and why."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="status_history")
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "payment status history"
+
+    def __str__(self):
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class SimulatedGatewayOperation(models.Model):
+    """What the simulated gateway has done, keyed like Stripe by idempotency key."""
+
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    kind = models.CharField(max_length=16)
+    token = models.CharField(max_length=255, blank=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=24)
+    reference = models.CharField(max_length=64, unique=True)
+    charge_reference = models.CharField(max_length=64, blank=True, db_index=True)
+    failure_code = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.kind} {self.reference} {self.status}"

@@ -1,0 +1,45 @@
+"""Reads of payments, scoped to what the caller may see."""
+
+from decimal import Decimal
+
+from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from payments.gateways.registry import enabled_gateway_names, get_gateway
+from payments.models import Payment
+from transactions.models import TransactionStatus, TransactionType
+
+
+def payment_visible_to(user) -> QuerySet[Payment]:
+    """Return the payments the user may see, with what is still being refunded."""
+    queryset = Payment.objects.annotate(
+        refund_pending=Coalesce(
+            Sum(
+                "transactions__amount",
+                filter=Q(
+                    transactions__status=TransactionStatus.PENDING,
+                    transactions__transaction_type=TransactionType.REFUND,
+                ),
+            ),
+            Value(Decimal("0")),
+            output_field=DecimalField(max_digits=12, decimal_places=2),
+        )
+    )
+    if not user.is_staff:
+        queryset = queryset.filter(order__user=user)
+    return queryset
+
+
+def refundable_amount(payment: Payment) -> Decimal:
+    """Return what can still be refunded: captured, minus refunded, minus refunds in flight."""
+    pending = getattr(payment, "refund_pending", None)
+    if pending is None:
+        pending = payment.transactions.filter(
+            status=TransactionStatus.PENDING, transaction_type=TransactionType.REFUND
+        ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return max(payment.captured_amount - payment.refunded_amount - pending, Decimal("0"))
+
+
+def payment_methods() -> list[dict]:
+    """Describe the enabled gateways."""
+    return [get_gateway(name).describe() for name in enabled_gateway_names()]

@@ -1,0 +1,54 @@
+"""Celery tasks of payments: thin interfaces over the services, retrying only gateway errors."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
+from django.utils import timezone
+
+from gamarriando.logging import get_logger
+from payments import services
+from payments.gateways.base import GatewayRetryableError
+from transactions.models import Transaction, TransactionStatus
+
+logger = get_logger(__name__)
+MAX_RETRIES = 3
+
+
+@shared_task(
+    bind=True, name="payments.execute_transaction", acks_late=True, max_retries=MAX_RETRIES
+)
+def execute_transaction(self, *, transaction_id: int) -> None:
+    """Run one gateway operation (charge, capture, void, refund) for a pending ledger row."""
+    try:
+        services.payment_execute_transaction(transaction_id=transaction_id)
+    except GatewayRetryableError as exc:
+        if self.request.retries >= self.max_retries:
+            services.payment_gateway_gave_up(transaction_id=transaction_id, error=exc)
+            return
+        countdown = get_exponential_backoff_interval(
+            factor=2, retries=self.request.retries, maximum=300, full_jitter=True
+        )
+        logger.info(
+            "gateway_retry",
+            transaction_id=transaction_id,
+            retries=self.request.retries,
+            error=str(exc),
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(name="payments.reconcile_pending")
+def reconcile_pending() -> int:
+    """Ask the gateways about rows left pending (timeouts, crashes) and apply the truth."""
+    cutoff = timezone.now() - timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
+    pending = Transaction.objects.filter(status=TransactionStatus.PENDING, created_at__lte=cutoff)
+    done = 0
+    for transaction_id in pending.order_by("created_at").values_list("pk", flat=True)[:200]:
+        try:
+            services.payment_reconcile_transaction(transaction_id=transaction_id)
+            done += 1
+        except GatewayRetryableError as exc:
+            logger.warning("reconcile_deferred", transaction_id=transaction_id, error=str(exc))
+    return done

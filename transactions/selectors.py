@@ -1,0 +1,58 @@
+"""Reads of the ledger: sums per payment and the rows a caller may see."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from transactions.models import Transaction, TransactionStatus, TransactionType
+
+ZERO = Decimal("0")
+T = TransactionType
+SUCCEEDED = Q(status=TransactionStatus.SUCCEEDED)
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    authorized: Decimal
+    captured: Decimal
+    refunded: Decimal
+    refund_pending: Decimal
+    voided: bool
+
+
+def ledger_totals(payment_id: int) -> LedgerTotals:
+    """Sum a payment's ledger: what was authorized, captured, refunded and is being refunded."""
+    sums = Transaction.objects.filter(payment_id=payment_id).aggregate(
+        authorized=Sum(
+            "amount", filter=SUCCEEDED & Q(transaction_type__in=[T.AUTHORIZATION, T.CHARGE])
+        ),
+        captured=Sum("amount", filter=SUCCEEDED & Q(transaction_type__in=[T.CHARGE, T.CAPTURE])),
+        refunded=Sum("amount", filter=SUCCEEDED & Q(transaction_type=T.REFUND)),
+        refund_pending=Sum(
+            "amount", filter=Q(status=TransactionStatus.PENDING, transaction_type=T.REFUND)
+        ),
+        voided=Count("pk", filter=SUCCEEDED & Q(transaction_type=T.VOID)),
+    )
+    return LedgerTotals(
+        authorized=sums["authorized"] or ZERO,
+        captured=sums["captured"] or ZERO,
+        refunded=sums["refunded"] or ZERO,
+        refund_pending=sums["refund_pending"] or ZERO,
+        voided=bool(sums["voided"]),
+    )
+
+
+def pending_operation_exists(payment_id: int, *types: str) -> bool:
+    """Tell whether an operation of these types is still in flight on the payment."""
+    return Transaction.objects.filter(
+        payment_id=payment_id, status=TransactionStatus.PENDING, transaction_type__in=types
+    ).exists()
+
+
+def transaction_visible_to(user) -> QuerySet[Transaction]:
+    """Return the ledger rows the user may see: through their orders, or all for staff."""
+    queryset = Transaction.objects.select_related("payment")
+    if not user.is_staff:
+        queryset = queryset.filter(payment__order__user=user)
+    return queryset
