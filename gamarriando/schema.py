@@ -63,3 +63,15 @@ def add_error_responses(result, generator, request, public):
                     }
                 )
     return result
+
+
+def canonical_paths(endpoints):
+    """Describe each endpoint once, at its path without the optional trailing slash."""
+    seen, result = set(), []
+    for path, path_regex, method, callback in endpoints:
+        path = path.rstrip("/") or "/"
+        if (path, method) in seen:
+            continue
+        seen.add((path, method))
+        result.append((path, path_regex, method, callback))
+    return result

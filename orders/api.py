@@ -118,8 +118,10 @@ class ProductViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Create, read, update and cancel orders."""
 
+    queryset = Order.objects.none()  # for the schema; get_queryset scopes by user
     serializer_class = OrderOutputSerializer
     filterset_class = OrderFilter
+    lookup_value_regex = r"[0-9]{1,18}"
     ordering_fields = ["created_at"]
 
     def get_queryset(self):

@@ -197,6 +197,7 @@ def order_update(*, order_id: int, actor, data: dict) -> Order:
     with transaction.atomic():
         order = _lock(order_id)
         new_status = data.pop("status", None)
+        reason = data.pop("reason", "") or "status changed by staff"
         if new_status is not None and not (
             actor.is_staff and actor.has_perm("orders.change_order")
         ):
@@ -221,7 +222,7 @@ def order_update(*, order_id: int, actor, data: dict) -> Order:
                 order=order,
                 to_status=new_status,
                 actor=actor,
-                reason=data.get("reason", "") or "status changed by staff",
+                reason=reason,
             )
         elif new_status is not None and not data:
             raise invalid_status(order.status, f"The order is already {order.status}.")

@@ -48,6 +48,7 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
 class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The append-only ledger: list, read, and record offline operations (Finance)."""
 
+    queryset = Transaction.objects.none()  # for the schema; get_queryset scopes by user
     serializer_class = TransactionOutputSerializer
     filterset_class = TransactionFilter
     ordering_fields = ["created_at"]

@@ -1,0 +1,92 @@
+"""Fixtures shared by every app's tests: users with real JWTs, products, orders."""
+
+from decimal import Decimal
+
+import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group
+from django.db import connection
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from gamarriando.users.groups import ensure_staff_groups
+from tests.factories import ProductFactory, UserFactory
+
+ADDRESS = {
+    "street": "Jr. Gamarra 123",
+    "city": "Lima",
+    "state": "Lima",
+    "postal_code": "15018",
+    "country": "PE",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked postgres when the suite runs on SQLite."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL row locks; set DATABASE_URL to run")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def api():
+    """Return a factory of API clients signed in with a real access token."""
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            token = RefreshToken.for_user(user).access_token
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def staff_groups(db):
+    ensure_staff_groups(django_apps)
+    return {g.name: g for g in Group.objects.all()}
+
+
+@pytest.fixture
+def customer(db):
+    return UserFactory(email="customer@example.com")
+
+
+@pytest.fixture
+def other_customer(db):
+    return UserFactory(email="other@example.com")
+
+
+@pytest.fixture
+def finance(staff_groups):
+    user = UserFactory(email="finance@example.com", is_staff=True)
+    user.groups.add(staff_groups["Finance"])
+    return user
+
+
+@pytest.fixture
+def support(staff_groups):
+    user = UserFactory(email="support@example.com", is_staff=True)
+    user.groups.add(staff_groups["Support"])
+    return user
+
+
+@pytest.fixture
+def product(db):
+    return ProductFactory(price=Decimal("50.00"), stock=10)
+
+
+@pytest.fixture
+def address():
+    return dict(ADDRESS)
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"

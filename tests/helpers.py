@@ -1,0 +1,37 @@
+"""Helpers that drive the real services to build test states."""
+
+from decimal import Decimal
+
+from conftest import ADDRESS
+from orders.services import order_create
+from payments.services import payment_create, payment_process
+
+
+def make_order(user, product, quantity=1, currency="PEN"):
+    """Place an order through the service, as the API would."""
+    return order_create(
+        user=user,
+        items=[{"product_id": product.pk, "quantity": quantity}],
+        shipping_address=dict(ADDRESS),
+        currency=currency,
+    )
+
+
+def make_payment(user, order, amount=None, method="simulated"):
+    """Open a pending payment for the order's balance (or the given amount)."""
+    return payment_create(
+        user=user,
+        order_id=order.pk,
+        payment_method=method,
+        amount=Decimal(amount) if amount is not None else order.total_amount,
+    )
+
+
+def make_paid(user, product, quantity=1, token="tok_success", capture=True):
+    """Place an order and pay it; needs a transactional test so on-commit work runs."""
+    order = make_order(user, product, quantity)
+    payment = make_payment(user, order)
+    payment_process(payment_id=payment.pk, actor=user, payment_method_id=token, capture=capture)
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    return order, payment

@@ -1,0 +1,144 @@
+"""The error envelope, request ids, trailing slashes, card data and health."""
+
+import json
+
+import pytest
+from django.test import override_settings
+
+from gamarriando.cards import contains_card_number, find_card_data, luhn_valid
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_envelope(response, status, code):
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details", "request_id"}
+    assert body["error"]["code"] == code
+    assert body["error"]["request_id"] == response["X-Request-ID"]
+    return body["error"]
+
+
+def test_unknown_api_path_is_enveloped_404(api, customer):
+    assert_envelope(api(customer).get("/api/v1/nope"), 404, "NOT_FOUND")
+    assert_envelope(api(customer).get("/api/v1/orders/99999999999999999999999"), 404, "NOT_FOUND")
+
+
+def test_method_not_allowed(api, customer):
+    assert_envelope(
+        api(customer).put("/api/v1/transactions/1", {}, format="json"), 405, "METHOD_NOT_ALLOWED"
+    )
+    assert_envelope(api(customer).delete("/api/v1/transactions/1/"), 405, "METHOD_NOT_ALLOWED")
+    assert_envelope(
+        api(customer).patch("/api/v1/transactions/1", {}, format="json"), 405, "METHOD_NOT_ALLOWED"
+    )
+
+
+def test_malformed_json_and_nan_are_validation_errors(api, customer):
+    client = api(customer)
+    response = client.generic(
+        "POST", "/api/v1/orders", "{not json", content_type="application/json"
+    )
+    assert_envelope(response, 400, "VALIDATION_ERROR")
+    response = client.generic(
+        "POST",
+        "/api/v1/payments",
+        '{"order_id": 1, "payment_method": "simulated", "amount": NaN}',
+        content_type="application/json",
+    )
+    assert_envelope(response, 400, "VALIDATION_ERROR")
+
+
+def test_request_id_is_echoed_or_generated(api):
+    response = api().get("/api/v1/products", HTTP_X_REQUEST_ID="abc-123")
+    assert response["X-Request-ID"] == "abc-123"
+    assert len(api().get("/health")["X-Request-ID"]) == 32
+
+
+def test_trailing_slash_works_without_redirect(api, customer, product, address):
+    body = {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": address}
+    assert api(customer).post("/api/v1/orders/", body, format="json").status_code == 201
+    assert api(customer).get("/api/v1/orders/").status_code == 200
+    assert api(customer).get("/api/v1/auth/me/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"notes": "4242424242424242"},
+        {"notes": "card 4242 4242 4242 4242 thanks"},
+        {"notes": "4242-4242-4242-4242"},
+        {"items": [{"product_id": 4242424242424242, "quantity": 1}]},
+        {"shipping_address": {"street": "5555555555554444"}},
+        {"cvv": "123"},
+        {"card": {"CVC": "123"}},
+    ],
+)
+def test_card_data_is_refused_and_never_logged(api, customer, payload, caplog):
+    response = api(customer).post("/api/v1/orders", payload, format="json")
+    error = assert_envelope(response, 400, "CARD_DATA_NOT_ALLOWED")
+    assert "4242" not in json.dumps(error)
+    assert "4242424242424242" not in caplog.text and "4242 4242" not in caplog.text
+
+
+def test_non_luhn_long_numbers_pass():
+    assert not contains_card_number("order 1234567890123")
+    assert not luhn_valid("4242424242424241")
+    assert find_card_data({"notes": "call 987654321"}) is None
+    assert find_card_data({"a": [{"b": "4000056655665556"}]}) == "a[0].b"
+
+
+@override_settings(DEBUG=False)
+def test_server_error_never_shows_a_traceback(api, customer, monkeypatch):
+    from orders import selectors
+
+    def explode(user):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(selectors, "order_visible_to", explode)
+    client = api(customer)
+    client.raise_request_exception = False
+    response = client.get("/api/v1/orders")
+    error = assert_envelope(response, 500, "INTERNAL_ERROR")
+    assert "secret internals" not in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+    assert error["message"] == "An unexpected error occurred."
+
+
+def test_health_reports_each_check(api):
+    response = api().get("/health")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "cache": "ok", "broker": "inline"},
+    }
+
+
+def test_health_names_the_failing_part(api, monkeypatch):
+    from gamarriando import health
+
+    def broken():
+        raise ConnectionError("cache down")
+
+    monkeypatch.setitem(health.CHECKS, "cache", broken)
+    response = api().get("/health")
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"] == "error"
+    assert response.json()["checks"]["database"] == "ok"
+
+
+def test_schema_and_docs_are_served(api):
+    schema = api().get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in (
+        "/api/v1/orders",
+        "/api/v1/payments/{id}/refund",
+        "/api/v1/transactions",
+        "/api/v1/auth/token",
+    ):
+        assert any(p.rstrip("/") == path for p in paths), path
+    orders_post = next(v for k, v in paths.items() if k.rstrip("/") == "/api/v1/orders")["post"]
+    assert {"400", "401", "409", "422", "429"} <= set(orders_post["responses"])
+    assert api().get("/api/docs/").status_code == 200
