@@ -10,3 +10,22 @@ logger = get_logger(__name__)
 def enqueue_on_commit(task, **kwargs) -> None:
     """Send a task after commit; a failure to enqueue is logged, never raised into the request."""
     transaction.on_commit(lambda: task.apply_async(kwargs=kwargs), robust=True)
+
+
+def retry_later(task, exc: Exception, **kwargs):
+    """Retry a bound task with exponential backoff and full jitter.
+
+    Inline (eager) mode has no broker to hold a delayed retry, so the task runs again at once.
+    """
+    from celery.utils.time import get_exponential_backoff_interval
+
+    retries = task.request.retries
+    if task.request.is_eager:
+        return task.apply(kwargs=kwargs, retries=retries + 1, throw=True).get()
+    countdown = get_exponential_backoff_interval(
+        factor=2, retries=retries, maximum=300, full_jitter=True
+    )
+    logger.info(
+        "task_retry", task=task.name, retries=retries, countdown=countdown, error=str(exc)[:200]
+    )
+    raise task.retry(exc=exc, countdown=countdown, kwargs=kwargs)

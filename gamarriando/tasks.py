@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from gamarriando import events
 from gamarriando.idempotency import IdempotencyKey
+from gamarriando.queue import retry_later
 
 
 @shared_task(name="gamarriando.dispatch_event", acks_late=True, bind=True, max_retries=5)
@@ -17,9 +18,9 @@ def dispatch_event(self, *, event_id: str) -> None:
         events.dispatch(event_id)
     except Exception as exc:
         events.OutboxEvent.objects.filter(pk=event_id).update(last_error=repr(exc)[:2000])
-        if self.request.is_eager:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
             raise
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1))
+        return retry_later(self, exc, event_id=event_id)
 
 
 @shared_task(name="gamarriando.sweep_outbox")

@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 from celery import shared_task
-from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.utils import timezone
 
 from gamarriando.logging import get_logger
+from gamarriando.queue import retry_later
 from payments import services
 from payments.gateways.base import GatewayRetryableError
 from transactions.models import Transaction, TransactionStatus
@@ -27,16 +27,7 @@ def execute_transaction(self, *, transaction_id: int) -> None:
         if self.request.retries >= self.max_retries:
             services.payment_gateway_gave_up(transaction_id=transaction_id, error=exc)
             return
-        countdown = get_exponential_backoff_interval(
-            factor=2, retries=self.request.retries, maximum=300, full_jitter=True
-        )
-        logger.info(
-            "gateway_retry",
-            transaction_id=transaction_id,
-            retries=self.request.retries,
-            error=str(exc),
-        )
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        return retry_later(self, exc, transaction_id=transaction_id)
 
 
 @shared_task(name="payments.reconcile_pending")
