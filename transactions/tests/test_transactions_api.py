@@ -1,0 +1,147 @@
+"""The ledger's read API, offline records by Finance, and its append-only guarantee."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, connection
+
+from tests.helpers import make_order, make_paid, make_payment
+from transactions.models import LedgerRowImmutable, Transaction
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def record(client, **body):
+    return client.post("/api/v1/transactions", body, format="json")
+
+
+def test_finance_records_a_dashboard_refund_under_ledger_rules(api, customer, finance, product):
+    order, payment = make_paid(customer, product)
+    response = record(
+        api(finance),
+        payment_id=payment.pk,
+        transaction_type="refund",
+        amount="50.00",
+        gateway_transaction_id="re_dashboard_1",
+        reason="refunded in the dashboard",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "succeeded"
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert (payment.status, payment.refunded_amount) == ("refunded", Decimal("50.00"))
+    assert order.status == "refunded"
+    duplicate = record(
+        api(finance), payment_id=payment.pk, transaction_type="refund", amount="1", reason="again"
+    )
+    assert duplicate.json()["error"]["code"] == "ALREADY_REFUNDED"
+
+
+def test_offline_charge_settles_a_pending_payment(api, customer, finance, product):
+    order = make_order(customer, product)
+    payment = make_payment(customer, order)
+    response = record(
+        api(finance),
+        payment_id=payment.pk,
+        transaction_type="charge",
+        amount="50",
+        gateway_transaction_id="bank-001",
+        reason="bank transfer",
+    )
+    assert response.status_code == 201
+    order.refresh_from_db()
+    assert order.status == "paid"
+    reused = record(
+        api(finance),
+        payment_id=payment.pk,
+        transaction_type="refund",
+        amount="1",
+        gateway_transaction_id="bank-001",
+        reason="x",
+    )
+    assert reused.status_code == 201  # the same reference under another type is another operation
+    dup = record(
+        api(finance),
+        payment_id=payment.pk,
+        transaction_type="refund",
+        amount="1",
+        gateway_transaction_id="bank-001",
+        reason="x",
+    )
+    assert dup.status_code == 400
+    assert "gateway_transaction_id" in dup.json()["error"]["details"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"transaction_type": "refund", "amount": "50.01"}, 409, "REFUND_EXCEEDS_REFUNDABLE"),
+        ({"transaction_type": "charge", "amount": "1"}, 409, "INVALID_STATUS"),
+        ({"transaction_type": "capture", "amount": "1"}, 409, "INVALID_STATUS"),
+        ({"transaction_type": "void", "amount": "1"}, 409, "INVALID_STATUS"),
+        ({"transaction_type": "refund", "amount": "-1"}, 400, "VALIDATION_ERROR"),
+        ({"transaction_type": "gift", "amount": "1"}, 400, "VALIDATION_ERROR"),
+    ],
+)
+def test_offline_records_obey_the_ledger_rules(api, customer, finance, product, body, status, code):
+    _, payment = make_paid(customer, product)
+    response = record(api(finance), payment_id=payment.pk, reason="test", **body)
+    assert response.status_code == status, response.json()
+    assert response.json()["error"]["code"] == code
+    assert Transaction.objects.count() == 1
+
+
+def test_only_finance_records_and_unknown_payment_is_a_field_error(
+    api, customer, support, finance, product
+):
+    _, payment = make_paid(customer, product)
+    for user in (customer, support):
+        response = record(
+            api(user), payment_id=payment.pk, transaction_type="refund", amount="1", reason="x"
+        )
+        assert response.status_code == 403
+    missing = record(
+        api(finance), payment_id=999999, transaction_type="refund", amount="1", reason="x"
+    )
+    assert missing.status_code == 400
+    assert list(missing.json()["error"]["details"]) == ["payment_id"]
+
+
+def test_read_visibility_and_filters(api, customer, other_customer, support, product):
+    _, mine = make_paid(customer, product)
+    _, theirs = make_paid(other_customer, product)
+    client = api(customer)
+    rows = client.get("/api/v1/transactions").json()["results"]
+    assert [r["payment_id"] for r in rows] == [mine.pk]
+    assert rows[0]["amount"] == "50.00" and rows[0]["currency"] == "PEN"
+    theirs_row = Transaction.objects.get(payment=theirs)
+    assert client.get(f"/api/v1/transactions/{theirs_row.pk}").status_code == 404
+    assert client.get(f"/api/v1/transactions/{rows[0]['id']}").status_code == 200
+    staff = api(support)
+    assert len(staff.get("/api/v1/transactions").json()["results"]) == 2
+    assert len(staff.get(f"/api/v1/transactions?order_id={theirs.order_id}").json()["results"]) == 1
+    assert len(staff.get("/api/v1/transactions?transaction_type=refund").json()["results"]) == 0
+    assert (
+        len(
+            staff.get("/api/v1/transactions?status=succeeded&payment_id=" + str(mine.pk)).json()[
+                "results"
+            ]
+        )
+        == 1
+    )
+
+
+def test_ledger_rows_cannot_be_deleted_or_rewritten(customer, product):
+    _, payment = make_paid(customer, product)
+    row = Transaction.objects.get(payment=payment)
+    with pytest.raises(LedgerRowImmutable):
+        row.delete()
+    if connection.vendor == "postgresql":
+        with pytest.raises(DatabaseError):
+            Transaction.objects.filter(pk=row.pk).update(amount=Decimal("1.00"))
+        with pytest.raises(DatabaseError):
+            Transaction.objects.filter(pk=row.pk).update(status="failed")
+        with pytest.raises(DatabaseError):
+            Transaction.objects.filter(pk=row.pk).delete()
+    row.refresh_from_db()
+    assert (row.amount, row.status) == (Decimal("50.00"), "succeeded")
