@@ -1,0 +1,146 @@
+"""Races with real threads and real PostgreSQL connections."""
+
+import threading
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from gamarriando.errors import ApplicationError
+from orders.models import Order
+from payments.models import Payment, SimulatedGatewayOperation
+from payments.services import payment_process, payment_refund
+from tests.factories import ProductFactory, UserFactory
+from tests.helpers import make_order, make_paid, make_payment
+from transactions.models import Transaction
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_concurrently(count, work):
+    """Start count threads at one barrier; return what each returned or raised."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def runner(index):
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as exc:  # collected and asserted by the caller
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def outcome(result):
+    if isinstance(result, ApplicationError):
+        return result.code
+    if isinstance(result, Exception):
+        return f"unexpected {type(result).__name__}: {result}"
+    return "ok"
+
+
+def test_fifty_concurrent_refunds_of_ten_against_one_hundred(finance):
+    customer = UserFactory()
+    product = ProductFactory(price=Decimal("100.00"), stock=5)
+    _, payment = make_paid(customer, product)
+    assert payment.captured_amount == Decimal("100.00")
+
+    results = run_concurrently(
+        50,
+        lambda i: payment_refund(
+            payment_id=payment.pk, actor=finance, amount=Decimal("10.00"), reason=f"race {i}"
+        ),
+    )
+    counts = Counter(outcome(r) for r in results)
+    assert counts == {"ok": 10, "REFUND_EXCEEDS_REFUNDABLE": 40}
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("100.00")
+    assert payment.status == "refunded"
+    assert SimulatedGatewayOperation.objects.filter(kind="refund").count() == 10
+    assert Transaction.objects.filter(transaction_type="refund", status="succeeded").count() == 10
+
+
+def test_twenty_concurrent_process_calls_charge_once(customer, product):
+    payment = make_payment(customer, make_order(customer, product))
+    results = run_concurrently(
+        20,
+        lambda i: payment_process(
+            payment_id=payment.pk, actor=customer, payment_method_id="tok_success"
+        ),
+    )
+    counts = Counter(outcome(r) for r in results)
+    assert counts == {"ok": 1, "INVALID_STATUS": 19}
+    assert SimulatedGatewayOperation.objects.filter(kind="charge").count() == 1
+    payment.refresh_from_db()
+    assert (payment.status, payment.attempts) == ("completed", 1)
+
+
+def test_twenty_concurrent_posts_with_one_key_create_one_payment(api, customer, product):
+    order = make_order(customer, product)
+    body = {"order_id": order.pk, "payment_method": "simulated", "amount": "50.00"}
+
+    def post(i):
+        response = api(customer).post(
+            "/api/v1/payments", body, format="json", HTTP_IDEMPOTENCY_KEY="same-key"
+        )
+        return response.status_code, response.json()
+
+    results = run_concurrently(20, post)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    statuses = Counter(status for status, _ in results)
+    assert set(statuses) <= {201, 409}
+    created = {body["id"] for status, body in results if status == 201}
+    assert len(created) == 1
+    assert all(
+        body["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE"
+        for status, body in results
+        if status == 409
+    )
+    assert Payment.objects.count() == 1
+
+
+def test_two_customers_racing_for_the_last_unit(api, address):
+    product = ProductFactory(stock=1)
+    buyers = [UserFactory(), UserFactory()]
+    body = {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": address}
+
+    def buy(i):
+        response = api(buyers[i]).post("/api/v1/orders", body, format="json")
+        return response.status_code, response.json()
+
+    results = run_concurrently(2, buy)
+    assert sorted(status for status, _ in results) == [201, 409]
+    loser = next(body for status, body in results if status == 409)
+    assert loser["error"]["code"] == "OUT_OF_STOCK"
+    assert loser["error"]["details"] == {"product_id": product.pk, "available": 0}
+    product.refresh_from_db()
+    assert product.stock == 0
+    assert Order.objects.count() == 1
+
+
+def test_cancel_racing_a_refund_never_refunds_twice(finance):
+    customer = UserFactory()
+    product = ProductFactory(price=Decimal("40.00"), stock=5)
+    order, payment = make_paid(customer, product)
+    from orders.services import order_cancel
+
+    def work(i):
+        if i % 2:
+            return order_cancel(order_id=order.pk, actor=customer)
+        return payment_refund(
+            payment_id=payment.pk, actor=finance, amount=Decimal("40.00"), reason="race"
+        )
+
+    run_concurrently(6, work)
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("40.00")
+    assert SimulatedGatewayOperation.objects.filter(kind="refund").count() == 1

@@ -1,0 +1,119 @@
+"""The Idempotency-Key layer: replay, reuse, in-flight, errors not stored, expiry."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from gamarriando.idempotency import IdempotencyKey
+from orders.models import Order
+from payments.models import SimulatedGatewayOperation
+from tests.helpers import make_order, make_payment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def post_order(client, product, address, key, quantity=1, path="/api/v1/orders"):
+    body = {
+        "items": [{"product_id": product.pk, "quantity": quantity}],
+        "shipping_address": address,
+    }
+    return client.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_replay_returns_the_stored_answer_and_creates_nothing(api, customer, product, address):
+    client = api(customer)
+    first = post_order(client, product, address, "order-1")
+    second = post_order(client, product, address, "order-1", path="/api/v1/orders/")
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert second["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert Order.objects.count() == 1
+    product.refresh_from_db()
+    assert product.stock == 9
+
+
+def test_same_key_different_body_is_422(api, customer, product, address):
+    client = api(customer)
+    post_order(client, product, address, "order-2")
+    response = post_order(client, product, address, "order-2", quantity=2)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert Order.objects.count() == 1
+
+
+def test_same_key_other_path_is_422(api, customer, product, address):
+    client = api(customer)
+    order = make_order(customer, product)
+    post_order(client, product, address, "shared")
+    response = client.post(
+        "/api/v1/payments",
+        {"order_id": order.pk, "payment_method": "simulated", "amount": "1"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="shared",
+    )
+    assert response.status_code == 422
+
+
+def test_keys_are_per_user(api, customer, other_customer, product, address):
+    post_order(api(customer), product, address, "k")
+    response = post_order(api(other_customer), product, address, "k")
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+    assert Order.objects.count() == 2
+
+
+def test_errors_are_not_stored_so_a_corrected_request_may_reuse_the_key(
+    api, customer, product, address
+):
+    client = api(customer)
+    failed = post_order(client, product, address, "fix-me", quantity=11)
+    assert failed.status_code == 409
+    assert not IdempotencyKey.objects.exists()
+    fixed = post_order(client, product, address, "fix-me", quantity=1)
+    assert fixed.status_code == 201
+
+
+def test_expired_keys_are_forgotten(api, customer, product, address):
+    client = api(customer)
+    post_order(client, product, address, "old")
+    IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    response = post_order(client, product, address, "old", quantity=2)
+    assert response.status_code == 201
+    assert Order.objects.count() == 2
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\tkey", "ñandú"])
+def test_invalid_keys_are_validation_errors(api, customer, product, address, key):
+    response = post_order(api(customer), product, address, key)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert Order.objects.count() == 0
+
+
+def test_process_replay_does_not_charge_twice_and_shows_the_outcome(api, customer, product):
+    payment = make_payment(customer, make_order(customer, product))
+    client = api(customer)
+    url = f"/api/v1/payments/{payment.pk}/process"
+    first = client.post(
+        url, {"payment_method_id": "tok_success"}, format="json", HTTP_IDEMPOTENCY_KEY="p1"
+    )
+    again = client.post(
+        url, {"payment_method_id": "tok_success"}, format="json", HTTP_IDEMPOTENCY_KEY="p1"
+    )
+    assert first.json()["status"] == "completed"
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert SimulatedGatewayOperation.objects.count() == 1
+
+
+def test_in_flight_key_answers_409(api, customer, product, address, monkeypatch):
+    """While a first request holds the key, a second one with the same key is refused."""
+    from gamarriando import idempotency
+
+    monkeypatch.setattr(idempotency, "_try_lock", lambda user_id, key: False)
+    response = post_order(api(customer), product, address, "busy")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE"
+    assert Order.objects.count() == 0
