@@ -21,7 +21,7 @@ def retry_later(task, exc: Exception, **kwargs):
 
     retries = task.request.retries
     if task.request.is_eager:
-        return task.apply(kwargs=kwargs, retries=retries + 1, throw=True).get()
+        return task.apply(kwargs=kwargs, retries=retries + 1, throw=True)
     countdown = get_exponential_backoff_interval(
         factor=2, retries=retries, maximum=300, full_jitter=True
     )

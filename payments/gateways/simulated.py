@@ -34,6 +34,7 @@ MESSAGES = {
     "card_declined": "Your card was declined.",
     "insufficient_funds": "Your card has insufficient funds.",
     "amount_too_large": "The refund exceeds what is left on the charge.",
+    "resource_missing": "The gateway has no such charge.",
 }
 
 
@@ -145,8 +146,25 @@ class SimulatedGateway(Gateway):
         )
         return self._result(op)
 
-    def _charge_op(self, reference: str) -> Operation:
-        return Operation.objects.get(reference=reference)
+    def _charge_op(self, reference: str) -> Operation | None:
+        return Operation.objects.filter(
+            reference=reference, kind__in=["charge", "authorization"]
+        ).first()
+
+    def _missing(self, *, kind, reference, amount, currency, idempotency_key) -> GatewayResult:
+        """Answer like Stripe's resource_missing: the operation is recorded as failed."""
+        return self._result(
+            self._record(
+                idempotency_key=idempotency_key,
+                kind=kind,
+                amount=amount,
+                currency=currency,
+                status=FAILED,
+                reference=_reference(f"sim_{kind[:2]}", idempotency_key),
+                charge_reference=reference,
+                failure_code="resource_missing",
+            )
+        )
 
     def _done(self, reference: str, kind: str) -> Decimal:
         total = Operation.objects.filter(charge_reference=reference, kind=kind, status=SUCCEEDED)
@@ -154,6 +172,14 @@ class SimulatedGateway(Gateway):
 
     def capture(self, *, reference, amount, currency, idempotency_key):
         charge = self._charge_op(reference)
+        if charge is None:
+            return self._missing(
+                kind="capture",
+                reference=reference,
+                amount=amount,
+                currency=currency,
+                idempotency_key=idempotency_key,
+            )
         allowed = charge.amount - self._done(reference, "capture")
         return self._follow_up(
             kind="capture",
@@ -166,6 +192,14 @@ class SimulatedGateway(Gateway):
 
     def void(self, *, reference, idempotency_key):
         charge = self._charge_op(reference)
+        if charge is None:
+            return self._missing(
+                kind="void",
+                reference=reference,
+                amount=Decimal("0"),
+                currency="",
+                idempotency_key=idempotency_key,
+            )
         return self._follow_up(
             kind="void",
             reference=reference,
@@ -177,6 +211,14 @@ class SimulatedGateway(Gateway):
 
     def refund(self, *, reference, amount, currency, idempotency_key):
         charge = self._charge_op(reference)
+        if charge is None:
+            return self._missing(
+                kind="refund",
+                reference=reference,
+                amount=amount,
+                currency=currency,
+                idempotency_key=idempotency_key,
+            )
         captured = charge.amount if charge.kind == "charge" else self._done(reference, "capture")
         allowed = captured - self._done(reference, "refund")
         return self._follow_up(
