@@ -1,12 +1,13 @@
 """Test settings: the same code paths, with fast hashing and inline Celery."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REST_FRAMEWORK
+from .base import DATABASES, REST_FRAMEWORK, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CELERY_TASK_ALWAYS_EAGER = True
-CELERY_BROKER_URL = "memory://"
+# The real-worker test starts a worker process with CELERY_TEST_BROKER_URL set.
+CELERY_BROKER_URL = env("CELERY_TEST_BROKER_URL", default="memory://")
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 # Tests open one connection per thread; a pool would hide leaked connections.
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
 REST_FRAMEWORK = {

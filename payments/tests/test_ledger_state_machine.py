@@ -236,7 +236,12 @@ class LedgerMachine(RuleBasedStateMachine):
 LedgerMachine.TestCase.settings = settings(
     max_examples=60,
     # Shrinking a long failing history takes minutes; set HYPOTHESIS_SHRINK=1 to get the minimal one.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate, *([Phase.shrink] if os.environ.get("HYPOTHESIS_SHRINK") else [])],
+    phases=[
+        Phase.explicit,
+        Phase.reuse,
+        Phase.generate,
+        *([Phase.shrink] if os.environ.get("HYPOTHESIS_SHRINK") else []),
+    ],
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
