@@ -2,9 +2,9 @@
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import RefreshToken
+from schemathesis import checks
 
 from gamarriando.wsgi import application
 from tests.factories import ProductFactory, UserFactory
