@@ -1,6 +1,6 @@
 """Catalog and order endpoints: input serializers, output serializers, thin viewsets."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -72,7 +72,7 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     amount_refunded = MoneyOutputField()
     balance_due = MoneyOutputField()
     items = OrderItemOutputSerializer(many=True, read_only=True)
-    payments = serializers.SerializerMethodField()
+    payments = OrderPaymentSummarySerializer(many=True, read_only=True)
     shipping_address = AddressSerializer(read_only=True)
     billing_address = AddressSerializer(read_only=True)
 
@@ -96,11 +96,6 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "updated_at",
             "expires_at",
         ]
-
-    @extend_schema_field(OrderPaymentSummarySerializer(many=True))
-    def get_payments(self, order):
-        payments = sorted(order.payments.all(), key=lambda p: p.pk)
-        return OrderPaymentSummarySerializer(payments, many=True).data
 
 
 class ProductViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

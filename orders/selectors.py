@@ -19,7 +19,9 @@ def order_visible_to(user) -> QuerySet[Order]:
 
 
 def order_with_details(queryset: QuerySet[Order]) -> QuerySet[Order]:
-    """Prefetch lines and payments (by relation name: orders never imports payments)."""
+    """Prefetch lines and payments (through the relation: orders never imports payments)."""
+    payment_model = Order._meta.get_field("payments").related_model
     return queryset.prefetch_related(
-        Prefetch("items", queryset=OrderItem.objects.order_by("pk")), "payments"
+        Prefetch("items", queryset=OrderItem.objects.order_by("pk")),
+        Prefetch("payments", queryset=payment_model.objects.order_by("pk")),
     )
