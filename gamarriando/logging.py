@@ -12,6 +12,8 @@ SECRET_KEY_PATTERN = re.compile(
     re.IGNORECASE,
 )
 REDACTED = "[REDACTED]"
+# Ids we generate ourselves; random hex can look like digits, never like a card holder's data.
+SAFE_KEYS = frozenset({"request_id", "event_id", "task_id", "idempotency_key"})
 
 
 def _redact(value, depth=0):

@@ -2,13 +2,14 @@
 
 import django_filters
 
+from gamarriando.filters import UTCDateTimeFilter
 from orders.models import Order, OrderStatus
 
 
 class OrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lte")
     min_total = django_filters.NumberFilter(field_name="total_amount", lookup_expr="gte")
     max_total = django_filters.NumberFilter(field_name="total_amount", lookup_expr="lte")
     search = django_filters.CharFilter(

@@ -2,6 +2,7 @@
 
 import django_filters
 
+from gamarriando.filters import UTCDateTimeFilter
 from payments.gateways.registry import GATEWAY_CLASSES
 from payments.models import Payment, PaymentStatus
 
@@ -10,8 +11,8 @@ class PaymentFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=PaymentStatus.choices)
     payment_method = django_filters.ChoiceFilter(choices=[(n, n) for n in GATEWAY_CLASSES])
     order_id = django_filters.NumberFilter(field_name="order_id", min_value=1, max_value=2**62)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lte")
     min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
     max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
 

@@ -142,3 +142,13 @@ def test_schema_and_docs_are_served(api):
     orders_post = next(v for k, v in paths.items() if k.rstrip("/") == "/api/v1/orders")["post"]
     assert {"400", "401", "409", "422", "429"} <= set(orders_post["responses"])
     assert api().get("/api/docs/").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["0168-11-28T01:30:16.6-21:47", "9999-12-31T23:59:59-15:00", "0001-01-01T00:00:00+14:00"])
+def test_odd_timestamps_in_filters_never_crash(api, customer, value):
+    from urllib.parse import quote
+
+    for path in ("/api/v1/orders", "/api/v1/payments", "/api/v1/transactions"):
+        for name in ("created_after", "created_before"):
+            response = api(customer).get(f"{path}?{name}={quote(value)}")
+            assert response.status_code == 200, (path, name, response.content)

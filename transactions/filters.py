@@ -2,6 +2,7 @@
 
 import django_filters
 
+from gamarriando.filters import UTCDateTimeFilter
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
 
@@ -12,8 +13,8 @@ class TransactionFilter(django_filters.FilterSet):
     )
     transaction_type = django_filters.ChoiceFilter(choices=TransactionType.choices)
     status = django_filters.ChoiceFilter(choices=TransactionStatus.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = Transaction
