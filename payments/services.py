@@ -7,6 +7,8 @@ recomputes the payment and the order from the ledger. Locks are always taken in 
 same order: order, then payment, then ledger row.
 """
 
+import time
+from dataclasses import replace
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -521,6 +523,7 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
     payment = txn.payment
     gateway = get_gateway(payment.payment_method)
     key = txn.idempotency_key
+    started = time.perf_counter()
     if txn.transaction_type in (T.CHARGE, T.AUTHORIZATION):
         result = gateway.charge(
             token=payment.payment_method_token,
@@ -547,7 +550,10 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
             currency=txn.currency,
             idempotency_key=key,
         )
-    payment_apply_gateway_result(transaction_id=txn.pk, result=result)
+    latency_ms = round((time.perf_counter() - started) * 1000)
+    payment_apply_gateway_result(
+        transaction_id=txn.pk, result=replace(result, latency_ms=latency_ms)
+    )
 
 
 def payment_gateway_gave_up(*, transaction_id: int, error: Exception) -> None:
@@ -593,6 +599,7 @@ def payment_apply_gateway_result(*, transaction_id: int, result: GatewayResult) 
         txn.gateway_response = result.raw
         txn.failure_reason = result.failure_code[:255]
         txn.processed_at = now
+        txn.gateway_latency_ms = result.latency_ms
         txn.save()
         flow_status = None
         if is_attempt:

@@ -144,7 +144,10 @@ def test_schema_and_docs_are_served(api):
     assert api().get("/api/docs/").status_code == 200
 
 
-@pytest.mark.parametrize("value", ["0168-11-28T01:30:16.6-21:47", "9999-12-31T23:59:59-15:00", "0001-01-01T00:00:00+14:00"])
+@pytest.mark.parametrize(
+    "value",
+    ["0168-11-28T01:30:16.6-21:47", "9999-12-31T23:59:59-15:00", "0001-01-01T00:00:00+14:00"],
+)
 def test_odd_timestamps_in_filters_never_crash(api, customer, value):
     from urllib.parse import quote
 

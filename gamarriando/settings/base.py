@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "orders",
     "transactions",
     "payments",
+    "backoffice",
 ]
 
 MIDDLEWARE = [

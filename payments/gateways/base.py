@@ -19,6 +19,7 @@ class GatewayResult:
     failure_message: str = ""
     next_action: dict | None = None
     raw: dict = field(default_factory=dict)  # kept for staff; never secrets or card data
+    latency_ms: int | None = None  # measured around the call by the caller, for the dashboard
 
 
 class GatewayRetryableError(Exception):

@@ -1,0 +1,74 @@
+"""One order's history in time order: status changes, attempts, ledger rows, events."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from gamarriando.events import OutboxEvent
+from orders.models import Order, OrderStatusHistory
+from payments.models import PaymentStatusHistory
+from transactions.models import Transaction
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    subject: str
+    description: str
+    actor: str
+
+
+def _who(user) -> str:
+    return user.email if user is not None else "system"
+
+
+def order_timeline(order: Order) -> list[TimelineEntry]:
+    """Merge every record about an order and its payments, oldest first."""
+    entries = [
+        TimelineEntry(
+            h.created_at,
+            "order status",
+            order.order_number,
+            f"{h.from_status or '—'} → {h.to_status} ({h.reason})",
+            _who(h.actor),
+        )
+        for h in OrderStatusHistory.objects.filter(order=order).select_related("actor")
+    ]
+    entries += [
+        TimelineEntry(
+            h.created_at,
+            "payment status",
+            f"payment {h.payment_id}",
+            f"{h.from_status or '—'} → {h.to_status} ({h.reason})",
+            _who(h.actor),
+        )
+        for h in PaymentStatusHistory.objects.filter(payment__order=order).select_related("actor")
+    ]
+    for txn in Transaction.objects.filter(payment__order=order).select_related("created_by"):
+        detail = f"{txn.transaction_type} {txn.amount} {txn.currency}: {txn.status}"
+        if txn.failure_reason:
+            detail += f" ({txn.failure_reason})"
+        if txn.gateway_transaction_id:
+            detail += f" ref {txn.gateway_transaction_id}"
+        if txn.reason:
+            detail += f" — {txn.reason}"
+        entries.append(
+            TimelineEntry(
+                txn.created_at, "ledger", f"payment {txn.payment_id}", detail, _who(txn.created_by)
+            )
+        )
+        if txn.processed_at and txn.processed_at != txn.created_at:
+            entries.append(
+                TimelineEntry(
+                    txn.processed_at,
+                    "gateway",
+                    f"payment {txn.payment_id}",
+                    f"{txn.transaction_type} settled {txn.status}",
+                    "gateway",
+                )
+            )
+    entries += [
+        TimelineEntry(e.created_at, "event", order.order_number, e.type, "outbox")
+        for e in OutboxEvent.objects.filter(order_id=order.pk)
+    ]
+    return sorted(entries, key=lambda entry: entry.at)
