@@ -1,0 +1,90 @@
+"""End to end in a real browser: a finance clerk refunds part of a payment in the admin."""
+
+import os
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.factories import ProductFactory, UserFactory
+from tests.helpers import make_paid
+from transactions.models import Transaction
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+playwright = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        yield context.new_page()
+        browser.close()
+
+
+def test_finance_clerk_refunds_part_of_a_payment(live_server, page, staff_groups):
+    customer = UserFactory(email="rosa@example.com")
+    clerk = UserFactory(email="clerk@gamarriando.pe", is_staff=True)
+    clerk.groups.add(staff_groups["Finance"])
+    order, payment = make_paid(
+        customer, ProductFactory(name="Polo pima", price=Decimal("80.00"), stock=10)
+    )
+    make_paid(customer, ProductFactory(price=Decimal("20.00"), stock=10), token="tok_declined")
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", clerk.email)
+    page.fill("#id_password", "s3cret-Passw0rd!")
+    page.click("input[type=submit]")
+    page.goto(f"{live_server.url}/admin/payments/payment/{payment.pk}/change/")
+    page.click("#refund-button")
+    assert page.inner_text("#refundable-amount") == "80.00 PEN"
+    page.fill("#id_amount", "25.00")
+    page.fill("#id_reason", "one polo returned")
+    page.click("#continue-button")
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "refund-screen.png"), full_page=True)
+    page.click("#confirm-button")
+
+    assert "Refund of 25.00 PEN: succeeded." in page.inner_text(".messagelist")
+    ledger = page.inner_text("#transactions-group")
+    assert "refund" in ledger and "25.00" in ledger and "one polo returned" in ledger
+    page.click("#refund-button")
+    assert page.inner_text("#refundable-amount") == "55.00 PEN"
+    refund = Transaction.objects.get(transaction_type="refund")
+    assert (refund.amount, refund.status, refund.created_by_id) == (
+        Decimal("25.00"),
+        "succeeded",
+        clerk.pk,
+    )
+
+    page.goto(f"{live_server.url}/admin/orders/order/{order.pk}/change/")
+    page.locator("#order-timeline").scroll_into_view_if_needed()
+    assert "refund 25.00 PEN: succeeded" in page.inner_text("#order-timeline")
+    page.screenshot(path=str(DOCS / "order-timeline.png"), full_page=True)
+    page.goto(f"{live_server.url}/admin/payments/payment/dashboard/?days=7")
+    assert "Success rate" in page.inner_text("#dashboard-figures")
+    page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
+    assert os.path.getsize(DOCS / "refund-screen.png") > 10_000
