@@ -90,3 +90,18 @@ def address():
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def fake_stripe():
+    """Start the fake Stripe API and point the SDK (and so dj-stripe) at it."""
+    import stripe
+
+    from tests.fake_stripe import start_fake_stripe
+
+    fake, server = start_fake_stripe()
+    previous = stripe.api_base
+    stripe.api_base = f"http://127.0.0.1:{server.server_address[1]}"
+    yield fake
+    stripe.api_base = previous
+    server.shutdown()

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gamarriando.health import health
+from payments.stripe_events import stripe_webhook
 
 urlpatterns = [
     path("api/v1/", include("gamarriando.api")),
@@ -12,5 +13,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("health", health, name="health"),
     path("health/", health),
+    path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
+    path("webhooks/stripe/", stripe_webhook),
     path("admin/", admin.site.urls),
 ]

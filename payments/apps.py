@@ -8,4 +8,13 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self):
+        import stripe
+        from django.conf import settings
+
         from payments import handlers  # noqa: F401  (registers event handlers)
+        from payments.stripe_events import register_receivers
+
+        register_receivers()
+        # Our tasks retry with backoff and the same idempotency key; the SDK must not retry too.
+        stripe.max_network_retries = 0
+        stripe.default_http_client = stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS)

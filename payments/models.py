@@ -44,6 +44,10 @@ class Payment(models.Model):
     failure_message = models.CharField(max_length=255, blank=True)
     next_action = models.JSONField(null=True, blank=True)
     disputed = models.BooleanField(default=False)
+    # The dj-stripe mirror of this payment's PaymentIntent, for payments made through Stripe.
+    stripe_payment_intent = models.ForeignKey(
+        "djstripe.PaymentIntent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     processed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -124,3 +128,32 @@ class SimulatedGatewayOperation(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.reference} {self.status}"
+
+
+class StripeEventStatus(models.TextChoices):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class StripeWebhookEvent(models.Model):
+    """A verified Stripe event, stored raw before anything acts on it; applied by a worker."""
+
+    id = models.CharField(max_length=255, primary_key=True)  # Stripe's evt_ id: one row per event
+    type = models.CharField(max_length=100, db_index=True)
+    livemode = models.BooleanField(default=False)
+    stripe_created = models.DateTimeField()
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16,
+        choices=StripeEventStatus.choices,
+        default=StripeEventStatus.RECEIVED,
+        db_index=True,
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.type} {self.id}"

@@ -517,7 +517,7 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
     Raises:
         GatewayRetryableError: the task retries with the same idempotency key.
     """
-    txn = Transaction.objects.select_related("payment").get(pk=transaction_id)
+    txn = Transaction.objects.select_related("payment__order__user").get(pk=transaction_id)
     if txn.status != TransactionStatus.PENDING:
         return
     payment = txn.payment
@@ -532,7 +532,8 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
             capture=txn.transaction_type == T.CHARGE,
             idempotency_key=key,
             return_url=payment.return_url,
-            metadata={"payment_id": payment.pk, "order_id": payment.order_id},
+            metadata={"payment_id": payment.pk, "order_id": payment.order_id, "attempt_key": key},
+            customer=payment.order.user,
         )
     elif txn.transaction_type == T.CAPTURE:
         result = gateway.capture(
@@ -549,6 +550,7 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
             amount=txn.amount,
             currency=txn.currency,
             idempotency_key=key,
+            metadata={"transaction_id": txn.pk, "payment_id": payment.pk},
         )
     latency_ms = round((time.perf_counter() - started) * 1000)
     payment_apply_gateway_result(

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from gamarriando.logging import get_logger
@@ -30,16 +31,69 @@ def execute_transaction(self, *, transaction_id: int) -> None:
         return retry_later(self, exc, transaction_id=transaction_id)
 
 
+# The janitor asks again after 1 min, 5 min, 1 h, then daily (Kill Bill's schedule).
+RECONCILE_SCHEDULE = [
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(hours=1),
+    timedelta(days=1),
+]
+
+
 @shared_task(name="payments.reconcile_pending")
 def reconcile_pending() -> int:
     """Ask the gateways about rows left pending (timeouts, crashes) and apply the truth."""
-    cutoff = timezone.now() - timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
-    pending = Transaction.objects.filter(status=TransactionStatus.PENDING, created_at__lte=cutoff)
+    now = timezone.now()
+    first_due = now - timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
+    due = Transaction.objects.filter(status=TransactionStatus.PENDING).filter(
+        Q(next_reconcile_at__lte=now) | Q(next_reconcile_at__isnull=True, created_at__lte=first_due)
+    )
     done = 0
-    for transaction_id in pending.order_by("created_at").values_list("pk", flat=True)[:200]:
+    for transaction_id in due.order_by("created_at").values_list("pk", flat=True)[:200]:
         try:
             services.payment_reconcile_transaction(transaction_id=transaction_id)
             done += 1
         except GatewayRetryableError as exc:
             logger.warning("reconcile_deferred", transaction_id=transaction_id, error=str(exc))
+        _schedule_next(transaction_id, now)
     return done
+
+
+def _schedule_next(transaction_id: int, now) -> None:
+    row = Transaction.objects.filter(pk=transaction_id, status=TransactionStatus.PENDING).first()
+    if row is None:
+        return
+    step = RECONCILE_SCHEDULE[min(row.reconcile_attempts, len(RECONCILE_SCHEDULE) - 1)]
+    Transaction.objects.filter(pk=transaction_id).update(
+        reconcile_attempts=row.reconcile_attempts + 1, next_reconcile_at=now + step
+    )
+
+
+@shared_task(bind=True, name="payments.process_stripe_event", acks_late=True, max_retries=5)
+def process_stripe_event(self, *, event_id: str) -> None:
+    """Apply one stored Stripe event; a failure stays stored and retryable."""
+    from payments.stripe_events import stripe_event_process
+
+    try:
+        stripe_event_process(event_id=event_id)
+    except Exception as exc:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            logger.exception("stripe_event_failed", event_id=event_id)
+            return None
+        return retry_later(self, exc, event_id=event_id)
+
+
+@shared_task(
+    bind=True, name="payments.reconcile_stripe_payment", acks_late=True, max_retries=MAX_RETRIES
+)
+def reconcile_stripe_payment(self, *, payment_intent_id: str, disputed: bool = False) -> None:
+    """Make one payment agree with its Stripe PaymentIntent."""
+    from payments.stripe_reconcile import payment_reconcile_stripe
+
+    try:
+        payment_reconcile_stripe(payment_intent_id=payment_intent_id, disputed=disputed)
+    except GatewayRetryableError as exc:
+        if self.request.retries >= self.max_retries:
+            logger.warning("stripe_reconcile_gave_up", payment_intent_id=payment_intent_id)
+            return None
+        return retry_later(self, exc, payment_intent_id=payment_intent_id, disputed=disputed)

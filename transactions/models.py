@@ -48,6 +48,9 @@ class Transaction(models.Model):
     # The gateway idempotency key of the operation this row records (none for offline rows).
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     gateway_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Janitor schedule for rows left pending: asked again at 1 min, 5 min, 1 h, then daily.
+    reconcile_attempts = models.PositiveIntegerField(default=0)
+    next_reconcile_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 

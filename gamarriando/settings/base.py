@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "gamarriando",
     "gamarriando.users",
     "orders",
+    "djstripe",
     "transactions",
     "payments",
     "backoffice",
@@ -178,11 +179,25 @@ CELERY_TIMEZONE = "UTC"
 
 # Domain settings.
 ORDER_PAYMENT_TTL_MINUTES = env.int("ORDER_PAYMENT_TTL_MINUTES", default=15)
-PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["simulated"])
+# "stripe" is offered only when a secret key is configured (payments.gateways.registry).
+PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["simulated", "stripe"])
 SIMULATED_GATEWAY_DECLINE_RATE = env.float("SIMULATED_GATEWAY_DECLINE_RATE", default=0.0)
 SIMULATED_GATEWAY_LATENCY_MS = env.int("SIMULATED_GATEWAY_LATENCY_MS", default=0)
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=60)
 IDEMPOTENCY_TTL_HOURS = 24
+
+# Stripe (stripe SDK + dj-stripe 2.11); see ../shared/stripe/NOTES.md.
+STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
+STRIPE_TEST_SECRET_KEY = env("STRIPE_TEST_SECRET_KEY", default="")
+STRIPE_LIVE_SECRET_KEY = env("STRIPE_LIVE_SECRET_KEY", default="")
+STRIPE_TEST_PUBLIC_KEY = env("STRIPE_TEST_PUBLIC_KEY", default="")
+STRIPE_LIVE_PUBLIC_KEY = env("STRIPE_LIVE_PUBLIC_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+STRIPE_API_VERSION = "2026-08-26.dahlia"  # pinned: the version stripe 15.6.2 speaks
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_USE_NATIVE_JSONFIELD = True
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {

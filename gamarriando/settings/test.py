@@ -15,3 +15,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"orders_create": "1000/min", "auth": "1000/min"},
 }
 RECONCILE_AFTER_SECONDS = 0
+
+# A well-formed fake key; tests point stripe.api_base at the fake server they start.
+STRIPE_TEST_SECRET_KEY = "sk_test_" + "F" * 24
+STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
+SILENCED_SYSTEM_CHECKS = ["djstripe.W002"]

@@ -67,6 +67,7 @@ class Gateway(ABC):
         idempotency_key: str,
         return_url: str = "",
         metadata: dict | None = None,
+        customer=None,
     ) -> GatewayResult:
         """Charge (capture=True) or authorize a payment method."""
 
@@ -82,7 +83,13 @@ class Gateway(ABC):
 
     @abstractmethod
     def refund(
-        self, *, reference: str, amount: Decimal, currency: str, idempotency_key: str
+        self,
+        *,
+        reference: str,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict | None = None,
     ) -> GatewayResult:
         """Refund all or part of a captured charge."""
 

@@ -9,6 +9,7 @@ from payments.gateways.base import Gateway
 
 GATEWAY_CLASSES = {
     "simulated": "payments.gateways.simulated.SimulatedGateway",
+    "stripe": "payments.gateways.stripe.StripeGateway",
 }
 
 
@@ -21,7 +22,10 @@ def _build(name: str) -> Gateway:
 
 def enabled_gateway_names() -> list[str]:
     """Return the names of the gateways this deployment offers."""
-    return [name for name in settings.PAYMENT_GATEWAYS if name in GATEWAY_CLASSES]
+    from payments.gateways.stripe import secret_key
+
+    configured = {"simulated": True, "stripe": bool(secret_key())}
+    return [name for name in settings.PAYMENT_GATEWAYS if configured.get(name)]
 
 
 def get_gateway(name: str) -> Gateway:

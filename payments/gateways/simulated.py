@@ -90,7 +90,16 @@ class SimulatedGateway(Gateway):
             return Operation.objects.get(idempotency_key=fields["idempotency_key"])
 
     def charge(
-        self, *, token, amount, currency, capture, idempotency_key, return_url="", metadata=None
+        self,
+        *,
+        token,
+        amount,
+        currency,
+        capture,
+        idempotency_key,
+        return_url="",
+        metadata=None,
+        customer=None,
     ):
         self.assert_outside_transaction()
         self.validate_token(token)
@@ -209,7 +218,7 @@ class SimulatedGateway(Gateway):
             allowed=charge.amount,
         )
 
-    def refund(self, *, reference, amount, currency, idempotency_key):
+    def refund(self, *, reference, amount, currency, idempotency_key, metadata=None):
         charge = self._charge_op(reference)
         if charge is None:
             return self._missing(

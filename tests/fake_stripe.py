@@ -1,0 +1,460 @@
+"""A small fake Stripe API on 127.0.0.1 for the real SDK and dj-stripe to talk to over HTTP.
+
+Objects are shaped after ../shared/stripe/fixtures3.json. Behaviour follows Stripe's test
+PaymentMethods, and idempotency keys are honoured as Stripe does: the same key replays the
+first answer, error answers included.
+"""
+
+import copy
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+FIXTURES = json.loads(
+    (Path(__file__).resolve().parents[2] / "shared" / "stripe" / "fixtures3.json").read_text()
+)["resources"]
+_ids = itertools.count(1)
+
+CARD_OUTCOMES = {
+    "pm_card_visa": ("ok", None, None),
+    "pm_card_visa_chargeDeclined": ("card_error", "card_declined", "generic_decline"),
+    "pm_card_visa_chargeDeclinedInsufficientFunds": (
+        "card_error",
+        "card_declined",
+        "insufficient_funds",
+    ),
+    "pm_card_threeDSecure2Required": ("requires_action", None, None),
+}
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_fake{next(_ids):08d}{int(time.time() * 1000) % 100000:05d}"
+
+
+def _unflatten(pairs):
+    """Turn a[b]=1&c=2 into {"a": {"b": "1"}, "c": "2"}."""
+    result: dict = {}
+    for key, value in pairs:
+        parts = key.replace("]", "").split("[")
+        target = result
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return result
+
+
+def _error(status, type_, message, code=None, decline_code=None, param=None, payment_intent=None):
+    error = {"type": type_, "message": message}
+    if code:
+        error["code"] = code
+    if decline_code:
+        error["decline_code"] = decline_code
+    if param:
+        error["param"] = param
+    if payment_intent:
+        error["payment_intent"] = payment_intent
+    return status, {"error": error}
+
+
+def missing(kind, object_id):
+    return _error(
+        404,
+        "invalid_request_error",
+        f"No such {kind}: '{object_id}'",
+        code="resource_missing",
+        param="id",
+    )
+
+
+class FakeStripe:
+    """State and behaviour of the fake; the HTTP handler below only routes to it."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.payment_intents: dict[str, dict] = {}
+        self.refunds: dict[str, dict] = {}
+        self.customers: dict[str, dict] = {}
+        self.charges: dict[str, dict] = {}
+        self.idempotent: dict[str, tuple[int, dict]] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.drop_next_response = False  # simulate a timeout after Stripe acted
+        self.fail_next_with_500 = 0
+
+    # -- objects --------------------------------------------------------------
+
+    def _payment_intent(self, params) -> dict:
+        pi = copy.deepcopy(FIXTURES["payment_intent"])
+        pi_id = new_id("pi")
+        pi.update(
+            id=pi_id,
+            amount=int(params["amount"]),
+            currency=params["currency"],
+            created=int(time.time()),
+            livemode=False,
+            metadata=params.get("metadata", {}),
+            customer=params.get("customer"),
+            capture_method=params.get("capture_method", "automatic"),
+            payment_method=None,
+            client_secret=f"{pi_id}_secret_fake",
+            status="requires_payment_method",
+            amount_received=0,
+            amount_capturable=0,
+            canceled_at=None,
+            cancellation_reason=None,
+            last_payment_error=None,
+            next_action=None,
+            processing=None,
+            transfer_data=None,
+            latest_charge=None,
+            payment_method_configuration_details=None,
+        )
+        return pi
+
+    def _charge(self, pi) -> dict:
+        charge = copy.deepcopy(FIXTURES["charge"])
+        charge_id = new_id("ch")
+        charge.update(
+            id=charge_id,
+            amount=pi["amount"],
+            amount_captured=pi["amount_received"],
+            amount_refunded=0,
+            currency=pi["currency"],
+            payment_intent=pi["id"],
+            customer=pi["customer"],
+            created=int(time.time()),
+            livemode=False,
+            metadata={},
+            refunded=False,
+            captured=pi["status"] == "succeeded",
+            status="succeeded",
+            payment_method=None,
+            balance_transaction=None,
+            invoice=None,
+            on_behalf_of=None,
+            source_transfer=None,
+            transfer=None,
+            application=None,
+            application_fee=None,
+            review=None,
+            failure_balance_transaction=None,
+        )
+        for key in (
+            "refunds",
+            "source",
+            "payment_method_details",
+            "outcome",
+            "transfer_data",
+            "shipping",
+            "billing_details",
+            "fraud_details",
+            "radar_options",
+            "level3",
+            "presentment_details",
+        ):
+            charge.pop(key, None)
+        self.charges[charge_id] = charge
+        pi["latest_charge"] = charge_id
+        return charge
+
+    def create_payment_intent(self, params):
+        pi = self._payment_intent(params)
+        self.payment_intents[pi["id"]] = pi
+        if params.get("confirm") != "true":
+            return 200, pi
+        method = params.get("payment_method", "")
+        if method not in CARD_OUTCOMES:
+            del self.payment_intents[pi["id"]]
+            return _error(
+                400,
+                "invalid_request_error",
+                f"No such PaymentMethod: '{method}'",
+                code="resource_missing",
+                param="payment_method",
+            )
+        outcome, code, decline = CARD_OUTCOMES[method]
+        pi["payment_method"] = None
+        if outcome == "card_error":
+            pi["last_payment_error"] = {
+                "type": "card_error",
+                "code": code,
+                "decline_code": decline,
+                "message": "Your card was declined.",
+            }
+            return _error(
+                402,
+                "card_error",
+                "Your card was declined.",
+                code=code,
+                decline_code=decline,
+                payment_intent=pi,
+            )
+        if outcome == "requires_action":
+            pi["status"] = "requires_action"
+            pi["next_action"] = {
+                "type": "use_stripe_sdk",
+                "use_stripe_sdk": {"type": "three_d_secure_redirect"},
+            }
+            return 200, pi
+        if pi["capture_method"] == "manual":
+            pi["status"], pi["amount_capturable"] = "requires_capture", pi["amount"]
+        else:
+            pi["status"], pi["amount_received"] = "succeeded", pi["amount"]
+        self._charge(pi)
+        return 200, pi
+
+    def capture(self, pi_id, params):
+        pi = self.payment_intents.get(pi_id)
+        if pi is None:
+            return missing("payment_intent", pi_id)
+        if pi["status"] != "requires_capture":
+            return _error(
+                400,
+                "invalid_request_error",
+                "This PaymentIntent could not be captured.",
+                code="payment_intent_unexpected_state",
+            )
+        amount = int(params.get("amount_to_capture", pi["amount"]))
+        if amount > pi["amount_capturable"]:
+            return _error(
+                400,
+                "invalid_request_error",
+                "Amount to capture is too large.",
+                code="amount_too_large",
+            )
+        pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
+        if pi["latest_charge"]:
+            self.charges[pi["latest_charge"]].update(captured=True, amount_captured=amount)
+        return 200, pi
+
+    def cancel(self, pi_id):
+        pi = self.payment_intents.get(pi_id)
+        if pi is None:
+            return missing("payment_intent", pi_id)
+        if pi["status"] == "succeeded":
+            return _error(
+                400,
+                "invalid_request_error",
+                "You cannot cancel this PaymentIntent.",
+                code="payment_intent_unexpected_state",
+            )
+        pi.update(
+            status="canceled",
+            canceled_at=int(time.time()),
+            cancellation_reason="requested_by_customer",
+            amount_capturable=0,
+        )
+        return 200, pi
+
+    def refunded_total(self, pi_id) -> int:
+        return sum(
+            r["amount"]
+            for r in self.refunds.values()
+            if r["payment_intent"] == pi_id and r["status"] == "succeeded"
+        )
+
+    def create_refund(self, params):
+        pi = self.payment_intents.get(params.get("payment_intent", ""))
+        if pi is None:
+            return missing("payment_intent", params.get("payment_intent"))
+        left = pi["amount_received"] - self.refunded_total(pi["id"])
+        amount = int(params.get("amount", left))
+        if amount > left or left <= 0:
+            return _error(
+                400,
+                "invalid_request_error",
+                "Refund amount is greater than unrefunded amount.",
+                code="amount_too_large",
+            )
+        refund = copy.deepcopy(FIXTURES["refund"])
+        refund.update(
+            id=new_id("re"),
+            amount=amount,
+            currency=pi["currency"],
+            payment_intent=pi["id"],
+            charge=pi["latest_charge"],
+            created=int(time.time()),
+            metadata=params.get("metadata", {}),
+            status="succeeded",
+            destination_details=None,
+            balance_transaction=None,
+        )
+        self.refunds[refund["id"]] = refund
+        if pi["latest_charge"]:
+            charge = self.charges[pi["latest_charge"]]
+            charge["amount_refunded"] = self.refunded_total(pi["id"])
+            charge["refunded"] = charge["amount_refunded"] == charge["amount_captured"]
+        return 200, refund
+
+    def dashboard_refund(self, pi_id: str, amount: int) -> dict:
+        """A refund staff made in Stripe's Dashboard: no idempotency key, no metadata of ours."""
+        with self.lock:
+            return self.create_refund({"payment_intent": pi_id, "amount": str(amount)})[1]
+
+    def event(self, type_: str, obj: dict, *, created: int | None = None) -> dict:
+        """Build an event as Stripe would post it."""
+        return {
+            "id": new_id("evt"),
+            "object": "event",
+            "api_version": "2026-08-26.dahlia",
+            "created": created or int(time.time()),
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": type_,
+            "data": {"object": copy.deepcopy(obj)},
+        }
+
+    def count(self, kind: str) -> int:
+        return len(getattr(self, kind))
+
+    # -- routing --------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: dict, params: dict, key: str | None):
+        self.requests.append((method, path))
+        with self.lock:
+            if key and method == "POST" and key in self.idempotent:
+                return self.idempotent[key]
+            if self.fail_next_with_500:
+                self.fail_next_with_500 -= 1
+                return _error(500, "api_error", "Something went wrong on Stripe's end.")
+            answer = self._route(method, path, query, params)
+            if key and method == "POST" and answer[0] < 500:
+                self.idempotent[key] = answer
+            return answer
+
+    def _route(self, method, path, query, params):
+        parts = path.strip("/").split("/")[1:]  # drop "v1"
+        if parts == ["account"]:
+            account = copy.deepcopy(FIXTURES["account"])
+            account.update(id="acct_fake", livemode=False, created=int(time.time()))
+            return 200, account
+        if parts[0] == "customers":
+            if method == "POST" and len(parts) == 1:
+                customer = copy.deepcopy(FIXTURES["customer"])
+                customer.update(
+                    id=new_id("cus"),
+                    email=params.get("email"),
+                    metadata=params.get("metadata", {}),
+                    discount=None,
+                    created=int(time.time()),
+                    livemode=False,
+                    default_source=None,
+                    invoice_settings={
+                        "default_payment_method": None,
+                        "custom_fields": None,
+                        "footer": None,
+                        "rendering_options": None,
+                    },
+                    test_clock=None,
+                )
+                for stub in (
+                    "sources",
+                    "subscriptions",
+                    "tax_ids",
+                    "cash_balance",
+                    "invoice_credit_balance",
+                ):
+                    customer.pop(stub, None)
+                self.customers[customer["id"]] = customer
+                return 200, customer
+            customer = self.customers.get(parts[1]) if len(parts) > 1 else None
+            return (200, customer) if customer else missing("customer", parts[-1])
+        if parts[0] == "payment_intents":
+            if len(parts) == 1 and method == "POST":
+                return self.create_payment_intent(params)
+            if len(parts) == 1:
+                since = int(query.get("created[gte]", 0))
+                items = [pi for pi in self.payment_intents.values() if pi["created"] >= since]
+                return 200, {
+                    "object": "list",
+                    "data": items,
+                    "has_more": False,
+                    "url": "/v1/payment_intents",
+                }
+            if len(parts) == 3 and parts[2] == "capture":
+                return self.capture(parts[1], params)
+            if len(parts) == 3 and parts[2] == "cancel":
+                return self.cancel(parts[1])
+            pi = self.payment_intents.get(parts[1])
+            return (200, pi) if pi else missing("payment_intent", parts[1])
+        if parts[0] == "refunds":
+            if len(parts) == 1 and method == "POST":
+                return self.create_refund(params)
+            if len(parts) == 1:
+                items = [
+                    r
+                    for r in self.refunds.values()
+                    if r["payment_intent"] == query.get("payment_intent")
+                ]
+                return 200, {
+                    "object": "list",
+                    "data": items,
+                    "has_more": False,
+                    "url": "/v1/refunds",
+                }
+            refund = self.refunds.get(parts[1])
+            return (200, refund) if refund else missing("refund", parts[1])
+        if parts[0] == "charges" and len(parts) == 2:
+            charge = self.charges.get(parts[1])
+            return (200, charge) if charge else missing("charge", parts[1])
+        return missing(parts[0].rstrip("s"), parts[-1])
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeStripe
+
+    def log_message(self, *args):
+        pass
+
+    def _serve(self, method):
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        params = _unflatten(parse_qsl(body, keep_blank_values=True))
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        status, payload = self.fake.handle(
+            method, url.path, query, params, self.headers.get("Idempotency-Key")
+        )
+        if self.fake.drop_next_response and method == "POST":
+            self.fake.drop_next_response = False
+            self.close_connection = True
+            self.connection.close()  # Stripe acted, but the answer never arrives
+            return
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Request-Id", new_id("req"))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self._serve("GET")
+
+    def do_POST(self):
+        self._serve("POST")
+
+    def do_DELETE(self):
+        self._serve("DELETE")
+
+
+def start_fake_stripe() -> tuple[FakeStripe, ThreadingHTTPServer]:
+    """Start the fake on an ephemeral port; return it and its server."""
+    fake = FakeStripe()
+    handler = type("Handler", (_Handler,), {"fake": fake})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return fake, server
+
+
+def sign(body: str, secret: str, timestamp: int | None = None) -> str:
+    """Sign a webhook body the way Stripe does: t=...,v1=HMAC-SHA256(secret, 't.body')."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
