@@ -150,13 +150,19 @@ def enqueue_reconciliation(event_type: str, obj: dict) -> None:
     )
 
 
-def register_receivers() -> None:
-    """Connect one thin receiver to every event type we act on."""
-    from djstripe.event_handlers import djstripe_receiver
+def on_stripe_event(sender, event, **kwargs):
+    """Thin receiver: after dj-stripe has mirrored the objects, ask for a reconciliation."""
+    enqueue_reconciliation(event.type, event.data["object"])
 
-    @djstripe_receiver(HANDLED_EVENTS)
-    def on_stripe_event(sender, event, **kwargs):
-        enqueue_reconciliation(event.type, event.data["object"])
+
+def register_receivers() -> None:
+    """Connect the receiver to every event type we act on (module-level: signals hold weak refs)."""
+    from djstripe.signals import WEBHOOK_SIGNALS
+
+    for event_type in HANDLED_EVENTS:
+        WEBHOOK_SIGNALS[event_type].connect(
+            on_stripe_event, dispatch_uid=f"gamarriando:{event_type}"
+        )
 
 
 def find_payment(payment_intent: dict) -> Payment | None:
