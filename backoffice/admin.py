@@ -13,7 +13,7 @@ from gamarriando.events import OutboxEvent
 from gamarriando.idempotency import IdempotencyKey
 from orders.models import Order, OrderItem, OrderStatus, OrderStatusHistory, Product
 from orders.services import order_update
-from payments.models import Payment, PaymentStatusHistory
+from payments.models import Payment, PaymentStatusHistory, StripeWebhookEvent
 from transactions.models import Transaction
 
 
@@ -405,6 +405,35 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     list_filter = ["type", ("dispatched_at", admin.EmptyFieldListFilter)]
     search_fields = ["=id", "type", "=order_id"]
     date_hierarchy = "created_at"
+
+
+@admin.register(StripeWebhookEvent)
+class StripeWebhookEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "type",
+        "status",
+        "attempts",
+        "stripe_created",
+        "received_at",
+        "processed_at",
+    ]
+    list_filter = ["status", "type", "livemode"]
+    search_fields = ["=id", "type"]
+    date_hierarchy = "received_at"
+    actions = ["reprocess"]
+
+    def has_reprocess_permission(self, request):
+        return request.user.has_perm("payments.refund_payment")
+
+    @admin.action(description="Reprocess the selected events", permissions=["reprocess"])
+    def reprocess(self, request, queryset):
+        from payments.tasks import process_stripe_event
+
+        ids = list(queryset.exclude(status="processed").values_list("pk", flat=True))
+        for event_id in ids:
+            process_stripe_event.delay(event_id=event_id)
+        self.message_user(request, f"Sent {len(ids)} event(s) for processing again.")
 
 
 admin.site.site_header = "Gamarriando Payments — back office"

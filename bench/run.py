@@ -45,9 +45,49 @@ def rate(label, call):
     return label, count / (time.perf_counter() - started)
 
 
+def webhook_ingest():
+    """Return a call that posts a new, correctly signed Stripe event; tasks go to a broker."""
+    import json as jsonlib
+    import uuid
+
+    from django.conf import settings
+    from django.test import Client
+
+    from gamarriando.celery import app
+    from tests.fake_stripe import sign
+
+    app.conf.task_always_eager = False  # ingest only: the event is queued, not applied
+    app.conf.broker_url = "memory://"
+    client = Client()
+
+    def post():
+        event = {
+            "id": f"evt_{uuid.uuid4().hex}",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "created": int(time.time()),
+            "livemode": False,
+            "api_version": settings.STRIPE_API_VERSION,
+            "data": {"object": {"id": "pi_bench", "object": "payment_intent"}},
+        }
+        body = jsonlib.dumps(event)
+        response = client.post(
+            "/webhooks/stripe",
+            data=body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=sign(body, settings.STRIPE_WEBHOOK_SECRET),
+        )
+        assert response.status_code == 200, response.content
+
+    return post
+
+
 def main():
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = (
+        "bench_gamarriando" if connection.vendor == "postgresql" else None
+    )
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         from gamarriando.users.models import User
@@ -97,8 +137,11 @@ def main():
             ),
             rate("order + payment + process (3 POSTs)", create_and_pay),
         ]
+        results.append(rate("POST /webhooks/stripe (verify, store, enqueue)", webhook_ingest()))
         baseline = results[0][1]
-        print(f"database: {connection.vendor}; {DURATION:.0f} s per figure")
+        print(
+            f"database: {connection.vendor}; {DURATION:.0f} s per figure; webhook target: ratio >= 0.3"
+        )
         print(f"{'endpoint':42} {'req/s':>9} {'ratio':>7}")
         for label, per_second in results:
             print(f"{label:42} {per_second:9.1f} {per_second / baseline:7.3f}")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import stripe
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -86,19 +86,20 @@ def stripe_event_store(*, event_id: str, event_type: str, created: int, payload:
     """Store an event once and enqueue its processing; False when it was seen before."""
     from payments.tasks import process_stripe_event
 
-    with transaction.atomic():
-        _, is_new = StripeWebhookEvent.objects.get_or_create(
-            id=event_id,
-            defaults={
-                "type": event_type,
-                "livemode": bool(payload.get("livemode")),
-                "stripe_created": datetime.fromtimestamp(created, tz=UTC),
-                "payload": payload,
-            },
-        )
-        if is_new:
+    try:
+        with transaction.atomic():
+            # Insert first: the primary key on Stripe's event id is the duplicate check.
+            StripeWebhookEvent.objects.create(
+                id=event_id,
+                type=event_type,
+                livemode=bool(payload.get("livemode")),
+                stripe_created=datetime.fromtimestamp(created, tz=UTC),
+                payload=payload,
+            )
             enqueue_on_commit(process_stripe_event, event_id=event_id)
-    return is_new
+    except IntegrityError:
+        return False
+    return True
 
 
 def stripe_event_process(*, event_id: str) -> None:

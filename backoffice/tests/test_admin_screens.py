@@ -334,3 +334,30 @@ def test_admin_lists_run_the_same_queries_for_10_and_100_rows(client, url):
         assert client.get(url).status_code == 200
     assert len(small.captured_queries) == len(large.captured_queries)
     assert Payment.objects.count() >= 100
+
+
+def test_staff_reprocess_a_failed_stripe_event_from_the_admin(
+    browser_for, finance, support, monkeypatch
+):
+    from django.utils import timezone
+
+    from payments import stripe_events
+    from payments.models import StripeWebhookEvent
+
+    event = StripeWebhookEvent.objects.create(
+        id="evt_failed1",
+        type="refund.updated",
+        stripe_created=timezone.now(),
+        payload={},
+        status="failed",
+        last_error="boom",
+    )
+    handled = []
+    monkeypatch.setattr(
+        stripe_events, "stripe_event_process", lambda event_id: handled.append(event_id)
+    )
+    data = {"action": "reprocess", "_selected_action": [event.pk]}
+    browser_for(support).post("/admin/payments/stripewebhookevent/", data)
+    assert handled == []
+    browser_for(finance).post("/admin/payments/stripewebhookevent/", data)
+    assert handled == ["evt_failed1"]
