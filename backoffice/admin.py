@@ -8,9 +8,12 @@ from django.utils.html import format_html
 
 from backoffice import views
 from backoffice.timeline import order_timeline
+from gamarriando.dead_letters import DeadLetter, dead_letter_discard, dead_letter_retry
 from gamarriando.errors import ApplicationError
 from gamarriando.events import OutboxEvent
 from gamarriando.idempotency import IdempotencyKey
+from notifications.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from notifications.services import delivery_redeliver
 from orders.models import Order, OrderItem, OrderStatus, OrderStatusHistory, Product
 from orders.services import order_update
 from payments.models import Payment, PaymentStatusHistory, StripeWebhookEvent
@@ -439,3 +442,90 @@ class StripeWebhookEventAdmin(ReadOnlyAdmin):
 admin.site.site_header = "Gamarriando Payments — back office"
 admin.site.site_title = "Gamarriando back office"
 admin.site.index_template = "admin/backoffice/index.html"
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    list_display = [
+        "task_name",
+        "status",
+        "attempts",
+        "first_failed_at",
+        "last_failed_at",
+        "error_excerpt",
+    ]
+    list_filter = ["status", "task_name"]
+    search_fields = ["task_name", "=task_id", "error"]
+    date_hierarchy = "last_failed_at"
+    actions = ["retry", "discard"]
+
+    @admin.display(description="error")
+    def error_excerpt(self, letter):
+        return letter.error[:120]
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("payments.refund_payment")
+
+    has_discard_permission = has_retry_permission
+
+    @admin.action(description="Retry the selected tasks", permissions=["retry"])
+    def retry(self, request, queryset):
+        letters = list(queryset.filter(status="open"))
+        for letter in letters:
+            dead_letter_retry(letter)
+        self.message_user(request, f"Retried {len(letters)} task(s).")
+
+    @admin.action(description="Discard the selected tasks", permissions=["discard"])
+    def discard(self, request, queryset):
+        letters = list(queryset.filter(status="open"))
+        for letter in letters:
+            dead_letter_discard(letter)
+        self.message_user(request, f"Discarded {len(letters)} task(s).")
+
+
+class WebhookAttemptInline(ReadOnlyInline):
+    model = WebhookAttempt
+    fields = readonly_fields = [
+        "attempted_at",
+        "status_code",
+        "latency_ms",
+        "response_excerpt",
+        "error",
+    ]
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["url", "is_active", "consecutive_failures", "disabled_at", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["url"]
+    readonly_fields = ["consecutive_failures", "disabled_at", "created_at"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "event",
+        "subscription",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+        "created_at",
+    ]
+    list_filter = ["status", "subscription"]
+    search_fields = ["=event__id", "subscription__url"]
+    list_select_related = ["event", "subscription"]
+    date_hierarchy = "created_at"
+    inlines = [WebhookAttemptInline]
+    actions = ["redeliver"]
+
+    def has_redeliver_permission(self, request):
+        return request.user.has_perm("notifications.change_webhooksubscription")
+
+    @admin.action(description="Redeliver the selected events now", permissions=["redeliver"])
+    def redeliver(self, request, queryset):
+        deliveries = list(queryset)
+        for delivery in deliveries:
+            delivery_redeliver(delivery)
+        self.message_user(request, f"Redelivering {len(deliveries)} event(s).")

@@ -42,7 +42,7 @@ class OutboxEvent(models.Model):
 
 
 def subscribe(event_type: str):
-    """Register an in-process handler for an event type."""
+    """Register an in-process handler for an event type ("*" for every type)."""
 
     def register(handler):
         if handler not in _handlers[event_type]:
@@ -73,7 +73,7 @@ def dispatch(event_id: str) -> None:
         if event is None:
             return
         envelope = event.envelope()
-        for handler in _handlers.get(event.type, []):
+        for handler in [*_handlers.get(event.type, []), *_handlers.get("*", [])]:
             handler(envelope)
         event.dispatched_at = timezone.now()
         event.attempts += 1

@@ -1,5 +1,7 @@
 """Enqueue Celery work only once the surrounding transaction has committed."""
 
+import uuid
+
 from django.db import transaction
 
 from gamarriando.logging import get_logger
@@ -7,9 +9,27 @@ from gamarriando.logging import get_logger
 logger = get_logger(__name__)
 
 
+def _send(task, kwargs: dict) -> None:
+    try:
+        task.apply_async(kwargs=kwargs)
+    except Exception as exc:
+        if task.app.conf.task_always_eager:
+            # Inline mode has no worker to record the failure, so the sender does.
+            from gamarriando.dead_letters import record_dead_letter
+
+            record_dead_letter(
+                task_name=task.name,
+                task_id=f"inline-{uuid.uuid4().hex}",
+                kwargs=kwargs,
+                exc=exc,
+                attempts=1,
+            )
+        raise
+
+
 def enqueue_on_commit(task, **kwargs) -> None:
     """Send a task after commit; a failure to enqueue is logged, never raised into the request."""
-    transaction.on_commit(lambda: task.apply_async(kwargs=kwargs), robust=True)
+    transaction.on_commit(lambda: _send(task, kwargs), robust=True)
 
 
 def retry_later(task, exc: Exception, **kwargs):

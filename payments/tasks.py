@@ -78,8 +78,7 @@ def process_stripe_event(self, *, event_id: str) -> None:
         stripe_event_process(event_id=event_id)
     except Exception as exc:
         if self.request.is_eager or self.request.retries >= self.max_retries:
-            logger.exception("stripe_event_failed", event_id=event_id)
-            return None
+            raise  # the event stays stored as failed, and the task becomes a dead letter
         return retry_later(self, exc, event_id=event_id)
 
 

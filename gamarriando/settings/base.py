@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "djstripe",
     "transactions",
     "payments",
+    "notifications",
     "backoffice",
 ]
 
@@ -198,6 +199,12 @@ STRIPE_API_VERSION = "2026-08-26.dahlia"  # pinned: the version stripe 15.6.2 sp
 STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
+
+# E-mail: the console by default; SMTP with EMAIL_URL=smtp+tls://user:pass@host:587.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Gamarriando <pagos@gamarriando.pe>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ADMINS = [("Admins", email) for email in env.list("ADMIN_EMAILS", default=[])]
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -1,0 +1,79 @@
+"""Webhook subscriptions, their deliveries and every delivery attempt."""
+
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+
+def _new_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(24)}"
+
+
+class WebhookSubscription(models.Model):
+    """A subscriber's endpoint, the event types it wants (empty: all) and its signing secret."""
+
+    url = models.URLField(max_length=2000)
+    event_types = models.JSONField(
+        default=list, blank=True, help_text='e.g. ["payment.succeeded"]; empty for every event'
+    )
+    secret = models.CharField(max_length=100, default=_new_secret)
+    is_active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.url
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    GAVE_UP = "gave_up"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscriber, retried with backoff for up to 24 hours."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.ForeignKey("gamarriando.OutboxEvent", on_delete=models.CASCADE, related_name="+")
+    order_id = models.BigIntegerField(null=True, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "event"], name="one_delivery_per_event_and_subscriber"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.event_id} -> {self.subscription_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP try: status, latency and the start of the answer."""
+
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    attempted_at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    def __str__(self):
+        return f"{self.status_code or self.error}"

@@ -1,0 +1,190 @@
+"""Fan events out to subscribers, deliver them signed, and e-mail customers."""
+
+import json
+import time
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mail_admins
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from gamarriando.events import OutboxEvent
+from gamarriando.logging import get_logger
+from gamarriando.queue import enqueue_on_commit
+from notifications.models import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from notifications.signing import SIGNATURE_HEADER, signature_header
+
+logger = get_logger(__name__)
+# Backoff between attempts; the last one falls just inside 24 hours after the event.
+RETRY_DELAYS = [
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+    timedelta(hours=12),
+]
+DELIVERY_WINDOW = timedelta(hours=24)
+DISABLE_AFTER_FAILURES = 20
+
+
+def deliveries_create(envelope: dict) -> None:
+    """Open one delivery per interested subscriber, inside the event's dispatch transaction."""
+    from notifications.tasks import deliver_webhook
+
+    for subscription in WebhookSubscription.objects.filter(is_active=True).order_by("pk"):
+        if not subscription.wants(envelope["type"]):
+            continue
+        delivery, created = WebhookDelivery.objects.get_or_create(
+            subscription=subscription,
+            event_id=envelope["id"],
+            defaults={"order_id": envelope["data"].get("order_id")},
+        )
+        if created:
+            enqueue_on_commit(deliver_webhook, delivery_id=delivery.pk)
+
+
+def _earlier_pending(delivery: WebhookDelivery) -> bool:
+    """Tell whether an older event of the same order still waits for this subscriber."""
+    if delivery.order_id is None:
+        return False
+    return WebhookDelivery.objects.filter(
+        subscription_id=delivery.subscription_id,
+        order_id=delivery.order_id,
+        status=DeliveryStatus.PENDING,
+        created_at__lt=delivery.created_at,
+    ).exists()
+
+
+def delivery_attempt(*, delivery_id: int) -> str:
+    """Make one signed POST of a pending delivery (no transaction open) and record it."""
+    delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
+    if delivery.status != DeliveryStatus.PENDING or _earlier_pending(delivery):
+        return delivery.status
+    event = OutboxEvent.objects.get(pk=delivery.event_id)
+    body = json.dumps(event.envelope(), cls=DjangoJSONEncoder).encode()
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: signature_header(body, delivery.subscription.secret),
+    }
+    started = time.perf_counter()
+    status_code, excerpt, error = None, "", ""
+    try:
+        response = requests.post(delivery.subscription.url, data=body, headers=headers, timeout=10)
+        status_code, excerpt = response.status_code, response.text[:500]
+    except requests.RequestException as exc:
+        error = str(exc)[:500]
+    latency_ms = round((time.perf_counter() - started) * 1000)
+    ok = status_code is not None and 200 <= status_code < 300
+    now = timezone.now()
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            status_code=status_code,
+            latency_ms=latency_ms,
+            response_excerpt=excerpt,
+            error=error,
+        )
+        delivery.attempts += 1
+        subscription = WebhookSubscription.objects.select_for_update().get(
+            pk=delivery.subscription_id
+        )
+        if ok:
+            delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, now
+            subscription.consecutive_failures = 0
+        else:
+            subscription.consecutive_failures += 1
+            delay = RETRY_DELAYS[min(delivery.attempts - 1, len(RETRY_DELAYS) - 1)]
+            if now + delay > delivery.created_at + DELIVERY_WINDOW:
+                delivery.status = DeliveryStatus.GAVE_UP
+            delivery.next_attempt_at = now + delay
+        delivery.save()
+        if subscription.consecutive_failures >= DISABLE_AFTER_FAILURES and subscription.is_active:
+            subscription.is_active, subscription.disabled_at = False, now
+            transaction.on_commit(
+                lambda: mail_admins(
+                    f"Webhook endpoint disabled: {subscription.url}",
+                    f"{subscription.url} failed {subscription.consecutive_failures} times in a row and was disabled. "
+                    "Fix it, then re-enable it in the admin and redeliver its pending deliveries.",
+                )
+            )
+        subscription.save()
+    if ok:
+        # The next event of the same order may have been waiting for this one.
+        _deliver_next_of_order(delivery)
+    return delivery.status
+
+
+def _deliver_next_of_order(delivery: WebhookDelivery) -> None:
+    from notifications.tasks import deliver_webhook
+
+    if delivery.order_id is None:
+        return
+    following = (
+        WebhookDelivery.objects.filter(
+            subscription_id=delivery.subscription_id,
+            order_id=delivery.order_id,
+            status=DeliveryStatus.PENDING,
+            created_at__gt=delivery.created_at,
+        )
+        .order_by("created_at")
+        .first()
+    )
+    if following is not None:
+        deliver_webhook.delay(delivery_id=following.pk)
+
+
+def deliveries_due() -> list[int]:
+    """Return pending deliveries whose next attempt is due, oldest first."""
+    due = WebhookDelivery.objects.filter(
+        status=DeliveryStatus.PENDING,
+        next_attempt_at__lte=timezone.now(),
+        subscription__is_active=True,
+    )
+    return list(due.order_by("created_at").values_list("pk", flat=True)[:500])
+
+
+def delivery_redeliver(delivery: WebhookDelivery) -> None:
+    """Send a delivery again now, whatever happened before (staff action)."""
+    from notifications.tasks import deliver_webhook
+
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
+    )
+    deliver_webhook.delay(delivery_id=delivery.pk)
+
+
+EMAILS = {
+    "payment.succeeded": (
+        "Payment received for order {order_number}",
+        "notifications/payment_succeeded",
+    ),
+    "payment.failed": ("Payment failed for order {order_number}", "notifications/payment_failed"),
+    "refund.succeeded": ("Refund for order {order_number}", "notifications/refund_succeeded"),
+}
+
+
+def customer_email_send(*, event_type: str, data: dict) -> None:
+    """E-mail the order's customer about a payment or refund, in text and HTML."""
+    from orders.models import Order
+
+    order = Order.objects.select_related("user").get(pk=data["order_id"])
+    subject, template = EMAILS[event_type]
+    context = {"order": order, "data": data, "customer": order.user}
+    message = EmailMultiAlternatives(
+        subject=subject.format(order_number=order.order_number),
+        body=render_to_string(f"{template}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[order.user.email],
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.send()

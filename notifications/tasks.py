@@ -1,0 +1,26 @@
+"""Celery tasks of notifications."""
+
+from celery import shared_task
+
+from notifications import services
+
+
+@shared_task(name="notifications.deliver_webhook", acks_late=True)
+def deliver_webhook(*, delivery_id: int) -> str:
+    """Make one attempt at a webhook delivery; the beat sweep retries what failed."""
+    return services.delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(name="notifications.retry_due_deliveries")
+def retry_due_deliveries() -> int:
+    """Attempt every delivery whose backoff has elapsed."""
+    due = services.deliveries_due()
+    for delivery_id in due:
+        services.delivery_attempt(delivery_id=delivery_id)
+    return len(due)
+
+
+@shared_task(name="notifications.send_customer_email", acks_late=True, max_retries=3)
+def send_customer_email(*, event_type: str, data: dict) -> None:
+    """Send one customer e-mail."""
+    services.customer_email_send(event_type=event_type, data=data)

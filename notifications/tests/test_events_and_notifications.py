@@ -1,0 +1,193 @@
+"""Outbox, outgoing webhooks, e-mails, dead letters and log redaction."""
+
+import json
+import threading
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import transaction
+
+from gamarriando.dead_letters import DeadLetter
+from gamarriando.events import OutboxEvent
+from notifications.models import WebhookDelivery, WebhookSubscription
+from notifications.signing import verify
+from notifications.tasks import retry_due_deliveries
+from orders.services import order_create
+from tests.factories import ProductFactory
+from tests.helpers import make_order, make_paid
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Subscriber:
+    """A local HTTP endpoint that can be down or up and records what it accepted."""
+
+    def __init__(self):
+        self.up, self.received, self.secret = False, [], None
+        subscriber = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if not subscriber.up:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                assert verify(body, self.headers["Gamarriando-Signature"], subscriber.secret)
+                subscriber.received.append(json.loads(body))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+
+@pytest.fixture
+def subscriber():
+    endpoint = Subscriber()
+    subscription = WebhookSubscription.objects.create(url=endpoint.url)
+    endpoint.secret = subscription.secret
+    yield endpoint
+    endpoint.server.shutdown()
+
+
+def test_an_event_is_not_published_when_its_transaction_rolls_back(customer, product, address):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        order_create(
+            user=customer,
+            items=[{"product_id": product.pk, "quantity": 1}],
+            shipping_address=address,
+        )
+        raise RuntimeError("the request failed after the order was written")
+    assert not OutboxEvent.objects.exists()
+    make_order(customer, product)
+    assert list(OutboxEvent.objects.values_list("type", flat=True)) == ["order.created"]
+    assert OutboxEvent.objects.get().dispatched_at is not None
+
+
+def test_a_subscriber_that_was_down_gets_every_event_once_in_order(subscriber, customer):
+    from django.utils import timezone
+
+    order, payment = make_paid(customer, ProductFactory(price=Decimal("20.00"), stock=5))
+    assert subscriber.received == []
+    assert WebhookDelivery.objects.filter(status="pending").count() == 4
+    subscriber.up = True
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now())  # the backoff has elapsed
+    retry_due_deliveries()
+    retry_due_deliveries()  # a second sweep sends nothing twice
+    types = [event["type"] for event in subscriber.received]
+    assert types == ["order.created", "payment.created", "payment.succeeded", "order.paid"]
+    assert len({event["id"] for event in subscriber.received}) == 4
+    assert set(subscriber.received[0]) >= {"id", "type", "created_at", "data"}
+    assert subscriber.received[0]["data"]["order_id"] == order.pk
+    delivery = WebhookDelivery.objects.order_by("created_at").first()
+    attempts = list(delivery.attempt_log.order_by("pk").values_list("status_code", flat=True))
+    assert attempts == [503, 200]
+
+
+def test_an_endpoint_that_keeps_failing_is_disabled_and_admins_told(
+    subscriber, customer, mailoutbox, settings
+):
+    from notifications import services
+
+    settings.ADMINS = [("Ops", "ops@gamarriando.pe")]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    services.DISABLE_AFTER_FAILURES, original = 3, services.DISABLE_AFTER_FAILURES
+    try:
+        make_order(customer, ProductFactory())
+        from django.utils import timezone
+
+        for _ in range(3):
+            WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+            retry_due_deliveries()
+    finally:
+        services.DISABLE_AFTER_FAILURES = original
+    sub = WebhookSubscription.objects.get()
+    assert sub.is_active is False and sub.disabled_at is not None
+    assert any("Webhook endpoint disabled" in mail.subject for mail in mailoutbox)
+
+
+def test_customers_get_emails_for_payments_and_refunds(customer, finance, mailoutbox):
+    from payments.services import payment_refund
+
+    _, payment = make_paid(customer, ProductFactory(price=Decimal("40.00"), stock=5))
+    make_paid(customer, ProductFactory(price=Decimal("10.00"), stock=5), token="tok_declined")
+    payment_refund(
+        payment_id=payment.pk, actor=finance, amount=Decimal("15.00"), reason="late delivery"
+    )
+    subjects = sorted(mail.subject.split(" for ")[0] for mail in mailoutbox)
+    assert subjects == ["Payment failed", "Payment received", "Refund"]
+    refund_mail = next(mail for mail in mailoutbox if mail.subject.startswith("Refund"))
+    assert refund_mail.to == [customer.email]
+    assert "15.00 PEN" in refund_mail.body
+    assert refund_mail.alternatives[0][1] == "text/html"
+
+
+def test_a_task_that_fails_for_good_leaves_a_dead_letter_that_staff_can_retry(
+    client, customer, finance, monkeypatch
+):
+    from payments import services
+    from payments.models import Payment
+    from payments.services import payment_process
+    from tests.helpers import make_payment
+
+    payment = make_payment(
+        customer, make_order(customer, ProductFactory(price=Decimal("12.00"), stock=5))
+    )
+    original = services.payment_execute_transaction
+
+    def broken(**kwargs):
+        raise RuntimeError("worker bug")
+
+    monkeypatch.setattr(services, "payment_execute_transaction", broken)
+    payment_process(payment_id=payment.pk, actor=customer, payment_method_id="tok_success")
+    letter = DeadLetter.objects.get()
+    assert letter.task_name == "payments.execute_transaction"
+    assert "worker bug" in letter.error
+    assert letter.status == "open"
+    monkeypatch.setattr(services, "payment_execute_transaction", original)
+    client.force_login(finance)
+    client.post(
+        "/admin/gamarriando/deadletter/", {"action": "retry", "_selected_action": [letter.pk]}
+    )
+    letter.refresh_from_db()
+    assert letter.status == "retried"
+    assert Payment.objects.get(pk=payment.pk).status == "completed"
+
+
+def test_logs_redact_card_numbers_and_secrets(api, customer):
+    import io
+    import logging
+
+    import structlog
+
+    from gamarriando.logging import json_formatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(json_formatter())
+    logging.getLogger().addHandler(handler)
+    try:
+        api(customer).post("/api/v1/orders", {"notes": "4242 4242 4242 4242"}, format="json")
+        structlog.get_logger("test").info(
+            "audit", authorization="Bearer abc.def", note="card 4000056655665556", request_id="r1"
+        )
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    text = stream.getvalue()
+    assert (
+        "4242 4242 4242 4242" not in text
+        and "4000056655665556" not in text
+        and "abc.def" not in text
+    )
+    audit = next(line for line in lines if line["event"] == "audit")
+    assert audit["authorization"] == audit["note"] == "[REDACTED]"
+    assert audit["request_id"] == "r1"
+    assert any(line["event"] == "card_data_refused" for line in lines)
