@@ -1,9 +1,11 @@
 """The Celery app, its queues and the beat schedule."""
 
 import os
+import time
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_postrun, task_prerun
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gamarriando.settings.local")
@@ -23,6 +25,7 @@ app.conf.beat_schedule = {
     "expire-unpaid-orders": {"task": "orders.expire_unpaid_orders", "schedule": 60.0},
     "reconcile-payments": {"task": "payments.reconcile_pending", "schedule": 60.0},
     "sweep-outbox": {"task": "gamarriando.sweep_outbox", "schedule": 30.0},
+    "check-alerts": {"task": "gamarriando.check_alerts", "schedule": 300.0},
     "retry-webhook-deliveries": {"task": "notifications.retry_due_deliveries", "schedule": 60.0},
     "purge-idempotency-keys": {
         "task": "gamarriando.purge_idempotency_keys",
@@ -30,3 +33,35 @@ app.conf.beat_schedule = {
     },
 }
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _bind_task_context(task_id=None, task=None, kwargs=None, **_):
+    """Bind the task and the ids it works on to every log line it writes."""
+    import structlog
+
+    structlog.contextvars.clear_contextvars()
+    ids = {k: v for k, v in (kwargs or {}).items() if k.endswith("_id")}
+    structlog.contextvars.bind_contextvars(task=task.name, task_id=task_id, **ids)
+    _started[task_id] = (time.perf_counter(), ids)
+
+
+@task_postrun.connect
+def _log_task(task_id=None, task=None, state=None, **_):
+    """Write one line per task run with its outcome and duration."""
+    from gamarriando.logging import get_logger
+
+    started, ids = _started.pop(task_id, (None, {}))
+    duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
+    # Inline tasks nest, so the ids are passed explicitly rather than read from the context.
+    fields = {
+        **ids,
+        "task": task.name,
+        "task_id": task_id,
+        "state": state,
+        "duration_ms": duration_ms,
+    }
+    get_logger("gamarriando.task").info("task", **fields)
+
+
+_started: dict = {}

@@ -39,7 +39,10 @@ def retry_later(task, exc: Exception, **kwargs):
     """
     from celery.utils.time import get_exponential_backoff_interval
 
+    from gamarriando.metrics import TASK_RETRIES
+
     retries = task.request.retries
+    TASK_RETRIES.labels(task.name).inc()
     if task.request.is_eager:
         return task.apply(kwargs=kwargs, retries=retries + 1, throw=True)
     countdown = get_exponential_backoff_interval(

@@ -43,3 +43,11 @@ def purge_idempotency_keys() -> int:
     cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(name="gamarriando.check_alerts")
+def check_alerts() -> list[str]:
+    """Run the alert checks and e-mail the admins when one fires."""
+    from gamarriando.alerts import alert_check_and_notify
+
+    return alert_check_and_notify()

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gamarriando.health import health
+from gamarriando.metrics import metrics_view
 from payments.stripe_events import stripe_webhook
 
 urlpatterns = [
@@ -15,5 +16,6 @@ urlpatterns = [
     path("health/", health),
     path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
     path("webhooks/stripe/", stripe_webhook),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
 ]

@@ -27,6 +27,7 @@ from gamarriando.errors import (
     invalid_status,
 )
 from gamarriando.logging import get_logger
+from gamarriando.metrics import REFUNDS, observe_gateway_call
 from gamarriando.queue import enqueue_on_commit
 from orders.models import Order, OrderStatus
 from orders.services import order_apply_payment_totals
@@ -553,6 +554,7 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
             metadata={"transaction_id": txn.pk, "payment_id": payment.pk},
         )
     latency_ms = round((time.perf_counter() - started) * 1000)
+    observe_gateway_call(payment.payment_method, txn.transaction_type, result.status, started)
     payment_apply_gateway_result(
         transaction_id=txn.pk, result=replace(result, latency_ms=latency_ms)
     )
@@ -621,6 +623,7 @@ def payment_apply_gateway_result(*, transaction_id: int, result: GatewayResult) 
             voided=txn.transaction_type == T.VOID and result.status == SUCCEEDED,
         )
         if txn.transaction_type == T.REFUND:
+            REFUNDS.labels(txn.status).inc()
             kind = "refund.succeeded" if result.status == SUCCEEDED else "refund.failed"
             events.publish(
                 kind,

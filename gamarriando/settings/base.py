@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "django_prometheus",
     "gamarriando",
     "gamarriando.users",
     "orders",
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "gamarriando.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gamarriando.middleware.ApiErrorMiddleware",
@@ -50,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "gamarriando.middleware.AccessLogMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "gamarriando.urls"
@@ -199,6 +202,13 @@ STRIPE_API_VERSION = "2026-08-26.dahlia"  # pinned: the version stripe 15.6.2 sp
 STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
+
+# /metrics is open to loopback, or to "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# The alert checks (gamarriando.alerts) use the thresholds of ops/prometheus/alerts.yml.
+ALERT_FAILURE_RATE = 0.05
+ALERT_STUCK_PROCESSING_SECONDS = 30
+ALERT_OUTBOX_LAG_SECONDS = 120
 
 # E-mail: the console by default; SMTP with EMAIL_URL=smtp+tls://user:pass@host:587.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -1,0 +1,92 @@
+"""Metrics, alert checks, task log lines and the broker health check."""
+
+import io
+import json
+import logging
+from decimal import Decimal
+
+import pytest
+
+from tests.factories import ProductFactory
+from tests.helpers import make_paid
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_metrics_are_served_to_loopback_or_with_the_token(client, customer, settings):
+    make_paid(customer, ProductFactory(price=Decimal("10.00"), stock=5))
+    body = client.get("/metrics").content.decode()
+    assert 'gamarriando_payments{gateway="simulated",status="completed"} 1.0' in body
+    assert (
+        'gamarriando_gateway_call_seconds_count{gateway="simulated",operation="charge",outcome="succeeded"}'
+        in body
+    )
+    assert "gamarriando_outbox_lag_seconds 0.0" in body
+    assert "django_http_requests_total_by_method_total" in body
+    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 403
+    settings.METRICS_TOKEN = "scrape-me"
+    assert (
+        client.get(
+            "/metrics", REMOTE_ADDR="10.1.2.3", HTTP_AUTHORIZATION="Bearer scrape-me"
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get(
+            "/metrics", REMOTE_ADDR="10.1.2.3", HTTP_AUTHORIZATION="Bearer wrong"
+        ).status_code
+        == 403
+    )
+
+
+def test_alert_checks_fire_and_mail_the_admins(customer, settings, mailoutbox):
+    from gamarriando.tasks import check_alerts
+
+    settings.ADMINS = [("Ops", "ops@gamarriando.pe")]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    make_paid(customer, ProductFactory(price=Decimal("10.00"), stock=5))
+    assert check_alerts() == []
+    make_paid(customer, ProductFactory(price=Decimal("10.00"), stock=5), token="tok_gateway_error")
+    alerts = check_alerts()
+    assert any("failure rate 1/2" in line for line in alerts)
+    assert any("gateway_error" in line for line in alerts)
+    assert mailoutbox[-1].subject.endswith("Gamarriando Payments alerts")
+
+
+def test_every_task_writes_one_log_line_with_its_ids(customer):
+    from gamarriando.logging import json_formatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(json_formatter())
+    logging.getLogger().addHandler(handler)
+    try:
+        _, payment = make_paid(customer, ProductFactory(price=Decimal("10.00"), stock=5))
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    task_lines = [
+        line
+        for line in lines
+        if line["event"] == "task" and line.get("task") == "payments.execute_transaction"
+    ]
+    assert len(task_lines) == 1
+    assert task_lines[0]["state"] == "SUCCESS"
+    assert task_lines[0]["duration_ms"] >= 0
+    assert task_lines[0]["transaction_id"]
+
+
+def test_health_names_a_broken_broker(client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    from gamarriando.celery import app
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app._pool = None
+    try:
+        response = client.get("/health")
+    finally:
+        app.conf.broker_url = previous
+        app._pool = None
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "error"}
