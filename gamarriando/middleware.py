@@ -100,6 +100,18 @@ class CardDataGuardMiddleware:
         return find_card_data(body)
 
 
+ROUTE_IDS = {"order": "order_id", "payment": "payment_id", "transaction": "transaction_id"}
+
+
+def _object_ids(request) -> dict:
+    """Name the object a detail route acted on (order-detail -> order_id=...)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or "pk" not in match.kwargs or not match.url_name:
+        return {}
+    field = ROUTE_IDS.get(match.url_name.split("-")[0])
+    return {field: match.kwargs["pk"]} if field else {}
+
+
 class AccessLogMiddleware:
     """Write one structured line per request with its outcome and duration."""
 
@@ -120,5 +132,6 @@ class AccessLogMiddleware:
             status=response.status_code,
             user_id=user_id,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            **_object_ids(request),
         )
         return response

@@ -90,3 +90,27 @@ def test_health_names_a_broken_broker(client, settings):
         app._pool = None
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "error"}
+
+
+def test_the_request_line_names_user_and_payment(api, customer):
+    from gamarriando.logging import json_formatter
+
+    _, payment = make_paid(customer, ProductFactory(price=Decimal("10.00"), stock=5))
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(json_formatter())
+    logging.getLogger().addHandler(handler)
+    try:
+        api(customer).get(f"/api/v1/payments/{payment.pk}", HTTP_X_REQUEST_ID="req-42")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    line = next(
+        json.loads(raw) for raw in stream.getvalue().splitlines() if '"event": "request"' in raw
+    )
+    assert (line["request_id"], line["user_id"], line["payment_id"], line["status"]) == (
+        "req-42",
+        customer.pk,
+        str(payment.pk),
+        200,
+    )
+    assert line["duration_ms"] >= 0
