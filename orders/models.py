@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from gamarriando.history import StatusHistory
+
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
@@ -106,20 +108,10 @@ class OrderItem(models.Model):
         return f"{self.quantity} x {self.product_id}"
 
 
-class OrderStatusHistory(models.Model):
-    """One row per order status change: who, when, from, to and why."""
+class OrderStatusHistory(StatusHistory):
+    """One row per order status change."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_history")
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    reason = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name_plural = "order status history"
-
-    def __str__(self):
-        return f"{self.from_status or '-'} -> {self.to_status}"

@@ -1,9 +1,10 @@
 """Payments, their status history, and the simulated gateway's own records."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+from gamarriando.history import StatusHistory
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -93,23 +94,13 @@ class Payment(models.Model):
         return f"payment-{self.pk}-attempt-{self.attempts}"
 
 
-class PaymentStatusHistory(models.Model):
-    """One row per payment status change: who or what, when, from, to and why."""
+class PaymentStatusHistory(StatusHistory):
+    """One row per payment status change."""
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="status_history")
-    from_status = models.CharField(max_length=24, blank=True)
-    to_status = models.CharField(max_length=24)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    reason = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name_plural = "payment status history"
-
-    def __str__(self):
-        return f"{self.from_status or '-'} -> {self.to_status}"
 
 
 class SimulatedGatewayOperation(models.Model):

@@ -141,7 +141,9 @@ class SimulatedGateway(Gateway):
         if existing is not None:
             return self._result(existing)
         status, failure_code = SUCCEEDED, ""
-        if amount > allowed:
+        if allowed is None:  # like Stripe's resource_missing: no such charge here
+            status, failure_code = FAILED, "resource_missing"
+        elif amount > allowed:
             status, failure_code = FAILED, "amount_too_large"
         op = self._record(
             idempotency_key=idempotency_key,
@@ -160,36 +162,13 @@ class SimulatedGateway(Gateway):
             reference=reference, kind__in=["charge", "authorization"]
         ).first()
 
-    def _missing(self, *, kind, reference, amount, currency, idempotency_key) -> GatewayResult:
-        """Answer like Stripe's resource_missing: the operation is recorded as failed."""
-        return self._result(
-            self._record(
-                idempotency_key=idempotency_key,
-                kind=kind,
-                amount=amount,
-                currency=currency,
-                status=FAILED,
-                reference=_reference(f"sim_{kind[:2]}", idempotency_key),
-                charge_reference=reference,
-                failure_code="resource_missing",
-            )
-        )
-
     def _done(self, reference: str, kind: str) -> Decimal:
         total = Operation.objects.filter(charge_reference=reference, kind=kind, status=SUCCEEDED)
         return total.aggregate(total=Sum("amount"))["total"] or Decimal("0")
 
     def capture(self, *, reference, amount, currency, idempotency_key):
         charge = self._charge_op(reference)
-        if charge is None:
-            return self._missing(
-                kind="capture",
-                reference=reference,
-                amount=amount,
-                currency=currency,
-                idempotency_key=idempotency_key,
-            )
-        allowed = charge.amount - self._done(reference, "capture")
+        allowed = None if charge is None else charge.amount - self._done(reference, "capture")
         return self._follow_up(
             kind="capture",
             reference=reference,
@@ -201,35 +180,24 @@ class SimulatedGateway(Gateway):
 
     def void(self, *, reference, idempotency_key):
         charge = self._charge_op(reference)
-        if charge is None:
-            return self._missing(
-                kind="void",
-                reference=reference,
-                amount=Decimal("0"),
-                currency="",
-                idempotency_key=idempotency_key,
-            )
+        amount = charge.amount if charge else Decimal("0")
         return self._follow_up(
             kind="void",
             reference=reference,
-            amount=charge.amount,
-            currency=charge.currency,
+            amount=amount,
+            currency=charge.currency if charge else "",
             idempotency_key=idempotency_key,
-            allowed=charge.amount,
+            allowed=None if charge is None else amount,
         )
 
     def refund(self, *, reference, amount, currency, idempotency_key, metadata=None):
         charge = self._charge_op(reference)
-        if charge is None:
-            return self._missing(
-                kind="refund",
-                reference=reference,
-                amount=amount,
-                currency=currency,
-                idempotency_key=idempotency_key,
+        allowed = None
+        if charge is not None:
+            captured = (
+                charge.amount if charge.kind == "charge" else self._done(reference, "capture")
             )
-        captured = charge.amount if charge.kind == "charge" else self._done(reference, "capture")
-        allowed = captured - self._done(reference, "refund")
+            allowed = captured - self._done(reference, "refund")
         return self._follow_up(
             kind="refund",
             reference=reference,
