@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
+
 from gamarriando.events import OutboxEvent
 from orders.models import Order, OrderStatusHistory
-from payments.models import PaymentStatusHistory
+from payments.models import PaymentStatusHistory, StripeWebhookEvent
 from transactions.models import Transaction
 
 
@@ -71,4 +73,18 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
         TimelineEntry(e.created_at, "event", order.order_number, e.type, "outbox")
         for e in OutboxEvent.objects.filter(order_id=order.pk)
     ]
+    intents = [
+        ref
+        for ref in order.payments.values_list("gateway_transaction_id", flat=True)
+        if ref.startswith("pi_")
+    ]
+    if intents:
+        webhooks = StripeWebhookEvent.objects.filter(
+            Q(payload__data__object__id__in=intents)
+            | Q(payload__data__object__payment_intent__in=intents)
+        )
+        entries += [
+            TimelineEntry(w.received_at, "webhook", "stripe", f"{w.type} ({w.status})", "Stripe")
+            for w in webhooks
+        ]
     return sorted(entries, key=lambda entry: entry.at)

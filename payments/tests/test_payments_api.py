@@ -386,3 +386,38 @@ def test_a_charge_that_succeeds_after_the_order_was_cancelled_is_refunded(api, c
         Decimal("50.00"),
         Decimal("50.00"),
     )
+
+
+def test_pending_rows_are_asked_again_on_the_janitor_schedule(customer, product):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    payment = make_payment(customer, make_order(customer, product))
+    from payments.services import payment_process
+
+    payment_process(payment_id=payment.pk, actor=customer, payment_method_id="tok_requires_action")
+    row = Transaction.objects.get()
+    gaps = []
+    for _ in range(5):
+        Transaction.objects.filter(pk=row.pk).update(
+            next_reconcile_at=timezone.now() - timedelta(seconds=1)
+        )
+        before = timezone.now()
+        reconcile_pending()
+        row.refresh_from_db()
+        gaps.append(round((row.next_reconcile_at - before).total_seconds() / 60))
+    assert gaps == [1, 5, 60, 1440, 1440]
+    assert row.status == "pending"  # the customer never authenticated; nothing was guessed
+
+
+def test_simulated_decline_rate_and_latency_are_configurable(api, customer, product, settings):
+    import time
+
+    settings.SIMULATED_GATEWAY_DECLINE_RATE = 1.0
+    settings.SIMULATED_GATEWAY_LATENCY_MS = 150
+    payment = make_payment(customer, make_order(customer, product))
+    started = time.perf_counter()
+    body = process(api(customer), payment.pk).json()
+    assert time.perf_counter() - started >= 0.15
+    assert (body["status"], body["failure_code"]) == ("failed", "card_declined")

@@ -244,3 +244,42 @@ def test_reconcile_stripe_command_repairs_and_reports(paid_with_stripe, fake_str
     payment.refresh_from_db()
     assert payment.refunded_amount == Decimal("5.00")
     assert Payment.objects.get(pk=payment.pk).status == "partially_refunded"
+
+
+def test_stripe_5xx_is_retried_then_gateway_error(api, customer, fake_stripe):
+    order = make_order(customer, ProductFactory(price=Decimal("30.00"), stock=5))
+    payment = make_payment(customer, order, method="stripe")
+    fake_stripe.fail_next_with_500 = 100
+    body = (
+        api(customer)
+        .post(
+            f"/api/v1/payments/{payment.pk}/process",
+            {"payment_method_id": "pm_card_visa"},
+            format="json",
+        )
+        .json()
+    )
+    assert (body["status"], body["failure_code"]) == ("failed", "gateway_error")
+    assert fake_stripe.count("payment_intents") == 0
+
+
+def test_finance_refunds_a_stripe_payment_from_the_admin_and_sees_the_webhook(
+    client, finance, paid_with_stripe, fake_stripe
+):
+    order, payment, pi = paid_with_stripe
+    client.force_login(finance)
+    url = f"/admin/payments/payment/{payment.pk}/refund/"
+    nonce = str(client.get(url).context["form"].initial["nonce"])
+    client.post(url, {"nonce": nonce, "amount": "12.50", "reason": "stain"})
+    client.post(url, {"nonce": nonce, "amount": "12.50", "reason": "stain", "confirm": "True"})
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("12.50")
+    assert fake_stripe.refunded_total(pi["id"]) == 1250
+    post_event(
+        client, fake_stripe.event("charge.refunded", fake_stripe.charges[pi["latest_charge"]])
+    )
+    assert (
+        Transaction.objects.filter(transaction_type="refund").count() == 1
+    )  # the webhook adds nothing new
+    timeline = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "charge.refunded (processed)" in timeline
