@@ -14,7 +14,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 run: install
-	@echo "Migrating the local SQLite database (the first run takes a little while)..."
+	@echo "Migrating the local SQLite database. The first run takes about a minute and a half (dj-stripe creates 62 tables); it has not hung."
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	@echo ""

@@ -191,3 +191,33 @@ def test_logs_redact_card_numbers_and_secrets(api, customer):
     assert audit["authorization"] == audit["note"] == "[REDACTED]"
     assert audit["request_id"] == "r1"
     assert any(line["event"] == "card_data_refused" for line in lines)
+
+
+def test_the_sweep_delivers_events_whose_commit_hook_was_lost(customer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gamarriando.tasks import sweep_outbox
+
+    make_order(customer, ProductFactory())
+    OutboxEvent.objects.update(dispatched_at=None, created_at=timezone.now() - timedelta(minutes=5))
+    assert sweep_outbox() == 1
+    assert OutboxEvent.objects.filter(dispatched_at__isnull=True).count() == 0
+    assert sweep_outbox() == 0
+
+
+def test_stored_idempotency_answers_are_purged_after_24_hours(api, customer, product, address):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gamarriando.idempotency import IdempotencyKey
+    from gamarriando.tasks import purge_idempotency_keys
+
+    body = {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": address}
+    for key in ("old", "new"):
+        api(customer).post("/api/v1/orders", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+    assert purge_idempotency_keys() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
