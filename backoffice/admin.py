@@ -521,7 +521,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     actions = ["redeliver"]
 
     def has_redeliver_permission(self, request):
-        return request.user.has_perm("notifications.change_webhooksubscription")
+        return request.user.has_perm("payments.refund_payment")  # Finance runs operations
 
     @admin.action(description="Redeliver the selected events now", permissions=["redeliver"])
     def redeliver(self, request, queryset):

@@ -1,6 +1,6 @@
 """The staff groups of the contract and their permissions, in one place."""
 
-VIEW_APPS = ("orders", "payments", "transactions", "users", "gamarriando")
+VIEW_APPS = ("orders", "payments", "transactions", "users", "gamarriando", "notifications")
 
 GROUP_PERMISSIONS = {
     "Finance": [

@@ -221,3 +221,48 @@ def test_stored_idempotency_answers_are_purged_after_24_hours(api, customer, pro
     IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
     assert purge_idempotency_keys() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_a_worker_side_final_failure_is_dead_lettered_by_the_task_base_class():
+    from payments.tasks import execute_transaction
+
+    result = execute_transaction.apply(
+        kwargs={"transaction_id": 987654}, throw=False
+    )  # as a worker runs it
+    assert result.failed()
+    letter = DeadLetter.objects.get(task_id=result.id)
+    assert (letter.task_name, letter.kwargs, letter.attempts) == (
+        "payments.execute_transaction",
+        {"transaction_id": 987654},
+        1,
+    )
+    assert "DoesNotExist" in letter.error
+
+
+def test_staff_redeliver_a_delivery_from_the_admin(client, finance, subscriber, customer):
+    make_order(customer, ProductFactory())
+    subscriber.up = True
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "pending"  # the first try found the subscriber down
+    client.force_login(finance)
+    client.post(
+        "/admin/notifications/webhookdelivery/",
+        {"action": "redeliver", "_selected_action": [delivery.pk]},
+    )
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded"
+    assert [event["type"] for event in subscriber.received] == ["order.created"]
+
+
+def test_support_cannot_redeliver(client, support, subscriber, customer):
+    make_order(customer, ProductFactory())
+    subscriber.up = True
+    delivery = WebhookDelivery.objects.get()
+    client.force_login(support)
+    assert client.get("/admin/notifications/webhookdelivery/").status_code == 200
+    client.post(
+        "/admin/notifications/webhookdelivery/",
+        {"action": "redeliver", "_selected_action": [delivery.pk]},
+    )
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
