@@ -207,7 +207,7 @@ def _settle_for_cancelled_order(
         if not pending_operation_exists(payment.pk, T.VOID, T.CAPTURE):
             _open_operation(payment, T.VOID, totals.authorized, reason=reason)
     elif payment.status in (S.COMPLETED, S.PARTIALLY_REFUNDED):
-        refundable = totals.captured - totals.refunded - totals.refund_pending
+        refundable = totals.refundable
         if refundable > 0:
             _open_operation(payment, T.REFUND, refundable, reason=reason)
 
@@ -401,7 +401,7 @@ def payment_refund(
         if payment.captured_amount <= 0:
             raise invalid_status(payment.status, "Nothing was captured on this payment.")
         totals = ledger_totals(payment.pk)
-        refundable = totals.captured - totals.refunded - totals.refund_pending
+        refundable = totals.refundable
         amount = refundable if amount is None else _amount(amount, payment.currency)
         if amount <= 0 or amount > refundable:
             raise RefundExceedsRefundable(
@@ -437,7 +437,7 @@ def transaction_record_offline(
                 raise AlreadyRefunded(details={"status": payment.status})
             if totals.captured <= 0:
                 raise invalid_status(payment.status, "Nothing was captured on this payment.")
-            refundable = totals.captured - totals.refunded - totals.refund_pending
+            refundable = totals.refundable
             if amount > refundable:
                 raise RefundExceedsRefundable(
                     details={"refundable_amount": _fmt(refundable, payment.currency)}

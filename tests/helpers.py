@@ -35,3 +35,12 @@ def make_paid(user, product, quantity=1, token="tok_success", capture=True):
     payment.refresh_from_db()
     order.refresh_from_db()
     return order, payment
+
+
+def post_process(client, payment_id, method_id, **extra):
+    """POST /payments/{id}/process with a gateway token, as the storefront does."""
+    return client.post(
+        f"/api/v1/payments/{payment_id}/process",
+        {"payment_method_id": method_id, **extra},
+        format="json",
+    )

@@ -20,6 +20,11 @@ class LedgerTotals:
     refund_pending: Decimal
     voided: bool
 
+    @property
+    def refundable(self) -> Decimal:
+        """What may still be refunded: captured, minus refunded, minus refunds in flight."""
+        return self.captured - self.refunded - self.refund_pending
+
 
 def ledger_totals(payment_id: int) -> LedgerTotals:
     """Sum a payment's ledger: what was authorized, captured, refunded and is being refunded."""

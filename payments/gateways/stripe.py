@@ -68,17 +68,22 @@ def _safe(obj) -> dict:
     return {key: data.get(key) for key in SAFE_PI_FIELDS if key in data}
 
 
+def _failure_code(
+    code: str | None, decline_code: str | None, default: str = "card_declined"
+) -> str:
+    """Map Stripe's code and decline_code to the contract's failure codes."""
+    if decline_code == "insufficient_funds":
+        return "insufficient_funds"
+    return code or default
+
+
 def _call(function, **params):
     """Make one SDK call, sorting its errors into declined, unavailable and unknown."""
     try:
         return function(api_key=secret_key(), stripe_version=settings.STRIPE_API_VERSION, **params)
     except stripe.CardError as exc:
         error = exc.error
-        code = (
-            "insufficient_funds"
-            if getattr(error, "decline_code", None) == "insufficient_funds"
-            else (error.code or "card_declined")
-        )
+        code = _failure_code(error.code, getattr(error, "decline_code", None))
         pi = getattr(error, "payment_intent", None)
         return GatewayResult(
             status=FAILED,
@@ -116,13 +121,8 @@ def _from_payment_intent(pi) -> GatewayResult:
     error = pi.get("last_payment_error") or {}
     code = ""
     if status == FAILED:
-        code = (
-            "insufficient_funds"
-            if error.get("decline_code") == "insufficient_funds"
-            else (
-                error.get("code") or ("canceled" if pi["status"] == "canceled" else "card_declined")
-            )
-        )
+        default = "canceled" if pi["status"] == "canceled" else "card_declined"
+        code = _failure_code(error.get("code"), error.get("decline_code"), default)
     return GatewayResult(
         status=status,
         reference=pi["id"],

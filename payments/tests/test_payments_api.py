@@ -8,18 +8,14 @@ from orders.models import Order
 from payments.models import Payment, SimulatedGatewayOperation
 from payments.tasks import reconcile_pending
 from tests.factories import ProductFactory
-from tests.helpers import make_order, make_paid, make_payment
+from tests.helpers import make_order, make_paid, make_payment, post_process
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def process(client, payment_id, token="tok_success", **extra):
-    return client.post(
-        f"/api/v1/payments/{payment_id}/process",
-        {"payment_method_id": token, **extra},
-        format="json",
-    )
+    return post_process(client, payment_id, token, **extra)
 
 
 def charges():

@@ -8,17 +8,13 @@ from djstripe.models import Customer
 from payments.models import Payment
 from payments.tasks import reconcile_pending
 from tests.factories import ProductFactory
-from tests.helpers import make_order, make_payment
+from tests.helpers import make_order, make_payment, post_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def process(client, payment, method="pm_card_visa", **extra):
-    return client.post(
-        f"/api/v1/payments/{payment.pk}/process",
-        {"payment_method_id": method, **extra},
-        format="json",
-    )
+    return post_process(client, payment.pk, method, **extra)
 
 
 def stripe_payment(customer, price="59.98", currency="PEN"):
