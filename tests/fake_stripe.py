@@ -1,6 +1,6 @@
 """A small fake Stripe API on 127.0.0.1 for the real SDK and dj-stripe to talk to over HTTP.
 
-Objects are shaped after ../shared/stripe/fixtures3.json. Behaviour follows Stripe's test
+Objects are shaped after tests/fixtures/stripe/fixtures3.json. Behaviour follows Stripe's test
 PaymentMethods, and idempotency keys are honoured as Stripe does: the same key replays the
 first answer, error answers included.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 FIXTURES = json.loads(
-    (Path(__file__).resolve().parents[2] / "shared" / "stripe" / "fixtures3.json").read_text()
+    (Path(__file__).resolve().parent / "fixtures" / "stripe" / "fixtures3.json").read_text()
 )["resources"]
 _ids = itertools.count(1)
 

@@ -190,7 +190,7 @@ SIMULATED_GATEWAY_LATENCY_MS = env.int("SIMULATED_GATEWAY_LATENCY_MS", default=0
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=60)
 IDEMPOTENCY_TTL_HOURS = 24
 
-# Stripe (stripe SDK + dj-stripe 2.11); see ../shared/stripe/NOTES.md.
+# Stripe (stripe SDK + dj-stripe 2.11); see docs/stripe.md.
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
 STRIPE_TEST_SECRET_KEY = env("STRIPE_TEST_SECRET_KEY", default="")
 STRIPE_LIVE_SECRET_KEY = env("STRIPE_LIVE_SECRET_KEY", default="")
