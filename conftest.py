@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import kombu.pools
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
@@ -31,6 +32,50 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def _reset_broker_connections(app) -> None:
+    """Drop every cached broker connection and producer, here and in kombu's global registry.
+
+    kombu keeps one pool per broker URL for the whole process; closing a pool without removing
+    it from that registry leaves a closed pool for every later test ("Acquire on closed pool").
+    """
+    kombu.pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture(autouse=True)
+def _isolate_celery_app():
+    """Undo any change a test makes to the Celery app's configuration or connection pools."""
+    from gamarriando.celery import app
+
+    changes = dict(app.conf.changes)
+    pool, producer_pool = app._pool, app.amqp._producer_pool
+    yield
+    touched = (
+        dict(app.conf.changes) != changes
+        or app._pool is not pool
+        or app.amqp._producer_pool is not producer_pool
+    )
+    if touched:
+        app.conf.changes.clear()
+        app.conf.changes.update(changes)
+        _reset_broker_connections(app)
+
+
+@pytest.fixture
+def use_broker():
+    """Switch the Celery app to a real broker URL for one test (tasks are queued, not inlined)."""
+    from gamarriando.celery import app
+
+    def switch(url: str):
+        app.conf.task_always_eager = False
+        app.conf.broker_url = url
+        _reset_broker_connections(app)
+        return app
+
+    return switch
 
 
 @pytest.fixture

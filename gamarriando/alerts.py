@@ -45,6 +45,16 @@ def alert_checks(*, now=None) -> list[str]:
         alerts.append(
             f"{stuck} payment(s) stuck in processing for more than {settings.ALERT_STUCK_PROCESSING_SECONDS} s"
         )
+    kept = Payment.objects.filter(
+        order__status="cancelled",
+        status__in=[PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED],
+    ).exclude(transactions__transaction_type="refund", transactions__status="pending")
+    kept_ids = list(kept.order_by("pk").values_list("pk", flat=True)[:20])
+    if kept_ids:
+        alerts.append(
+            f"payment(s) {', '.join(map(str, kept_ids))} of cancelled orders still hold money "
+            "the gateway refused to refund: refund them by hand"
+        )
     oldest = OutboxEvent.objects.filter(dispatched_at__isnull=True).aggregate(
         oldest=Min("created_at")
     )["oldest"]

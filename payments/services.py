@@ -208,8 +208,21 @@ def _settle_for_cancelled_order(
             _open_operation(payment, T.VOID, totals.authorized, reason=reason)
     elif payment.status in (S.COMPLETED, S.PARTIALLY_REFUNDED):
         refundable = totals.refundable
-        if refundable > 0:
+        # One automatic refund per cancellation: when the gateway refuses it (money taken
+        # offline, a charge it no longer knows), reopening it would loop forever; the
+        # payment is left to Finance and the alert check names it.
+        refused = payment.transactions.filter(
+            transaction_type=T.REFUND, status=TransactionStatus.FAILED, reason=reason
+        ).exists()
+        if refundable > 0 and not refused:
             _open_operation(payment, T.REFUND, refundable, reason=reason)
+        elif refundable > 0:
+            logger.warning(
+                "cancelled_order_refund_refused",
+                order_id=order.pk,
+                payment_id=payment.pk,
+                refundable=str(refundable),
+            )
 
 
 # -- storefront and staff actions --------------------------------------------

@@ -76,18 +76,10 @@ def test_every_task_writes_one_log_line_with_its_ids(customer):
     assert task_lines[0]["transaction_id"]
 
 
-def test_health_names_a_broken_broker(client, settings):
+def test_health_names_a_broken_broker(client, settings, use_broker):
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    from gamarriando.celery import app
-
-    previous = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app._pool = None
-    try:
-        response = client.get("/health")
-    finally:
-        app.conf.broker_url = previous
-        app._pool = None
+    use_broker("redis://127.0.0.1:1/0")
+    response = client.get("/health")
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "error"}
 

@@ -11,7 +11,6 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from gamarriando.celery import app as celery_app
 from payments.models import Payment
 from payments.services import payment_process
 from tests.helpers import make_order, make_payment
@@ -71,41 +70,26 @@ def worker(redis_broker):
         process.kill()
 
 
-def _reset_connections():
-    """Drop cached broker connections so the next publish uses the current broker_url."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-def test_payment_completes_in_a_worker_process(customer, product, redis_broker, worker):
-    previous = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = redis_broker
-    _reset_connections()
-    try:
-        order = make_order(customer, product)
-        payment = make_payment(customer, order)
-        processing = payment_process(
-            payment_id=payment.pk, actor=customer, payment_method_id="tok_success"
+def test_payment_completes_in_a_worker_process(customer, product, redis_broker, worker, use_broker):
+    use_broker(redis_broker)
+    order = make_order(customer, product)
+    payment = make_payment(customer, order)
+    processing = payment_process(
+        payment_id=payment.pk, actor=customer, payment_method_id="tok_success"
+    )
+    assert processing.status == "processing"  # nothing ran inline: the worker does the charge
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        payment.refresh_from_db()
+        if payment.status != "processing":
+            break
+        time.sleep(0.2)
+    assert worker.poll() is None, worker.stdout.read()
+    if payment.status != "completed":
+        worker.terminate()
+        pytest.fail(
+            f"payment is {payment.status}; worker said:\n{worker.communicate(timeout=15)[0]}"
         )
-        assert processing.status == "processing"  # nothing ran inline: the worker does the charge
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            payment.refresh_from_db()
-            if payment.status != "processing":
-                break
-            time.sleep(0.2)
-        assert worker.poll() is None, worker.stdout.read()
-        if payment.status != "completed":
-            worker.terminate()
-            pytest.fail(
-                f"payment is {payment.status}; worker said:\n{worker.communicate(timeout=15)[0]}"
-            )
-        order.refresh_from_db()
-        assert order.status == "paid"
-        assert Payment.objects.get(pk=payment.pk).captured_amount == order.total_amount
-    finally:
-        celery_app.conf.task_always_eager, celery_app.conf.broker_url = previous
-        _reset_connections()
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert Payment.objects.get(pk=payment.pk).captured_amount == order.total_amount
