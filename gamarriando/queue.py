@@ -4,6 +4,7 @@ import uuid
 
 from django.db import transaction
 
+from gamarriando.celery import app as celery_app
 from gamarriando.logging import get_logger
 
 logger = get_logger(__name__)
@@ -28,7 +29,13 @@ def _send(task, kwargs: dict) -> None:
 
 
 def enqueue_on_commit(task, **kwargs) -> None:
-    """Send a task after commit; a failure to enqueue is logged, never raised into the request."""
+    """Send a task (or a task name) after commit; a failure to enqueue is logged, never raised.
+
+    Services name their tasks (``"payments.execute_transaction"``) so that they need not import
+    the tasks module, which imports them.
+    """
+    if isinstance(task, str):
+        task = celery_app.tasks[task]
     transaction.on_commit(lambda: _send(task, kwargs), robust=True)
 
 

@@ -666,6 +666,26 @@ def payment_reconcile_transaction(*, transaction_id: int) -> None:
     payment_apply_gateway_result(transaction_id=transaction_id, result=result)
 
 
+def payment_reconcile_request(*, payment_id: int, actor) -> int:
+    """Queue a reconciliation of the payment's pending rows; return how many were queued.
+
+    Raises:
+        PermissionDeniedError: the actor may neither refund nor capture.
+    """
+    if not (
+        actor.has_perm("payments.refund_payment") or actor.has_perm("payments.capture_payment")
+    ):
+        raise PermissionDeniedError("Your role may not reconcile payments.")
+    pending = list(
+        Transaction.objects.filter(payment_id=payment_id, status=TransactionStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for transaction_id in pending:
+        enqueue_on_commit("payments.reconcile_transaction", transaction_id=transaction_id)
+    return len(pending)
+
+
 def payments_settle_cancelled_order(*, order_id: int) -> None:
     """Cancel, void or refund every payment of a cancelled order."""
     with transaction.atomic():

@@ -59,6 +59,15 @@ def reconcile_pending() -> int:
     return done
 
 
+@shared_task(name="payments.reconcile_transaction", acks_late=True)
+def reconcile_transaction(*, transaction_id: int) -> None:
+    """Ask the gateway about one pending row now (staff's "reconcile now")."""
+    try:
+        services.payment_reconcile_transaction(transaction_id=transaction_id)
+    except GatewayRetryableError as exc:
+        logger.warning("reconcile_deferred", transaction_id=transaction_id, error=str(exc))
+
+
 def _schedule_next(transaction_id: int, now) -> None:
     row = Transaction.objects.filter(pk=transaction_id, status=TransactionStatus.PENDING).first()
     if row is None:
