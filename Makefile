@@ -25,9 +25,11 @@ run: install
 	@echo ""
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# ruff, then the import contract of docs/DESIGN.md ([tool.importlinter] in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -5,8 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from gamarriando.users import api as users_api
 from orders.api import OrderViewSet, ProductViewSet
-from payments.api import PaymentMethodListView, PaymentViewSet
-from transactions.api import TransactionViewSet
+from payments.api import LedgerViewSet, PaymentMethodListView, PaymentViewSet
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -21,7 +20,7 @@ router = OptionalSlashRouter()
 router.register("products", ProductViewSet, basename="product")
 router.register("orders", OrderViewSet, basename="order")
 router.register("payments", PaymentViewSet, basename="payment")
-router.register("transactions", TransactionViewSet, basename="transaction")
+router.register("transactions", LedgerViewSet, basename="transaction")
 
 urlpatterns = [
     path("auth/register", users_api.RegisterView.as_view(), name="auth-register"),

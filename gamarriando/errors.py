@@ -25,38 +25,82 @@ class ApplicationError(Exception):
         super().__init__(self.message)
 
 
-def _error(code: str, http_status: int, message: str, *, details=None):
-    class _Error(ApplicationError):
-        pass
-
-    _Error.code, _Error.http_status, _Error.message = code, http_status, message
-    _Error.__name__ = "".join(part.title() for part in code.split("_")) + "Error"
-    return _Error
+class ValidationFailed(ApplicationError):
+    code = "VALIDATION_ERROR"
+    http_status = 400
+    message = "The request is invalid."
 
 
-ValidationFailed = _error("VALIDATION_ERROR", 400, "The request is invalid.")
-CardDataNotAllowed = _error("CARD_DATA_NOT_ALLOWED", 400, "Raw card data is not accepted.")
-PaymentMethodError = _error("PAYMENT_METHOD_ERROR", 400, "The payment method is not usable.")
-AmountMismatch = _error("AMOUNT_MISMATCH", 400, "The amount does not fit the order's balance.")
-NotFound = _error("NOT_FOUND", 404, "Not found.")
-PermissionDeniedError = _error("PERMISSION_DENIED", 403, "You may not do this.")
-InvalidStatus = _error("INVALID_STATUS", 409, "The current status does not allow this.")
-AlreadyRefunded = _error("ALREADY_REFUNDED", 409, "The payment is already refunded.")
-RefundExceedsRefundable = _error(
-    "REFUND_EXCEEDS_REFUNDABLE", 409, "The amount exceeds what is still refundable."
-)
-RefundNotEligible = _error("REFUND_NOT_ELIGIBLE", 409, "This payment cannot be refunded by you.")
-OutOfStock = _error("OUT_OF_STOCK", 409, "Not enough stock.")
-PriceChanged = _error("PRICE_CHANGED", 409, "The price has changed.")
-IdempotencyKeyInUse = _error(
-    "IDEMPOTENCY_KEY_IN_USE", 409, "A request with this Idempotency-Key is still running."
-)
-IdempotencyKeyReused = _error(
-    "IDEMPOTENCY_KEY_REUSED", 422, "This Idempotency-Key was used for a different request."
-)
-CardDeclined = _error("CARD_DECLINED", 402, "Your card was declined.")
-InsufficientFunds = _error("INSUFFICIENT_FUNDS", 402, "The card lacks funds.")
-GatewayError = _error("GATEWAY_ERROR", 502, "The payment gateway failed.")
+class CardDataNotAllowed(ApplicationError):
+    code = "CARD_DATA_NOT_ALLOWED"
+    http_status = 400
+    message = "Raw card data is not accepted; send a gateway token instead."
+
+
+class PaymentMethodError(ApplicationError):
+    code = "PAYMENT_METHOD_ERROR"
+    http_status = 400
+    message = "The payment method is not usable."
+
+
+class AmountMismatch(ApplicationError):
+    code = "AMOUNT_MISMATCH"
+    http_status = 400
+    message = "The amount does not fit the order's balance."
+
+
+class PermissionDeniedError(ApplicationError):
+    code = "PERMISSION_DENIED"
+    http_status = 403
+    message = "You may not do this."
+
+
+class InvalidStatus(ApplicationError):
+    code = "INVALID_STATUS"
+    http_status = 409
+    message = "The current status does not allow this."
+
+
+class AlreadyRefunded(ApplicationError):
+    code = "ALREADY_REFUNDED"
+    http_status = 409
+    message = "The payment is already refunded."
+
+
+class RefundExceedsRefundable(ApplicationError):
+    code = "REFUND_EXCEEDS_REFUNDABLE"
+    http_status = 409
+    message = "The amount exceeds what is still refundable."
+
+
+class RefundNotEligible(ApplicationError):
+    code = "REFUND_NOT_ELIGIBLE"
+    http_status = 409
+    message = "This payment cannot be refunded by you."
+
+
+class OutOfStock(ApplicationError):
+    code = "OUT_OF_STOCK"
+    http_status = 409
+    message = "Not enough stock."
+
+
+class PriceChanged(ApplicationError):
+    code = "PRICE_CHANGED"
+    http_status = 409
+    message = "The price has changed."
+
+
+class IdempotencyKeyInUse(ApplicationError):
+    code = "IDEMPOTENCY_KEY_IN_USE"
+    http_status = 409
+    message = "A request with this Idempotency-Key is still running."
+
+
+class IdempotencyKeyReused(ApplicationError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    http_status = 422
+    message = "This Idempotency-Key was used for a different request."
 
 
 def invalid_status(current: str, message: str | None = None) -> ApplicationError:

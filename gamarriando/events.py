@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from gamarriando.logging import get_logger
+from gamarriando.queue import enqueue_on_commit
 
 logger = get_logger(__name__)
 _handlers: dict[str, list[Callable[[dict], None]]] = defaultdict(list)
@@ -54,11 +55,8 @@ def subscribe(event_type: str):
 
 def publish(event_type: str, data: dict, *, order_id: int | None = None) -> OutboxEvent:
     """Write an event inside the caller's transaction and dispatch it after commit."""
-    from gamarriando.queue import enqueue_on_commit
-    from gamarriando.tasks import dispatch_event
-
     event = OutboxEvent.objects.create(type=event_type, data=data, order_id=order_id)
-    enqueue_on_commit(dispatch_event, event_id=str(event.id))
+    enqueue_on_commit("gamarriando.dispatch_event", event_id=str(event.id))
     return event
 
 

@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
+from gamarriando.celery import app
 from gamarriando.logging import get_logger
 
 logger = get_logger(__name__)
@@ -31,8 +32,6 @@ def _check_cache() -> str:
 def _check_broker() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "inline"
-    from gamarriando.celery import app
-
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return "ok"

@@ -4,12 +4,14 @@ import hmac
 import time
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Min
 from django.http import HttpResponse
 from django.utils import timezone
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
+
+from gamarriando.events import OutboxEvent
 
 GATEWAY_LATENCY = Histogram(
     "gamarriando_gateway_call_seconds",
@@ -23,29 +25,15 @@ WEBHOOK_EVENTS = Counter(
     "Stripe webhook events received",
     ["type", "duplicate"],
 )
-TASK_RETRIES = Counter("gamarriando_task_retries_total", "Celery task retries", ["task"])
 
 
 class DatabaseCollector:
-    """Figures read from the database at scrape time, so every process reports the same truth."""
+    """The outbox lag, read at scrape time; apps register their own collectors (payments/monitoring.py)."""
 
     def describe(self):
         return []  # keeps registration from querying the database at import time
 
     def collect(self):
-        from gamarriando.events import OutboxEvent
-        from payments.models import Payment
-
-        payments = GaugeMetricFamily(
-            "gamarriando_payments", "Payments by status and gateway", labels=["status", "gateway"]
-        )
-        for row in (
-            Payment.objects.values("status", "payment_method")
-            .annotate(count=Count("pk"))
-            .order_by()
-        ):
-            payments.add_metric([row["status"], row["payment_method"]], row["count"])
-        yield payments
         oldest = OutboxEvent.objects.filter(dispatched_at__isnull=True).aggregate(
             oldest=Min("created_at")
         )["oldest"]

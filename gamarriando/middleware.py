@@ -10,7 +10,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 
 from gamarriando.cards import find_card_data
-from gamarriando.errors import error_body
+from gamarriando.errors import CardDataNotAllowed, error_body
 from gamarriando.logging import get_logger
 
 logger = get_logger("gamarriando.request")
@@ -80,12 +80,12 @@ class CardDataGuardMiddleware:
                 logger.warning("card_data_refused", field=field)
                 return JsonResponse(
                     error_body(
-                        "CARD_DATA_NOT_ALLOWED",
-                        "Raw card data is not accepted; send a gateway token instead.",
+                        CardDataNotAllowed.code,
+                        CardDataNotAllowed.message,
                         {"field": field},
                         request.request_id,
                     ),
-                    status=400,
+                    status=CardDataNotAllowed.http_status,
                 )
         return self.get_response(request)
 

@@ -2,12 +2,15 @@
 
 import uuid
 
+from celery.utils.time import get_exponential_backoff_interval
 from django.db import transaction
+from prometheus_client import Counter
 
 from gamarriando.celery import app as celery_app
 from gamarriando.logging import get_logger
 
 logger = get_logger(__name__)
+TASK_RETRIES = Counter("gamarriando_task_retries_total", "Celery task retries", ["task"])
 
 
 def _send(task, kwargs: dict) -> None:
@@ -44,10 +47,6 @@ def retry_later(task, exc: Exception, **kwargs):
 
     Inline (eager) mode has no broker to hold a delayed retry, so the task runs again at once.
     """
-    from celery.utils.time import get_exponential_backoff_interval
-
-    from gamarriando.metrics import TASK_RETRIES
-
     retries = task.request.retries
     TASK_RETRIES.labels(task.name).inc()
     if task.request.is_eager:

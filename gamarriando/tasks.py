@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from gamarriando import events
+from gamarriando.alerts import alert_check_and_notify
 from gamarriando.idempotency import IdempotencyKey
 from gamarriando.queue import retry_later
 
@@ -48,6 +49,4 @@ def purge_idempotency_keys() -> int:
 @shared_task(name="gamarriando.check_alerts")
 def check_alerts() -> list[str]:
     """Run the alert checks and e-mail the admins when one fires."""
-    from gamarriando.alerts import alert_check_and_notify
-
     return alert_check_and_notify()

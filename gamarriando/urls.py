@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gamarriando.health import health
 from gamarriando.metrics import metrics_view
-from payments.stripe_events import stripe_webhook
+from payments.stripe.webhook import stripe_webhook
 
 urlpatterns = [
     path("api/v1/", include("gamarriando.api")),
@@ -17,5 +17,7 @@ urlpatterns = [
     path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
     path("webhooks/stripe/", stripe_webhook),
     path("metrics", metrics_view, name="metrics"),
+    # The back office's screens first: they live under the admin's model addresses.
+    path("admin/", include("backoffice.urls")),
     path("admin/", admin.site.urls),
 ]

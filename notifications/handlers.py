@@ -11,9 +11,10 @@ def fan_out_to_subscribers(envelope: dict) -> None:
 
 
 def _email(envelope: dict) -> None:
-    from notifications.tasks import send_customer_email
-
-    enqueue_on_commit(send_customer_email, event_type=envelope["type"], data=envelope["data"])
+    """Queue the customer's e-mail about a payment or refund outcome."""
+    enqueue_on_commit(
+        "notifications.send_customer_email", event_type=envelope["type"], data=envelope["data"]
+    )
 
 
 for _event_type in services.EMAILS:

@@ -18,6 +18,7 @@ from gamarriando.errors import (
     field_error,
     invalid_status,
 )
+from gamarriando.event_types import EventType
 from orders.models import Order, OrderItem, OrderStatus, OrderStatusHistory, Product
 from orders.transitions import CUSTOMER, STAFF, SYSTEM, can_transition
 
@@ -111,7 +112,7 @@ def order_create(
         OrderStatusHistory.objects.create(
             order=order, from_status="", to_status=OrderStatus.PENDING, actor=user, reason="created"
         )
-        events.publish("order.created", _order_event_data(order), order_id=order.pk)
+        events.publish(EventType.ORDER_CREATED, _order_event_data(order), order_id=order.pk)
     return order
 
 
@@ -163,7 +164,7 @@ def order_transition(
     if to_status in STOCK_RELEASING:
         _release_stock(order)
     data = {**_order_event_data(order), "from_status": from_status, "reason": reason}
-    events.publish(f"order.{to_status}", data, order_id=order.pk)
+    events.publish(EventType.for_order_status(to_status), data, order_id=order.pk)
     return order
 
 
@@ -242,7 +243,7 @@ def order_expire_unpaid(*, now=None) -> int:
             order_transition(
                 order=order, to_status=OrderStatus.CANCELLED, reason="expired", role=SYSTEM
             )
-            events.publish("order.expired", _order_event_data(order), order_id=order.pk)
+            events.publish(EventType.ORDER_EXPIRED, _order_event_data(order), order_id=order.pk)
             expired += 1
     return expired
 

@@ -6,13 +6,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gamarriando.errors import PermissionDeniedError
+from gamarriando.errors import field_error
 from gamarriando.fields import CurrencyField, MoneyInputField, MoneyOutputField
 from gamarriando.idempotency import idempotent
+from gamarriando.money import format_amount
 from payments import selectors, services
 from payments.filters import PaymentFilter
 from payments.models import Payment
-from transactions.api import TransactionOutputSerializer
+from payments.permissions import PaymentPermission, require_permission
+from transactions.api import TransactionOutputSerializer, TransactionViewSet
+from transactions.models import Transaction, TransactionType
 
 ID_PATTERN = r"[0-9]{1,18}"
 
@@ -75,8 +78,6 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "format": "decimal"})
     def get_refundable_amount(self, payment) -> str:
-        from gamarriando.money import format_amount
-
         return format_amount(selectors.refundable_amount(payment), payment.currency)
 
 
@@ -122,12 +123,6 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         response.rerender = lambda: self._render(payment_id, http_status)
         return response
 
-    def _owned(self):
-        payment = self.get_object()
-        if payment.order.user_id != self.request.user.pk:
-            raise PermissionDeniedError("Only the customer who owns the order may do this.")
-        return payment
-
     @extend_schema(request=PaymentCreateInputSerializer, responses={201: PaymentOutputSerializer})
     @idempotent
     def create(self, request):
@@ -138,7 +133,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=PaymentUpdateInputSerializer, responses={200: PaymentOutputSerializer})
     def update(self, request, pk=None, partial=False):
-        payment = self._owned()
+        payment = self.get_object()
         data = PaymentUpdateInputSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         services.payment_update(payment_id=payment.pk, actor=request.user, **data.validated_data)
@@ -151,19 +146,14 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=None, responses={200: PaymentOutputSerializer})
     def destroy(self, request, pk=None):
         payment = self.get_object()
-        user = request.user
-        if user.is_staff and not user.has_perm("payments.capture_payment"):
-            raise PermissionDeniedError("Your role may view payments but not cancel them.")
-        if not user.is_staff and payment.order.user_id != user.pk:
-            raise PermissionDeniedError()
-        services.payment_cancel(payment_id=payment.pk, actor=user)
+        services.payment_cancel(payment_id=payment.pk, actor=request.user)
         return self._render(payment.pk)
 
     @extend_schema(request=PaymentProcessInputSerializer, responses={202: PaymentOutputSerializer})
     @action(detail=True, methods=["post"], url_path="process")
     @idempotent
     def process(self, request, pk=None):
-        payment = self._owned()
+        payment = self.get_object()
         data = PaymentProcessInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.payment_process(payment_id=payment.pk, actor=request.user, **data.validated_data)
@@ -174,8 +164,6 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @idempotent
     def capture(self, request, pk=None):
         payment = self.get_object()
-        if not request.user.has_perm("payments.capture_payment"):
-            raise PermissionDeniedError("Only Finance may capture payments.")
         data = PaymentCaptureInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.payment_capture(payment_id=payment.pk, actor=request.user, **data.validated_data)
@@ -196,8 +184,6 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return response
 
     def _render_refund(self, payment_id: int, transaction_id: int) -> Response:
-        from transactions.models import Transaction
-
         body = {
             "payment": PaymentOutputSerializer(self.get_queryset().get(pk=payment_id)).data,
             "transaction": TransactionOutputSerializer(
@@ -205,3 +191,33 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             ).data,
         }
         return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class TransactionCreateInputSerializer(serializers.Serializer):
+    payment_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    transaction_type = serializers.ChoiceField(choices=TransactionType.choices)
+    amount = MoneyInputField()
+    gateway_transaction_id = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default=""
+    )
+    reason = serializers.CharField(max_length=255)
+
+
+class LedgerViewSet(TransactionViewSet):
+    """The ledger's endpoints plus Finance's offline records, whose writes live in payments."""
+
+    @extend_schema(
+        request=TransactionCreateInputSerializer, responses={201: TransactionOutputSerializer}
+    )
+    @idempotent
+    def create(self, request):
+        require_permission(
+            request.user, PaymentPermission.RECORD_OFFLINE, "Only Finance may record transactions."
+        )
+        data = TransactionCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        if not selectors.payment_visible_to(request.user).filter(pk=values["payment_id"]).exists():
+            raise field_error("payment_id", "No such payment.")
+        txn = services.transaction_record_offline(actor=request.user, **values)
+        return Response(TransactionOutputSerializer(txn).data, status=status.HTTP_201_CREATED)

@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from payments.gateways.registry import enabled_gateway_names, get_gateway
 from payments.models import Payment
 from transactions.models import TransactionStatus, TransactionType
+from transactions.selectors import refundable_amount as ledger_refundable
 
 
 def payment_visible_to(user) -> QuerySet[Payment]:
@@ -37,7 +38,7 @@ def refundable_amount(payment: Payment) -> Decimal:
         pending = payment.transactions.filter(
             status=TransactionStatus.PENDING, transaction_type=TransactionType.REFUND
         ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    return max(payment.captured_amount - payment.refunded_amount - pending, Decimal("0"))
+    return ledger_refundable(payment.captured_amount, payment.refunded_amount, pending)
 
 
 def payment_methods() -> list[dict]:

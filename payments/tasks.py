@@ -11,6 +11,8 @@ from gamarriando.logging import get_logger
 from gamarriando.queue import retry_later
 from payments import services
 from payments.gateways.base import GatewayRetryableError
+from payments.stripe.events import stripe_event_process
+from payments.stripe.reconcile import payment_reconcile_stripe
 from transactions.models import Transaction, TransactionStatus
 
 logger = get_logger(__name__)
@@ -81,8 +83,6 @@ def _schedule_next(transaction_id: int, now) -> None:
 @shared_task(bind=True, name="payments.process_stripe_event", acks_late=True, max_retries=5)
 def process_stripe_event(self, *, event_id: str) -> None:
     """Apply one stored Stripe event; a failure stays stored and retryable."""
-    from payments.stripe_events import stripe_event_process
-
     try:
         stripe_event_process(event_id=event_id)
     except Exception as exc:
@@ -96,8 +96,6 @@ def process_stripe_event(self, *, event_id: str) -> None:
 )
 def reconcile_stripe_payment(self, *, payment_intent_id: str, disputed: bool = False) -> None:
     """Make one payment agree with its Stripe PaymentIntent."""
-    from payments.stripe_reconcile import payment_reconcile_stripe
-
     try:
         payment_reconcile_stripe(payment_intent_id=payment_intent_id, disputed=disputed)
     except GatewayRetryableError as exc:

@@ -20,6 +20,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 PROCESSABLE = frozenset({S.PENDING, S.FAILED})
 LIVE = frozenset({S.PENDING, S.PROCESSING, S.REQUIRES_ACTION, S.AUTHORIZED})
+# Where a processing attempt can end: what the dashboard and the alerts count as an outcome.
+FINAL = frozenset({S.COMPLETED, S.AUTHORIZED, S.FAILED, S.PARTIALLY_REFUNDED, S.REFUNDED})
 
 
 def check_transition(from_status: str, to_status: str) -> None:

@@ -12,6 +12,11 @@ T = TransactionType
 SUCCEEDED = Q(status=TransactionStatus.SUCCEEDED)
 
 
+def refundable_amount(captured: Decimal, refunded: Decimal, refund_pending: Decimal) -> Decimal:
+    """Return what may still be refunded: captured, minus refunded, minus refunds in flight."""
+    return max(captured - refunded - refund_pending, ZERO)
+
+
 @dataclass(frozen=True)
 class LedgerTotals:
     authorized: Decimal
@@ -22,8 +27,8 @@ class LedgerTotals:
 
     @property
     def refundable(self) -> Decimal:
-        """What may still be refunded: captured, minus refunded, minus refunds in flight."""
-        return self.captured - self.refunded - self.refund_pending
+        """What may still be refunded (never below zero)."""
+        return refundable_amount(self.captured, self.refunded, self.refund_pending)
 
 
 def ledger_totals(payment_id: int) -> LedgerTotals:

@@ -3,17 +3,36 @@
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 
 from django.db import connection
 
-SUCCEEDED, FAILED, REQUIRES_ACTION, PENDING = "succeeded", "failed", "requires_action", "pending"
+
+class GatewayStatus(StrEnum):
+    """What a gateway said about one operation."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REQUIRES_ACTION = "requires_action"
+    PENDING = "pending"
+
+
+class FailureCode(StrEnum):
+    """The failure codes a payment or ledger row can end with (the contract's `failure_code`)."""
+
+    CARD_DECLINED = "card_declined"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    GATEWAY_ERROR = "gateway_error"
+    RESOURCE_MISSING = "resource_missing"
+    AMOUNT_TOO_LARGE = "amount_too_large"
+    CANCELED = "canceled"
 
 
 @dataclass(frozen=True)
 class GatewayResult:
     """What a gateway said about one operation."""
 
-    status: str  # succeeded | failed | requires_action | pending
+    status: GatewayStatus
     reference: str = ""  # the gateway's id of this operation (charge, refund, ...)
     failure_code: str = ""
     failure_message: str = ""

@@ -3,27 +3,25 @@
 from functools import cache
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from gamarriando.errors import PaymentMethodError
 from payments.gateways.base import Gateway
+from payments.stripe.gateway import secret_key
 
 GATEWAY_CLASSES = {
     "simulated": "payments.gateways.simulated.SimulatedGateway",
-    "stripe": "payments.gateways.stripe.StripeGateway",
+    "stripe": "payments.stripe.gateway.StripeGateway",
 }
 
 
 @cache
 def _build(name: str) -> Gateway:
-    from django.utils.module_loading import import_string
-
     return import_string(GATEWAY_CLASSES[name])()
 
 
 def enabled_gateway_names() -> list[str]:
     """Return the names of the gateways this deployment offers."""
-    from payments.gateways.stripe import secret_key
-
     configured = {"simulated": True, "stripe": bool(secret_key())}
     return [name for name in settings.PAYMENT_GATEWAYS if configured.get(name)]
 

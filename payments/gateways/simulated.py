@@ -11,11 +11,10 @@ from django.db.models import Sum
 
 from gamarriando.money import CURRENCY_EXPONENTS
 from payments.gateways.base import (
-    FAILED,
-    REQUIRES_ACTION,
-    SUCCEEDED,
+    FailureCode,
     Gateway,
     GatewayResult,
+    GatewayStatus,
     GatewayTimeout,
     GatewayUnavailable,
     InvalidPaymentToken,
@@ -23,10 +22,10 @@ from payments.gateways.base import (
 from payments.models import SimulatedGatewayOperation as Operation
 
 TOKENS = {
-    "tok_success": (SUCCEEDED, ""),
-    "tok_declined": (FAILED, "card_declined"),
-    "tok_insufficient_funds": (FAILED, "insufficient_funds"),
-    "tok_requires_action": (REQUIRES_ACTION, ""),
+    "tok_success": (GatewayStatus.SUCCEEDED, ""),
+    "tok_declined": (GatewayStatus.FAILED, FailureCode.CARD_DECLINED),
+    "tok_insufficient_funds": (GatewayStatus.FAILED, FailureCode.INSUFFICIENT_FUNDS),
+    "tok_requires_action": (GatewayStatus.REQUIRES_ACTION, ""),
     "tok_gateway_error": ("unavailable", ""),
     "tok_timeout": ("timeout", ""),
 }
@@ -67,7 +66,7 @@ class SimulatedGateway(Gateway):
     @staticmethod
     def _result(op: Operation) -> GatewayResult:
         next_action = None
-        if op.status == REQUIRES_ACTION:
+        if op.status == GatewayStatus.REQUIRES_ACTION:
             next_action = {
                 "type": "redirect_to_url",
                 "redirect_to_url": {"url": f"https://simulated.invalid/3ds/{op.reference}"},
@@ -112,11 +111,15 @@ class SimulatedGateway(Gateway):
         outcome, failure_code = TOKENS[token]
         if outcome == "unavailable":
             raise GatewayUnavailable("simulated gateway error")
-        if outcome == SUCCEEDED and self.decline_rate and random.random() < self.decline_rate:
-            outcome, failure_code = FAILED, "card_declined"
+        if (
+            outcome == GatewayStatus.SUCCEEDED
+            and self.decline_rate
+            and random.random() < self.decline_rate
+        ):
+            outcome, failure_code = GatewayStatus.FAILED, FailureCode.CARD_DECLINED
         status = outcome
         if outcome == "timeout":
-            status = SUCCEEDED  # it charged, but the answer never arrives
+            status = GatewayStatus.SUCCEEDED  # it charged, but the answer never arrives
         kind = "charge" if capture else "authorization"
         op = self._record(
             idempotency_key=idempotency_key,
@@ -140,11 +143,11 @@ class SimulatedGateway(Gateway):
         existing = Operation.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return self._result(existing)
-        status, failure_code = SUCCEEDED, ""
+        status, failure_code = GatewayStatus.SUCCEEDED, ""
         if allowed is None:  # like Stripe's resource_missing: no such charge here
-            status, failure_code = FAILED, "resource_missing"
+            status, failure_code = GatewayStatus.FAILED, FailureCode.RESOURCE_MISSING
         elif amount > allowed:
-            status, failure_code = FAILED, "amount_too_large"
+            status, failure_code = GatewayStatus.FAILED, FailureCode.AMOUNT_TOO_LARGE
         op = self._record(
             idempotency_key=idempotency_key,
             kind=kind,
@@ -163,7 +166,9 @@ class SimulatedGateway(Gateway):
         ).first()
 
     def _done(self, reference: str, kind: str) -> Decimal:
-        total = Operation.objects.filter(charge_reference=reference, kind=kind, status=SUCCEEDED)
+        total = Operation.objects.filter(
+            charge_reference=reference, kind=kind, status=GatewayStatus.SUCCEEDED
+        )
         return total.aggregate(total=Sum("amount"))["total"] or Decimal("0")
 
     def capture(self, *, reference, amount, currency, idempotency_key):

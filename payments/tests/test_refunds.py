@@ -88,14 +88,14 @@ def test_refund_error_paths(api, customer, other_customer, support, finance, pro
 
 
 def test_a_declined_refund_fails_and_frees_the_amount(api, customer, finance, product, monkeypatch):
-    from payments.gateways.base import FAILED, GatewayResult
+    from payments.gateways.base import GatewayResult, GatewayStatus
 
     _, payment = make_paid(customer, product)
     monkeypatch.setattr(
         SimulatedGateway,
         "refund",
         lambda self, **kw: GatewayResult(
-            status=FAILED, reference="sim_re_declined", failure_code="refund_declined"
+            status=GatewayStatus.FAILED, reference="sim_re_declined", failure_code="refund_declined"
         ),
     )
     response = refund(api(finance), payment.pk, reason="try")

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from payments.stripe_reconcile import reconcile_stripe_since
+from payments.stripe.reconcile import reconcile_stripe_since
 
 
 class Command(BaseCommand):

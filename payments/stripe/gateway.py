@@ -11,32 +11,30 @@ from django.conf import settings
 
 from gamarriando.money import CURRENCY_EXPONENTS, from_minor_units, to_minor_units
 from payments.gateways.base import (
-    FAILED,
-    PENDING,
-    REQUIRES_ACTION,
-    SUCCEEDED,
+    FailureCode,
     Gateway,
     GatewayResult,
+    GatewayStatus,
     GatewayTimeout,
     GatewayUnavailable,
     InvalidPaymentToken,
 )
 
 PI_STATUS = {
-    "succeeded": SUCCEEDED,
-    "requires_capture": SUCCEEDED,  # authorized: the authorization row succeeded
-    "requires_action": REQUIRES_ACTION,
-    "requires_confirmation": REQUIRES_ACTION,
-    "processing": PENDING,
-    "requires_payment_method": FAILED,
-    "canceled": FAILED,
+    "succeeded": GatewayStatus.SUCCEEDED,
+    "requires_capture": GatewayStatus.SUCCEEDED,  # authorized: the authorization row succeeded
+    "requires_action": GatewayStatus.REQUIRES_ACTION,
+    "requires_confirmation": GatewayStatus.REQUIRES_ACTION,
+    "processing": GatewayStatus.PENDING,
+    "requires_payment_method": GatewayStatus.FAILED,
+    "canceled": GatewayStatus.FAILED,
 }
 REFUND_STATUS = {
-    "succeeded": SUCCEEDED,
-    "pending": PENDING,
-    "requires_action": PENDING,
-    "failed": FAILED,
-    "canceled": FAILED,
+    "succeeded": GatewayStatus.SUCCEEDED,
+    "pending": GatewayStatus.PENDING,
+    "requires_action": GatewayStatus.PENDING,
+    "failed": GatewayStatus.FAILED,
+    "canceled": GatewayStatus.FAILED,
 }
 SAFE_PI_FIELDS = (
     "id",
@@ -69,11 +67,11 @@ def _safe(obj) -> dict:
 
 
 def _failure_code(
-    code: str | None, decline_code: str | None, default: str = "card_declined"
+    code: str | None, decline_code: str | None, default: str = FailureCode.CARD_DECLINED
 ) -> str:
     """Map Stripe's code and decline_code to the contract's failure codes."""
     if decline_code == "insufficient_funds":
-        return "insufficient_funds"
+        return FailureCode.INSUFFICIENT_FUNDS
     return code or default
 
 
@@ -86,7 +84,7 @@ def _call(function, **params):
         code = _failure_code(error.code, getattr(error, "decline_code", None))
         pi = getattr(error, "payment_intent", None)
         return GatewayResult(
-            status=FAILED,
+            status=GatewayStatus.FAILED,
             reference=(pi or {}).get("id", ""),
             failure_code=code,
             failure_message=error.message or "",
@@ -99,7 +97,7 @@ def _call(function, **params):
     except stripe.InvalidRequestError as exc:
         code = exc.code or "invalid_request"
         return GatewayResult(
-            status=FAILED,
+            status=GatewayStatus.FAILED,
             failure_code=code,
             failure_message=str(exc.user_message or exc)[:255],
             raw={"error": code},
@@ -108,10 +106,10 @@ def _call(function, **params):
         raise GatewayUnavailable(str(exc)) from exc
 
 
-def _from_payment_intent(pi) -> GatewayResult:
-    status = PI_STATUS.get(pi["status"], PENDING)
+def result_from_payment_intent(pi) -> GatewayResult:
+    status = PI_STATUS.get(pi["status"], GatewayStatus.PENDING)
     next_action = None
-    if status == REQUIRES_ACTION:
+    if status == GatewayStatus.REQUIRES_ACTION:
         action = pi.get("next_action")
         next_action = {
             "type": (action or {}).get("type", "use_stripe_sdk"),
@@ -120,8 +118,8 @@ def _from_payment_intent(pi) -> GatewayResult:
         }
     error = pi.get("last_payment_error") or {}
     code = ""
-    if status == FAILED:
-        default = "canceled" if pi["status"] == "canceled" else "card_declined"
+    if status == GatewayStatus.FAILED:
+        default = FailureCode.CANCELED if pi["status"] == "canceled" else FailureCode.CARD_DECLINED
         code = _failure_code(error.get("code"), error.get("decline_code"), default)
     return GatewayResult(
         status=status,
@@ -133,9 +131,9 @@ def _from_payment_intent(pi) -> GatewayResult:
     )
 
 
-def _from_refund(refund) -> GatewayResult:
+def result_from_refund(refund) -> GatewayResult:
     return GatewayResult(
-        status=REFUND_STATUS.get(refund["status"], PENDING),
+        status=REFUND_STATUS.get(refund["status"], GatewayStatus.PENDING),
         reference=refund["id"],
         failure_code=refund.get("failure_reason") or "" if refund["status"] == "failed" else "",
         raw={
@@ -188,7 +186,7 @@ class StripeGateway(Gateway):
         else:
             params["payment_method_types"] = ["card"]
         answer = _call(stripe.PaymentIntent.create, **params)
-        return answer if isinstance(answer, GatewayResult) else _from_payment_intent(answer)
+        return answer if isinstance(answer, GatewayResult) else result_from_payment_intent(answer)
 
     def capture(self, *, reference, amount, currency, idempotency_key):
         self.assert_outside_transaction()
@@ -198,7 +196,7 @@ class StripeGateway(Gateway):
             amount_to_capture=to_minor_units(amount, currency),
             idempotency_key=idempotency_key,
         )
-        return answer if isinstance(answer, GatewayResult) else _from_payment_intent(answer)
+        return answer if isinstance(answer, GatewayResult) else result_from_payment_intent(answer)
 
     def void(self, *, reference, idempotency_key):
         self.assert_outside_transaction()
@@ -208,7 +206,9 @@ class StripeGateway(Gateway):
         if isinstance(answer, GatewayResult):
             return answer
         return GatewayResult(
-            status=SUCCEEDED if answer["status"] == "canceled" else FAILED,
+            status=GatewayStatus.SUCCEEDED
+            if answer["status"] == "canceled"
+            else GatewayStatus.FAILED,
             reference=f"{answer['id']}:void",
             raw=_safe(answer),
         )
@@ -222,23 +222,26 @@ class StripeGateway(Gateway):
             metadata={k: str(v) for k, v in (metadata or {}).items()},
             idempotency_key=idempotency_key,
         )
-        return answer if isinstance(answer, GatewayResult) else _from_refund(answer)
+        return answer if isinstance(answer, GatewayResult) else result_from_refund(answer)
 
     def retrieve(self, *, operation, idempotency_key, reference=""):
         """Stripe has no lookup by idempotency key; a reference is read, a lost create is asked for again."""
         self.assert_outside_transaction()
         if operation in ("charge", "authorization") and reference:
             answer = _call(stripe.PaymentIntent.retrieve, id=reference)
-            return answer if isinstance(answer, GatewayResult) else _from_payment_intent(answer)
+            return (
+                answer if isinstance(answer, GatewayResult) else result_from_payment_intent(answer)
+            )
         if operation == "refund" and reference:
             answer = _call(stripe.Refund.retrieve, id=reference)
-            return answer if isinstance(answer, GatewayResult) else _from_refund(answer)
+            return answer if isinstance(answer, GatewayResult) else result_from_refund(answer)
         return None  # the caller re-sends the operation with the same key; Stripe replays it
 
     # -- reads used by webhook reconciliation ----------------------------------
 
     def payment_intent(self, pi_id: str) -> dict:
         """Fetch a PaymentIntent as a plain dict."""
+        self.assert_outside_transaction()
         answer = _call(stripe.PaymentIntent.retrieve, id=pi_id)
         if isinstance(answer, GatewayResult):
             raise GatewayUnavailable(f"PaymentIntent {pi_id}: {answer.failure_code}")
@@ -246,10 +249,20 @@ class StripeGateway(Gateway):
 
     def refunds_of(self, pi_id: str) -> list[dict]:
         """List every refund of a PaymentIntent, as plain dicts."""
+        self.assert_outside_transaction()
         answer = _call(stripe.Refund.list, payment_intent=pi_id, limit=100)
         if isinstance(answer, GatewayResult):
             raise GatewayUnavailable(f"refunds of {pi_id}: {answer.failure_code}")
         return [refund.to_dict() for refund in answer.auto_paging_iter()]
+
+    def payment_intents_since(self, created_gte: int):
+        """Yield, as plain dicts, every PaymentIntent created at or after a Unix time."""
+        self.assert_outside_transaction()
+        answer = _call(stripe.PaymentIntent.list, created={"gte": created_gte}, limit=100)
+        if isinstance(answer, GatewayResult):
+            raise GatewayUnavailable(f"PaymentIntents since {created_gte}: {answer.failure_code}")
+        for payment_intent in answer.auto_paging_iter():
+            yield payment_intent.to_dict()
 
     def customer_for(self, user) -> str:
         """Return the Stripe Customer id of a user, creating and mirroring it once."""

@@ -4,33 +4,36 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from djstripe.models import PaymentIntent
 
 from gamarriando.errors import ApplicationError
 from gamarriando.logging import get_logger
-from payments.gateways.base import GatewayResult
+from payments.gateways.base import GatewayResult, GatewayStatus
 from payments.gateways.registry import get_gateway
-from payments.gateways.stripe import _from_payment_intent, _from_refund
 from payments.models import Payment, PaymentStatus
-from payments.services import payment_apply_gateway_result, transaction_record_offline
-from payments.stripe_events import find_payment
+from payments.services import ledger_record_settled_row, payment_apply_gateway_result
+from payments.stripe.events import find_payment
+from payments.stripe.gateway import result_from_payment_intent, result_from_refund
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
 logger = get_logger(__name__)
-T = TransactionType
 
 
 @dataclass
 class ReconcileReport:
+    """What one reconciliation run checked, repaired and could not match."""
+
     checked: int = 0
     repaired: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
 
 
-def _record(
+def _record_what_stripe_did(
     payment: Payment, kind: str, amount, reference: str, reason: str, report: ReconcileReport
 ) -> None:
+    """Append a row for what Stripe did without us (a dashboard refund or capture)."""
     try:
-        transaction_record_offline(
+        ledger_record_settled_row(
             payment_id=payment.pk,
             actor=None,
             transaction_type=kind,
@@ -51,10 +54,11 @@ def _record(
 
 
 def _settle(txn: Transaction, result, report: ReconcileReport) -> None:
+    """Apply Stripe's final answer to one of our pending rows."""
     if txn.status == TransactionStatus.PENDING and result.status in (
-        "succeeded",
-        "failed",
-        "requires_action",
+        GatewayStatus.SUCCEEDED,
+        GatewayStatus.FAILED,
+        GatewayStatus.REQUIRES_ACTION,
     ):
         payment_apply_gateway_result(transaction_id=txn.pk, result=result)
         report.repaired.append(
@@ -80,19 +84,19 @@ def reconcile_payment_intent(
         else None
     )
     if attempt is not None:
-        _settle(attempt, _from_payment_intent(payment_intent), report)
+        _settle(attempt, result_from_payment_intent(payment_intent), report)
     payment.refresh_from_db()
     received = gateway.minor_to_amount(payment_intent.get("amount_received") or 0, currency)
     if payment_intent["status"] == "succeeded" and payment.status == PaymentStatus.AUTHORIZED:
         pending = payment.transactions.filter(
-            transaction_type=T.CAPTURE, status=TransactionStatus.PENDING
+            transaction_type=TransactionType.CAPTURE, status=TransactionStatus.PENDING
         ).first()
         if pending is not None:
-            _settle(pending, _from_payment_intent(payment_intent), report)
+            _settle(pending, result_from_payment_intent(payment_intent), report)
         else:
-            _record(
+            _record_what_stripe_did(
                 payment,
-                T.CAPTURE,
+                TransactionType.CAPTURE,
                 received,
                 f"{payment_intent['id']}:capture",
                 "captured in Stripe",
@@ -100,18 +104,20 @@ def reconcile_payment_intent(
             )
     if payment_intent["status"] == "canceled" and payment.status == PaymentStatus.AUTHORIZED:
         pending = payment.transactions.filter(
-            transaction_type=T.VOID, status=TransactionStatus.PENDING
+            transaction_type=TransactionType.VOID, status=TransactionStatus.PENDING
         ).first()
         if pending is not None:
             _settle(
                 pending,
-                GatewayResult(status="succeeded", reference=f"{payment_intent['id']}:void"),
+                GatewayResult(
+                    status=GatewayStatus.SUCCEEDED, reference=f"{payment_intent['id']}:void"
+                ),
                 report,
             )
         else:
-            _record(
+            _record_what_stripe_did(
                 payment,
-                T.VOID,
+                TransactionType.VOID,
                 payment.authorized_amount,
                 f"{payment_intent['id']}:void",
                 "cancelled in Stripe",
@@ -119,7 +125,7 @@ def reconcile_payment_intent(
             )
     for refund in refunds:
         known = Transaction.objects.filter(
-            transaction_type=T.REFUND, gateway_transaction_id=refund["id"]
+            transaction_type=TransactionType.REFUND, gateway_transaction_id=refund["id"]
         ).first()
         if known is None:
             ours = (refund.get("metadata") or {}).get("transaction_id", "")
@@ -129,11 +135,16 @@ def reconcile_payment_intent(
                 else None
             )
         if known is not None:
-            _settle(known, _from_refund(refund), report)
+            _settle(known, result_from_refund(refund), report)
         elif refund["status"] == "succeeded":
             amount = gateway.minor_to_amount(refund["amount"], currency)
-            _record(
-                payment, T.REFUND, amount, refund["id"], "refunded in the Stripe Dashboard", report
+            _record_what_stripe_did(
+                payment,
+                TransactionType.REFUND,
+                amount,
+                refund["id"],
+                "refunded in the Stripe Dashboard",
+                report,
             )
 
 
@@ -156,8 +167,6 @@ def payment_reconcile_stripe(*, payment_intent_id: str, disputed: bool = False) 
 
 def _link_mirror(payment: Payment, payment_intent_id: str) -> None:
     """Point the payment at dj-stripe's mirror of its PaymentIntent, once it exists."""
-    from djstripe.models import PaymentIntent
-
     if payment.stripe_payment_intent_id is None:
         mirror = PaymentIntent.objects.filter(id=payment_intent_id).first()
         if mirror is not None:
@@ -166,21 +175,9 @@ def _link_mirror(payment: Payment, payment_intent_id: str) -> None:
 
 def reconcile_stripe_since(since: datetime, *, repair: bool = True) -> ReconcileReport:
     """Compare every PaymentIntent created since a date with our ledger; repair or report."""
-    import stripe
-    from django.conf import settings
-
-    from payments.gateways.stripe import secret_key
-
     gateway = get_gateway("stripe")
     report = ReconcileReport()
-    listing = stripe.PaymentIntent.list(
-        created={"gte": int(since.timestamp())},
-        limit=100,
-        api_key=secret_key(),
-        stripe_version=settings.STRIPE_API_VERSION,
-    )
-    for payment_intent in listing.auto_paging_iter():
-        payment_intent = payment_intent.to_dict()
+    for payment_intent in gateway.payment_intents_since(int(since.timestamp())):
         if repair:
             reconcile_payment_intent(
                 payment_intent, gateway.refunds_of(payment_intent["id"]), report

@@ -1,0 +1,101 @@
+"""What may be captured, voided, refunded or charged, and how much: one place for every caller.
+
+The API services, the admin screens and the offline records all ask here, so a rule
+changes in one place. The `check_*` functions raise the contract's error; `can_*` answer
+yes or no for screens that only show or hide a button.
+"""
+
+from decimal import Decimal
+
+from gamarriando import money
+from gamarriando.errors import AlreadyRefunded, RefundExceedsRefundable, invalid_status
+from payments.models import Payment, PaymentStatus
+from payments.transitions import PROCESSABLE
+from transactions.models import TransactionType
+from transactions.selectors import LedgerTotals, ledger_totals, pending_operation_exists
+
+ZERO = Decimal("0")
+
+
+def capturable_amount(payment: Payment) -> Decimal:
+    """Return what of the authorization is not captured yet."""
+    return payment.authorized_amount - payment.captured_amount
+
+
+def refundable(payment: Payment, totals: LedgerTotals | None = None) -> Decimal:
+    """Return what may still be refunded: captured, minus refunded, minus refunds in flight."""
+    return (totals or ledger_totals(payment.pk)).refundable
+
+
+def _hold_is_busy(payment: Payment) -> bool:
+    return pending_operation_exists(payment.pk, TransactionType.VOID, TransactionType.CAPTURE)
+
+
+def check_capturable(payment: Payment) -> None:
+    """Raise unless the payment is authorized with no capture or void in flight.
+
+    Raises:
+        InvalidStatus: not authorized, or a capture or void is running.
+    """
+    if payment.status != PaymentStatus.AUTHORIZED:
+        raise invalid_status(payment.status, "Only an authorized payment can be captured.")
+    if _hold_is_busy(payment):
+        raise invalid_status(payment.status, "A capture or void is already running.")
+
+
+def check_voidable(payment: Payment) -> None:
+    """Raise unless the payment is authorized with no capture or void in flight.
+
+    Raises:
+        InvalidStatus: not authorized, or a capture or void is running.
+    """
+    if payment.status != PaymentStatus.AUTHORIZED:
+        raise invalid_status(payment.status, "Only an authorized payment can be voided.")
+    if _hold_is_busy(payment):
+        raise invalid_status(payment.status, "A capture or void is already running.")
+
+
+def check_refundable(payment: Payment, amount: Decimal, totals: LedgerTotals) -> None:
+    """Raise unless `amount` may be refunded now.
+
+    Raises:
+        AlreadyRefunded: the payment is fully refunded.
+        InvalidStatus: nothing was captured.
+        RefundExceedsRefundable: the amount is not above zero or above what is left.
+    """
+    if payment.status == PaymentStatus.REFUNDED:
+        raise AlreadyRefunded(details={"status": payment.status})
+    if totals.captured <= 0:
+        raise invalid_status(payment.status, "Nothing was captured on this payment.")
+    left = refundable(payment, totals)
+    if amount <= 0 or amount > left:
+        raise RefundExceedsRefundable(
+            details={"refundable_amount": money.format_amount(left, payment.currency)}
+        )
+
+
+def check_chargeable(payment: Payment) -> None:
+    """Raise unless a charge or authorization may be recorded or attempted on the payment.
+
+    Raises:
+        InvalidStatus: the payment is neither pending nor failed, or an attempt is running.
+    """
+    if payment.status not in PROCESSABLE or pending_operation_exists(
+        payment.pk, TransactionType.CHARGE, TransactionType.AUTHORIZATION
+    ):
+        raise invalid_status(payment.status, "Only a pending or failed payment can take a charge.")
+
+
+def can_capture(payment: Payment) -> bool:
+    """Tell whether a capture may start now."""
+    return payment.status == PaymentStatus.AUTHORIZED and not _hold_is_busy(payment)
+
+
+def can_void(payment: Payment) -> bool:
+    """Tell whether a void may start now."""
+    return can_capture(payment)  # the same hold, free of a capture or void in flight
+
+
+def can_refund(payment: Payment) -> bool:
+    """Tell whether anything may be refunded now."""
+    return payment.status != PaymentStatus.REFUNDED and refundable(payment) > 0

@@ -1,0 +1,42 @@
+"""Every write to payments and the ledger, one module per flow (see the README's map).
+
+ledger_core      lock, open an operation, recompute a payment and its order from the ledger
+lifecycle        create, change, cancel a payment
+charge           process (open an attempt) and the worker's gateway call
+gateway_results  settle a gateway's answer
+capture_void     capture an authorization, void it
+refund           reserve a refund and hand it to a worker
+offline          money moved outside our gateways, under the same rules
+reconcile        ask the gateway what became of a pending row
+settlement       give back what a cancelled order holds
+"""
+
+from payments.services.capture_void import payment_capture
+from payments.services.charge import (
+    payment_execute_transaction,
+    payment_gateway_gave_up,
+    payment_process,
+)
+from payments.services.gateway_results import payment_apply_gateway_result
+from payments.services.lifecycle import payment_cancel, payment_create, payment_update
+from payments.services.offline import ledger_record_settled_row, transaction_record_offline
+from payments.services.reconcile import payment_reconcile_request, payment_reconcile_transaction
+from payments.services.refund import payment_refund
+from payments.services.settlement import payments_settle_cancelled_order
+
+__all__ = [
+    "ledger_record_settled_row",
+    "payment_apply_gateway_result",
+    "payment_cancel",
+    "payment_capture",
+    "payment_create",
+    "payment_execute_transaction",
+    "payment_gateway_gave_up",
+    "payment_process",
+    "payment_reconcile_request",
+    "payment_reconcile_transaction",
+    "payment_refund",
+    "payment_update",
+    "payments_settle_cancelled_order",
+    "transaction_record_offline",
+]

@@ -1,0 +1,87 @@
+"""Settle a gateway's answer into the ledger, then the payment and the order follow it."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from gamarriando import events, money
+from gamarriando.event_types import EventType
+from gamarriando.metrics import REFUNDS
+from payments.gateways.base import GatewayResult, GatewayStatus
+from payments.models import Payment, PaymentStatus
+from payments.services.ledger_core import (
+    lock_payment,
+    payment_event_data,
+    set_status,
+    sync_from_ledger,
+)
+from transactions.models import Transaction, TransactionStatus, TransactionType
+
+
+def payment_apply_gateway_result(*, transaction_id: int, result: GatewayResult) -> Payment | None:
+    """Settle a pending ledger row from a gateway answer; a repeated answer changes nothing."""
+    if result.status == GatewayStatus.PENDING:
+        return None
+    payment_id = Transaction.objects.values_list("payment_id", flat=True).get(pk=transaction_id)
+    with transaction.atomic():
+        order, payment = lock_payment(payment_id)
+        txn = Transaction.objects.select_for_update().get(pk=transaction_id)
+        if txn.status != TransactionStatus.PENDING:
+            return payment
+        is_attempt = txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
+        now = timezone.now()
+        if result.status == GatewayStatus.REQUIRES_ACTION:
+            if is_attempt and payment.status != PaymentStatus.REQUIRES_ACTION:
+                payment.next_action = result.next_action
+                payment.gateway_transaction_id = result.reference
+                payment.gateway_response = result.raw
+                set_status(
+                    payment, PaymentStatus.REQUIRES_ACTION, reason="the customer must authenticate"
+                )
+                payment.save()
+            return payment
+        txn.status = (
+            TransactionStatus.SUCCEEDED
+            if result.status == GatewayStatus.SUCCEEDED
+            else TransactionStatus.FAILED
+        )
+        txn.gateway_transaction_id = result.reference or ""
+        txn.gateway_response = result.raw
+        txn.failure_reason = result.failure_code[:255]
+        txn.processed_at = now
+        txn.gateway_latency_ms = result.latency_ms
+        txn.save()
+        flow_status = None
+        if is_attempt:
+            payment.gateway_transaction_id = result.reference or payment.gateway_transaction_id
+            payment.gateway_response = result.raw
+            payment.processed_at = now
+            payment.next_action = None
+            if result.status == GatewayStatus.FAILED:
+                payment.failure_code = result.failure_code
+                payment.failure_message = result.failure_message[:255]
+                flow_status = PaymentStatus.FAILED
+        sync_from_ledger(
+            order,
+            payment,
+            reason=f"{txn.transaction_type} {txn.status}",
+            flow_status=flow_status,
+            voided=txn.transaction_type == TransactionType.VOID
+            and result.status == GatewayStatus.SUCCEEDED,
+        )
+        if txn.transaction_type == TransactionType.REFUND:
+            REFUNDS.labels(txn.status).inc()
+            kind = (
+                EventType.REFUND_SUCCEEDED
+                if result.status == GatewayStatus.SUCCEEDED
+                else EventType.REFUND_FAILED
+            )
+            events.publish(
+                kind,
+                payment_event_data(
+                    payment,
+                    transaction_id=txn.pk,
+                    refund_amount=money.format_amount(txn.amount, txn.currency),
+                ),
+                order_id=order.pk,
+            )
+    return payment

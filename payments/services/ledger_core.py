@@ -1,0 +1,204 @@
+"""The ledger core every flow shares: lock, open an operation, recompute from the ledger.
+
+The path of every gateway operation has three steps (docs/DESIGN.md): a short locked
+transaction writes a pending ledger row with its idempotency key (`open_operation`); a
+worker calls the gateway outside any transaction (`charge.payment_execute_transaction`);
+a short locked transaction settles the row (`gateway_results`) and recomputes the payment
+and the order from the ledger (`sync_from_ledger`). Locks are always taken in the same
+order: order, then payment, then ledger row.
+"""
+
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from gamarriando import events, money
+from gamarriando.errors import field_error
+from gamarriando.event_types import EventType
+from gamarriando.logging import get_logger
+from gamarriando.queue import enqueue_on_commit
+from orders.models import Order, OrderStatus
+from orders.services import order_apply_payment_totals
+from payments import rules
+from payments.models import Payment, PaymentStatus, PaymentStatusHistory
+from payments.transitions import LIVE, check_transition
+from transactions.models import Transaction, TransactionStatus, TransactionType
+from transactions.selectors import LedgerTotals, ledger_totals
+
+logger = get_logger(__name__)
+ZERO = Decimal("0")
+STATUS_EVENTS = {
+    PaymentStatus.AUTHORIZED: EventType.PAYMENT_AUTHORIZED,
+    PaymentStatus.COMPLETED: EventType.PAYMENT_SUCCEEDED,
+    PaymentStatus.FAILED: EventType.PAYMENT_FAILED,
+    PaymentStatus.REQUIRES_ACTION: EventType.PAYMENT_REQUIRES_ACTION,
+}
+
+
+def lock_payment(payment_id: int) -> tuple[Order, Payment]:
+    """Lock the order, then the payment (the fixed order that avoids deadlocks)."""
+    order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
+    order = Order.objects.select_for_update().get(pk=order_id)
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    return order, payment
+
+
+def checked_amount(value: Decimal, currency: str, field: str = "amount") -> Decimal:
+    """Return the amount if the currency allows its decimals, else a field error."""
+    try:
+        return money.check_scale(value, currency)
+    except money.MoneyError as exc:
+        raise field_error(field, str(exc)) from exc
+
+
+def payment_event_data(payment: Payment, **extra) -> dict:
+    """Return the `data` of a payment event."""
+    return {
+        "payment_id": payment.pk,
+        "order_id": payment.order_id,
+        "status": payment.status,
+        "payment_method": payment.payment_method,
+        "amount": money.format_amount(payment.amount, payment.currency),
+        "captured_amount": money.format_amount(payment.captured_amount, payment.currency),
+        "refunded_amount": money.format_amount(payment.refunded_amount, payment.currency),
+        "currency": payment.currency,
+        "failure_code": payment.failure_code,
+        **extra,
+    }
+
+
+def set_status(
+    payment: Payment, to_status: str, *, actor=None, reason: str = "", voided=False
+) -> None:
+    """Move a locked payment along the transitions table, with history and an event."""
+    from_status = payment.status
+    if from_status == to_status:
+        return
+    check_transition(from_status, to_status)
+    payment.status = to_status
+    PaymentStatusHistory.objects.create(
+        payment=payment,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        reason=reason[:255],
+    )
+    event_type = (
+        EventType.PAYMENT_VOIDED
+        if voided and to_status == PaymentStatus.CANCELLED
+        else STATUS_EVENTS.get(to_status)
+    )
+    if to_status == PaymentStatus.CANCELLED and not voided:
+        event_type = EventType.PAYMENT_CANCELLED
+    if event_type:
+        events.publish(
+            event_type,
+            payment_event_data(payment, from_status=from_status),
+            order_id=payment.order_id,
+        )
+
+
+def uncovered_balance(order: Order, *, exclude_payment_id: int | None = None) -> Decimal:
+    """Return what of the order is neither paid nor promised by another live payment."""
+    live = order.payments.filter(status__in=LIVE)
+    if exclude_payment_id is not None:
+        live = live.exclude(pk=exclude_payment_id)
+    promised = live.aggregate(total=Sum("amount"))["total"] or ZERO
+    return order.total_amount - order.amount_paid - promised
+
+
+def derive_status(payment: Payment, totals: LedgerTotals, flow_status: str | None) -> str:
+    """Return the status the ledger implies, or the flow's own when the ledger is silent."""
+    if totals.refunded > 0:
+        return (
+            PaymentStatus.REFUNDED
+            if totals.refunded >= totals.captured
+            else PaymentStatus.PARTIALLY_REFUNDED
+        )
+    if totals.captured > 0:
+        return PaymentStatus.COMPLETED
+    if totals.voided:
+        return PaymentStatus.CANCELLED
+    if totals.authorized > 0:
+        return PaymentStatus.AUTHORIZED
+    return flow_status or payment.status
+
+
+def open_operation(
+    payment: Payment, kind: str, amount: Decimal, *, actor=None, reason="", key=None
+) -> Transaction:
+    """Write a pending ledger row with its gateway key and run it after commit."""
+    if key is None:
+        number = payment.transactions.filter(transaction_type=kind).count() + 1
+        key = f"payment-{payment.pk}-{kind}-{number}"
+    txn = Transaction.objects.create(
+        payment=payment,
+        transaction_type=kind,
+        amount=amount,
+        currency=payment.currency,
+        status=TransactionStatus.PENDING,
+        idempotency_key=key,
+        reason=reason[:255],
+        created_by=actor,
+    )
+    enqueue_on_commit("payments.execute_transaction", transaction_id=txn.pk)
+    return txn
+
+
+def sync_from_ledger(
+    order: Order, payment: Payment, *, actor=None, reason: str = "", flow_status=None, voided=False
+) -> None:
+    """Recompute a locked payment and its order from the ledger; settle cancelled orders."""
+    totals = ledger_totals(payment.pk)
+    payment.authorized_amount = totals.authorized
+    payment.captured_amount = totals.captured
+    payment.refunded_amount = totals.refunded
+    set_status(
+        payment,
+        derive_status(payment, totals, flow_status),
+        actor=actor,
+        reason=reason,
+        voided=voided,
+    )
+    payment.save()
+    order_totals = order.payments.aggregate(
+        paid=Sum("captured_amount"), refunded=Sum("refunded_amount")
+    )
+    order_apply_payment_totals(
+        order=order,
+        amount_paid=order_totals["paid"] or ZERO,
+        amount_refunded=order_totals["refunded"] or ZERO,
+    )
+    if order.status == OrderStatus.CANCELLED:
+        give_back_for_cancelled_order(order, payment, totals)
+
+
+def give_back_for_cancelled_order(
+    order: Order, payment: Payment, totals: LedgerTotals | None = None
+) -> None:
+    """Give back what a cancelled order holds on this payment: cancel, void or refund."""
+    totals = totals or ledger_totals(payment.pk)
+    reason = f"order {order.order_number} cancelled"
+    if payment.status == PaymentStatus.PENDING:
+        set_status(payment, PaymentStatus.CANCELLED, reason=reason)
+        payment.save(update_fields=["status", "updated_at"])
+    elif payment.status == PaymentStatus.AUTHORIZED:
+        if rules.can_void(payment):
+            open_operation(payment, TransactionType.VOID, totals.authorized, reason=reason)
+    elif payment.status in (PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED):
+        refundable = rules.refundable(payment, totals)
+        # One automatic refund per cancellation: when the gateway refuses it (money taken
+        # offline, a charge it no longer knows), reopening it would loop forever; the
+        # payment is left to Finance and the alert check names it.
+        refused = payment.transactions.filter(
+            transaction_type=TransactionType.REFUND, status=TransactionStatus.FAILED, reason=reason
+        ).exists()
+        if refundable > 0 and not refused:
+            open_operation(payment, TransactionType.REFUND, refundable, reason=reason)
+        elif refundable > 0:
+            logger.warning(
+                "cancelled_order_refund_refused",
+                order_id=order.pk,
+                payment_id=payment.pk,
+                refundable=str(refundable),
+            )

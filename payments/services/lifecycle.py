@@ -1,0 +1,124 @@
+"""A payment's own life before money moves: create, change, cancel."""
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from gamarriando import events, money
+from gamarriando.errors import AmountMismatch, PaymentMethodError, field_error, invalid_status
+from gamarriando.event_types import EventType
+from orders.models import Order, OrderStatus
+from payments.gateways.registry import get_gateway
+from payments.models import Payment, PaymentStatus, PaymentStatusHistory
+from payments.permissions import PaymentPermission, require_owner, require_owner_or_permission
+from payments.services.capture_void import open_void
+from payments.services.ledger_core import (
+    ZERO,
+    checked_amount,
+    lock_payment,
+    payment_event_data,
+    set_status,
+    uncovered_balance,
+)
+
+
+def payment_create(
+    *, user, order_id: int, payment_method: str, amount: Decimal, currency: str | None = None
+) -> Payment:
+    """Open a pending payment for part or all of an order's uncovered balance.
+
+    Raises:
+        ValidationFailed: the order is not the caller's or the amount has too many decimals.
+        PaymentMethodError: the method is not enabled or does not take this currency.
+        InvalidStatus: the order is not pending.
+        AmountMismatch: the currency differs from the order's or the amount exceeds the balance.
+    """
+    gateway = get_gateway(payment_method)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id, user=user).first()
+        if order is None:
+            raise field_error("order_id", "No such order.")
+        if order.status != OrderStatus.PENDING:
+            raise invalid_status(order.status, "Only a pending order can take payments.")
+        currency = currency or order.currency
+        if currency != order.currency:
+            raise AmountMismatch(
+                f"The order is in {order.currency}.", details={"currency": order.currency}
+            )
+        if currency not in gateway.currencies:
+            raise PaymentMethodError(f"{payment_method} does not take {currency}.")
+        amount = checked_amount(amount, currency)
+        available = uncovered_balance(order)
+        if amount > available:
+            raise AmountMismatch(
+                details={"balance_due": money.format_amount(max(available, ZERO), currency)}
+            )
+        payment = Payment.objects.create(
+            order=order, payment_method=payment_method, amount=amount, currency=currency
+        )
+        PaymentStatusHistory.objects.create(
+            payment=payment, to_status=PaymentStatus.PENDING, actor=user, reason="created"
+        )
+        events.publish(EventType.PAYMENT_CREATED, payment_event_data(payment), order_id=order.pk)
+    return payment
+
+
+def payment_update(
+    *, payment_id: int, actor, payment_method: str | None = None, amount: Decimal | None = None
+) -> Payment:
+    """Change the method or amount of a pending payment.
+
+    Raises:
+        PermissionDeniedError: the actor does not own the order.
+        InvalidStatus: the payment is no longer pending.
+        PaymentMethodError: the new method is not enabled.
+        AmountMismatch: the new amount exceeds the order's uncovered balance.
+    """
+    if payment_method is not None:
+        get_gateway(payment_method)
+    with transaction.atomic():
+        order, payment = lock_payment(payment_id)
+        require_owner(actor, order.user_id)
+        if payment.status != PaymentStatus.PENDING:
+            raise invalid_status(payment.status, "Only a pending payment can be changed.")
+        if payment_method is not None:
+            payment.payment_method = payment_method
+        if amount is not None:
+            amount = checked_amount(amount, payment.currency)
+            available = uncovered_balance(order, exclude_payment_id=payment.pk)
+            if amount > available:
+                raise AmountMismatch(
+                    details={
+                        "balance_due": money.format_amount(max(available, ZERO), payment.currency)
+                    }
+                )
+            payment.amount = amount
+        payment.save()
+    return payment
+
+
+def payment_cancel(*, payment_id: int, actor) -> Payment:
+    """Cancel a pending payment, or void an authorized one.
+
+    Raises:
+        PermissionDeniedError: neither the owner nor staff who may capture and void.
+        InvalidStatus: the payment is neither pending nor authorized, or an operation is in flight.
+    """
+    with transaction.atomic():
+        order, payment = lock_payment(payment_id)
+        require_owner_or_permission(
+            actor,
+            order.user_id,
+            PaymentPermission.CAPTURE,
+            "Your role may view payments but not cancel them.",
+        )
+        if payment.status == PaymentStatus.PENDING:
+            set_status(payment, PaymentStatus.CANCELLED, actor=actor, reason="cancelled")
+            payment.save(update_fields=["status", "updated_at"])
+        elif payment.status == PaymentStatus.AUTHORIZED:
+            open_void(payment, actor=actor)
+        else:
+            raise invalid_status(
+                payment.status, "Only a pending or authorized payment can be cancelled."
+            )
+    return payment

@@ -1,0 +1,134 @@
+"""Money moved outside our gateways (a bank transfer, a dashboard refund), under the same rules."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gamarriando import events, money
+from gamarriando.errors import AmountMismatch, field_error
+from gamarriando.event_types import EventType
+from payments import rules
+from payments.permissions import PaymentPermission, require_permission
+from payments.services.ledger_core import (
+    checked_amount,
+    lock_payment,
+    payment_event_data,
+    sync_from_ledger,
+)
+from transactions.models import Transaction, TransactionStatus, TransactionType
+from transactions.selectors import ledger_totals
+
+
+def transaction_record_offline(
+    *,
+    payment_id: int,
+    actor,
+    transaction_type: str,
+    amount: Decimal,
+    reason: str,
+    gateway_transaction_id: str = "",
+) -> Transaction:
+    """Record, for Finance, a money movement made outside our gateways.
+
+    Raises:
+        PermissionDeniedError: the actor may not record ledger rows.
+        and everything `ledger_record_settled_row` raises.
+    """
+    require_permission(
+        actor, PaymentPermission.RECORD_OFFLINE, "Only Finance may record transactions."
+    )
+    return ledger_record_settled_row(
+        payment_id=payment_id,
+        actor=actor,
+        transaction_type=transaction_type,
+        amount=amount,
+        reason=reason,
+        gateway_transaction_id=gateway_transaction_id,
+    )
+
+
+def ledger_record_settled_row(
+    *,
+    payment_id: int,
+    actor,
+    transaction_type: str,
+    amount: Decimal,
+    reason: str,
+    gateway_transaction_id: str = "",
+) -> Transaction:
+    """Append a settled row (Finance's offline record, or a gateway's truth found by a sweep).
+
+    Raises:
+        InvalidStatus: the payment's status does not allow this kind of row.
+        AlreadyRefunded / RefundExceedsRefundable: a refund above what is left.
+        AmountMismatch: a charge, authorization or capture above what the payment allows.
+        ValidationFailed: the gateway reference is already in the ledger.
+    """
+    with transaction.atomic():
+        order, payment = lock_payment(payment_id)
+        amount = checked_amount(amount, payment.currency)
+        totals = ledger_totals(payment.pk)
+        _check_offline_row(payment, transaction_type, amount, totals)
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                txn = Transaction.objects.create(
+                    payment=payment,
+                    transaction_type=transaction_type,
+                    amount=amount,
+                    currency=payment.currency,
+                    status=TransactionStatus.SUCCEEDED,
+                    gateway_transaction_id=gateway_transaction_id,
+                    reason=reason[:255],
+                    created_by=actor,
+                    processed_at=now,
+                    gateway_response={"offline": True},
+                )
+        except IntegrityError as exc:
+            raise field_error(
+                "gateway_transaction_id", "This gateway reference is already in the ledger."
+            ) from exc
+        if (
+            transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
+            and not payment.processed_at
+        ):
+            payment.processed_at = now
+        sync_from_ledger(
+            order,
+            payment,
+            actor=actor,
+            reason=f"offline {transaction_type}: {reason}",
+            voided=transaction_type == TransactionType.VOID,
+        )
+        if transaction_type == TransactionType.REFUND:
+            events.publish(
+                EventType.REFUND_SUCCEEDED,
+                payment_event_data(payment, transaction_id=txn.pk),
+                order_id=order.pk,
+            )
+    return txn
+
+
+def _check_offline_row(payment, transaction_type: str, amount: Decimal, totals) -> None:
+    """Apply to an offline row the rules its gateway twin obeys (payments/rules.py)."""
+    if transaction_type == TransactionType.REFUND:
+        rules.check_refundable(payment, amount, totals)
+    elif transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION):
+        rules.check_chargeable(payment)
+        if amount > payment.amount - totals.authorized:
+            raise AmountMismatch(
+                details={"amount": money.format_amount(payment.amount, payment.currency)}
+            )
+    elif transaction_type == TransactionType.CAPTURE:
+        rules.check_capturable(payment)
+        capturable = totals.authorized - totals.captured
+        if amount > capturable:
+            raise AmountMismatch(
+                details={"capturable_amount": money.format_amount(capturable, payment.currency)}
+            )
+    elif transaction_type == TransactionType.VOID:
+        rules.check_voidable(payment)
+        if amount != totals.authorized:
+            hold = money.format_amount(totals.authorized, payment.currency)
+            raise field_error("amount", f"A void releases the whole hold of {hold}.")

@@ -1,0 +1,45 @@
+"""Reconciliation: ask the gateway what became of a pending row, and apply the truth."""
+
+from gamarriando.errors import PermissionDeniedError
+from gamarriando.queue import enqueue_on_commit
+from payments.gateways.registry import get_gateway
+from payments.permissions import PaymentPermission
+from payments.services.charge import payment_execute_transaction
+from payments.services.gateway_results import payment_apply_gateway_result
+from transactions.models import Transaction, TransactionStatus
+
+
+def payment_reconcile_transaction(*, transaction_id: int) -> None:
+    """Ask the gateway what became of a pending row and apply the truth; re-send what it never saw."""
+    txn = Transaction.objects.select_related("payment").get(pk=transaction_id)
+    if txn.status != TransactionStatus.PENDING:
+        return
+    gateway = get_gateway(txn.payment.payment_method)
+    result = gateway.retrieve(
+        operation=txn.transaction_type,
+        idempotency_key=txn.idempotency_key,
+        reference=txn.gateway_transaction_id,
+    )
+    if result is None:
+        # The gateway never received it (a crash before the call): send it now, same key.
+        payment_execute_transaction(transaction_id=transaction_id)
+        return
+    payment_apply_gateway_result(transaction_id=transaction_id, result=result)
+
+
+def payment_reconcile_request(*, payment_id: int, actor) -> int:
+    """Queue a reconciliation of the payment's pending rows; return how many were queued.
+
+    Raises:
+        PermissionDeniedError: the actor may neither refund nor capture.
+    """
+    if not (actor.has_perm(PaymentPermission.REFUND) or actor.has_perm(PaymentPermission.CAPTURE)):
+        raise PermissionDeniedError("Your role may not reconcile payments.")
+    pending = list(
+        Transaction.objects.filter(payment_id=payment_id, status=TransactionStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for transaction_id in pending:
+        enqueue_on_commit("payments.reconcile_transaction", transaction_id=transaction_id)
+    return len(pending)

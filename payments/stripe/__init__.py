@@ -1,0 +1,1 @@
+"""Stripe in one room: gateway, webhook view, event handling, reconciliation."""

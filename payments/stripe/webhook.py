@@ -1,0 +1,88 @@
+"""Stripe's webhook endpoint: verify the signature, store the event once, answer at once.
+
+A worker applies it later (payments/stripe/events.py); see docs/stripe.md for why this view
+is ours and not dj-stripe's.
+"""
+
+import json
+import time
+from datetime import UTC, datetime
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from gamarriando.errors import error_body
+from gamarriando.logging import get_logger
+from gamarriando.metrics import WEBHOOK_EVENTS
+from gamarriando.queue import enqueue_on_commit
+from payments.models import StripeWebhookEvent
+
+logger = get_logger(__name__)
+
+
+def _reject(request, message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse(
+        error_body("VALIDATION_ERROR", message, {}, getattr(request, "request_id", "")),
+        status=status,
+    )
+
+
+def _timestamp(header: str) -> int | None:
+    for part in header.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == "t" and value.strip().isdigit():
+            return int(value)
+    return None
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Verify a Stripe event, store it once and answer at once; a worker applies it."""
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
+        return _reject(request, "Stripe webhooks are not configured.", status=503)
+    header = request.headers.get("Stripe-Signature", "")
+    tolerance = settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
+    try:
+        payload = request.body.decode("utf-8")
+        stripe.WebhookSignature.verify_header(payload, header, secret, tolerance)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
+        return _reject(request, "Bad or missing Stripe-Signature.")
+    signed_at = _timestamp(header)
+    if signed_at is None or signed_at > time.time() + tolerance:
+        return _reject(request, "The signature's timestamp is in the future.")
+    try:
+        event = json.loads(payload)
+        event_id, event_type, created = event["id"], event["type"], int(event["created"])
+        event["data"]["object"]  # noqa: B018 - shape check
+    except (ValueError, KeyError, TypeError):
+        return _reject(request, "Not a Stripe event.")
+    stored = stripe_event_store(
+        event_id=event_id, event_type=event_type, created=created, payload=event
+    )
+    return JsonResponse({"received": True, "duplicate": not stored})
+
+
+def stripe_event_store(*, event_id: str, event_type: str, created: int, payload: dict) -> bool:
+    """Store an event once and enqueue its processing; False when it was seen before."""
+    try:
+        with transaction.atomic():
+            # Insert first: the primary key on Stripe's event id is the duplicate check.
+            StripeWebhookEvent.objects.create(
+                id=event_id,
+                type=event_type,
+                livemode=bool(payload.get("livemode")),
+                stripe_created=datetime.fromtimestamp(created, tz=UTC),
+                payload=payload,
+            )
+            enqueue_on_commit("payments.process_stripe_event", event_id=event_id)
+    except IntegrityError:
+        WEBHOOK_EVENTS.labels(event_type, "true").inc()
+        return False
+    WEBHOOK_EVENTS.labels(event_type, "false").inc()
+    return True
