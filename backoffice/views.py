@@ -1,8 +1,8 @@
-"""Money screens of the admin: refund, capture, void, cancel order, reconcile, dashboard.
+"""Money screens of the admin: refund, capture, void, cancel an order, reconcile now, dashboard.
 
-Each screen shows the facts, asks, confirms, calls the same service as the API and shows
-the outcome. A form's nonce is claimed in the same transaction as the operation, so a
-double submission makes one refund, never two.
+Each screen shows the facts, asks, confirms, calls the same service as the API and shows the
+outcome. The services check the clerk's permission; a screen checks it too, only so that a
+clerk without it is not shown a form.
 """
 
 import uuid
@@ -11,60 +11,48 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from backoffice import charts, dashboard
 from backoffice.forms import CancelOrderForm, CaptureForm, RefundForm, VoidForm
-from gamarriando.errors import ApplicationError
-from gamarriando.idempotency import IdempotencyKey
+from backoffice.nonces import FormAlreadySubmitted, nonce_claim
+from gamarriando.errors import ApplicationError, PermissionDeniedError
 from orders.models import Order
 from orders.services import order_cancel
-from payments import services
+from payments import rules
 from payments.models import Payment
-from payments.selectors import refundable_amount
-from transactions.models import Transaction, TransactionStatus
+from payments.permissions import PaymentPermission
+from payments.services import (
+    payment_cancel,
+    payment_capture,
+    payment_reconcile_request,
+    payment_refund,
+)
+from transactions.models import Transaction, TransactionStatus, TransactionType
 
-
-class AlreadySubmitted(Exception):
-    """The form's nonce was used before."""
-
-
-def _claim_nonce(request, nonce, operation: str, object_id: int) -> None:
-    """Record the form's nonce; a second claim of the same nonce raises AlreadySubmitted."""
-    try:
-        with transaction.atomic():
-            IdempotencyKey.objects.create(
-                user=request.user,
-                key=f"admin-{operation}-{nonce}",
-                method="POST",
-                path=request.path,
-                request_hash=f"{operation}:{object_id}",
-                response_status=200,
-            )
-    except IntegrityError as exc:
-        raise AlreadySubmitted from exc
+ALREADY_SUBMITTED = "This form was already submitted; nothing more was done."
 
 
 @dataclass(frozen=True)
-class Operation:
+class MoneyScreen:
     name: str
     title: str
-    permission: str
+    permission: PaymentPermission
     form_class: type
     verb: str
 
 
-OPERATIONS = {
-    "refund": Operation(
-        "refund", "Refund payment", "payments.refund_payment", RefundForm, "Refund"
+SCREENS = {
+    "refund": MoneyScreen(
+        "refund", "Refund payment", PaymentPermission.REFUND, RefundForm, "Refund"
     ),
-    "capture": Operation(
-        "capture", "Capture payment", "payments.capture_payment", CaptureForm, "Capture"
+    "capture": MoneyScreen(
+        "capture", "Capture payment", PaymentPermission.CAPTURE, CaptureForm, "Capture"
     ),
-    "void": Operation("void", "Void authorization", "payments.capture_payment", VoidForm, "Void"),
+    "void": MoneyScreen("void", "Void authorization", PaymentPermission.CAPTURE, VoidForm, "Void"),
 }
 
 
@@ -76,30 +64,32 @@ def _facts(payment: Payment) -> dict:
         "amount": payment.amount,
         "captured": payment.captured_amount,
         "refunded": payment.refunded_amount,
-        "refundable": refundable_amount(payment),
-        "capturable": payment.authorized_amount - payment.captured_amount,
+        "refundable": rules.refundable(payment),
+        "capturable": rules.capturable_amount(payment),
     }
 
 
-def _run(operation: Operation, payment: Payment, data: dict, user) -> Transaction | None:
-    if operation.name == "refund":
-        return services.payment_refund(
+def _run(screen: MoneyScreen, payment: Payment, data: dict, user) -> Transaction | None:
+    if screen.name == "refund":
+        return payment_refund(
             payment_id=payment.pk, actor=user, amount=data["amount"], reason=data["reason"]
         )[1]
-    if operation.name == "capture":
-        return services.payment_capture(payment_id=payment.pk, actor=user, amount=data["amount"])[1]
-    services.payment_cancel(payment_id=payment.pk, actor=user)
+    if screen.name == "capture":
+        return payment_capture(payment_id=payment.pk, actor=user, amount=data["amount"])[1]
+    payment_cancel(payment_id=payment.pk, actor=user)
     return (
-        Transaction.objects.filter(payment=payment, transaction_type="void").order_by("-pk").first()
+        Transaction.objects.filter(payment=payment, transaction_type=TransactionType.VOID)
+        .order_by("-pk")
+        .first()
     )
 
 
-def _report(request, operation: Operation, txn: Transaction | None) -> None:
+def _report(request, screen: MoneyScreen, txn: Transaction | None) -> None:
     if txn is None:
-        messages.success(request, f"{operation.verb}: done.")
+        messages.success(request, f"{screen.verb}: done.")
         return
     txn.refresh_from_db()
-    text = f"{operation.verb} of {txn.amount} {txn.currency}: {txn.status}"
+    text = f"{screen.verb} of {txn.amount} {txn.currency}: {txn.status}"
     if txn.status == TransactionStatus.FAILED:
         messages.error(
             request, f"{text} — the gateway declined ({txn.failure_reason or 'no reason given'})."
@@ -112,41 +102,51 @@ def _report(request, operation: Operation, txn: Transaction | None) -> None:
         messages.success(request, f"{text}.")
 
 
+def _details(exc: ApplicationError) -> str:
+    return ", ".join(f"{key}: {value}" for key, value in exc.details.items())
+
+
 def payment_operation_view(request, payment_id: int, operation_name: str):
     """Show, confirm and perform a refund, capture or void on one payment."""
-    operation = OPERATIONS[operation_name]
-    if not request.user.has_perm(operation.permission):
+    screen = SCREENS[operation_name]
+    if not request.user.has_perm(screen.permission):
         raise PermissionDenied
     payment = get_object_or_404(Payment.objects.select_related("order__user"), pk=payment_id)
     facts = _facts(payment)
     change_url = reverse("admin:payments_payment_change", args=[payment.pk])
     initial = {
-        "amount": facts["refundable"] if operation.name == "refund" else facts["capturable"],
+        "amount": facts["refundable"] if screen.name == "refund" else facts["capturable"],
         "nonce": uuid.uuid4(),
     }
-    form = operation.form_class(request.POST or None, initial=initial)
+    form = screen.form_class(request.POST or None, initial=initial)
     confirming = False
     if request.method == "POST" and form.is_valid():
         if not form.cleaned_data.get("confirm"):
             confirming = True  # show the confirmation step with the same values
-            form = operation.form_class(initial={**form.cleaned_data, "confirm": True})
+            form = screen.form_class(initial={**form.cleaned_data, "confirm": True})
         else:
             try:
+                # One transaction: a refused operation frees the nonce for a corrected retry.
                 with transaction.atomic():
-                    _claim_nonce(request, form.cleaned_data["nonce"], operation.name, payment.pk)
-                    txn = _run(operation, payment, form.cleaned_data, request.user)
-            except AlreadySubmitted:
-                messages.warning(request, "This form was already submitted; nothing more was done.")
+                    nonce_claim(
+                        nonce=form.cleaned_data["nonce"],
+                        operation=screen.name,
+                        object_id=payment.pk,
+                        user=request.user,
+                    )
+                    txn = _run(screen, payment, form.cleaned_data, request.user)
+            except FormAlreadySubmitted:
+                messages.warning(request, ALREADY_SUBMITTED)
                 return redirect(change_url)
             except ApplicationError as exc:
                 messages.error(request, f"{exc.message} {_details(exc)}".strip())
             else:
-                _report(request, operation, txn)
+                _report(request, screen, txn)
                 return redirect(change_url)
     context = {
         **admin.site.each_context(request),
-        "title": f"{operation.title} {payment.pk}",
-        "operation": operation,
+        "title": f"{screen.title} {payment.pk}",
+        "operation": screen,
         "payment": payment,
         "facts": facts,
         "form": form,
@@ -157,41 +157,23 @@ def payment_operation_view(request, payment_id: int, operation_name: str):
     return TemplateResponse(request, "admin/backoffice/payment_operation.html", context)
 
 
-def _details(exc: ApplicationError) -> str:
-    return ", ".join(f"{key}: {value}" for key, value in exc.details.items())
-
-
-def reconcile_payment(request, payment: Payment) -> int:
-    """Ask the gateway about a payment's pending rows now; return how many were asked."""
-    pending = list(
-        payment.transactions.filter(status=TransactionStatus.PENDING).values_list("pk", flat=True)
-    )
-    for transaction_id in pending:
-        try:
-            services.payment_reconcile_transaction(transaction_id=transaction_id)
-        except Exception as exc:  # noqa: BLE001 - shown to the clerk, the row stays pending
-            messages.error(
-                request, f"Payment {payment.pk}: the gateway could not be asked ({exc})."
-            )
-    return len(pending)
-
-
 def reconcile_view(request, payment_id: int):
-    """Reconcile one payment with its gateway, from the payment page."""
-    if not (
-        request.user.has_perm("payments.refund_payment")
-        or request.user.has_perm("payments.capture_payment")
-    ):
-        raise PermissionDenied
+    """Queue a reconciliation of one payment's pending rows, then show where it stands."""
     if request.method != "POST":
         return redirect(reverse("admin:payments_payment_change", args=[payment_id]))
     payment = get_object_or_404(Payment, pk=payment_id)
-    asked = reconcile_payment(request, payment)
+    try:
+        queued = payment_reconcile_request(payment_id=payment.pk, actor=request.user)
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    # Tasks run inline in local and test settings, so the outcome may already be here.
     payment.refresh_from_db()
     messages.info(
-        request, f"Reconciled {asked} pending operation(s); the payment is {payment.status}."
+        request,
+        f"Queued {queued} pending operation(s) for reconciliation; "
+        f"the payment is {payment.status}.",
     )
-    return redirect(reverse("admin:payments_payment_change", args=[payment_id]))
+    return redirect(reverse("admin:payments_payment_change", args=[payment.pk]))
 
 
 def order_cancel_view(request, order_id: int):
@@ -204,12 +186,17 @@ def order_cancel_view(request, order_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                _claim_nonce(request, form.cleaned_data["nonce"], "cancel", order.pk)
+                nonce_claim(
+                    nonce=form.cleaned_data["nonce"],
+                    operation="cancel",
+                    object_id=order.pk,
+                    user=request.user,
+                )
                 order_cancel(
                     order_id=order.pk, actor=request.user, reason=form.cleaned_data["reason"]
                 )
-        except AlreadySubmitted:
-            messages.warning(request, "This form was already submitted; nothing more was done.")
+        except FormAlreadySubmitted:
+            messages.warning(request, ALREADY_SUBMITTED)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:

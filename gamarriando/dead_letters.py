@@ -1,15 +1,32 @@
 """Dead letters: every task that fails for good leaves a row staff can retry or discard."""
 
 import traceback
+from enum import StrEnum
 
 from celery import Task
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from gamarriando.errors import PermissionDeniedError
 from gamarriando.logging import get_logger
 
 logger = get_logger(__name__)
+
+
+class OperationsPermission(StrEnum):
+    # Declared on DeadLetter's Meta: operations work has no model of its own.
+    RUN = "gamarriando.run_operations"
+
+
+def require_operations_permission(actor) -> None:
+    """Let only staff who run operations (reprocess, retry, redeliver) go on.
+
+    Raises:
+        PermissionDeniedError: the actor lacks gamarriando.run_operations.
+    """
+    if not actor.has_perm(OperationsPermission.RUN):
+        raise PermissionDeniedError("Your role may not run operations work.")
 
 
 class DeadLetterStatus(models.TextChoices):
@@ -35,6 +52,11 @@ class DeadLetter(models.Model):
     first_failed_at = models.DateTimeField(default=timezone.now)
     last_failed_at = models.DateTimeField(default=timezone.now, db_index=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [
+            ("run_operations", "Can reprocess events, retry dead letters and redeliver webhooks")
+        ]
 
     def __str__(self):
         return f"{self.task_name} {self.task_id}"
@@ -81,18 +103,28 @@ class DeadLetterTask(Task):
         super().on_failure(exc, task_id, args, kwargs, einfo)
 
 
-def dead_letter_retry(letter: DeadLetter) -> None:
-    """Run a dead letter's task again with its arguments, as a new task."""
+def dead_letter_retry(letter: DeadLetter, *, actor) -> None:
+    """Run a dead letter's task again with its arguments, as a new task.
+
+    Raises:
+        PermissionDeniedError: the actor may not run operations work.
+    """
     from gamarriando.celery import app
 
+    require_operations_permission(actor)
     app.tasks[letter.task_name].apply_async(kwargs=letter.kwargs)
     DeadLetter.objects.filter(pk=letter.pk).update(
         status=DeadLetterStatus.RETRIED, resolved_at=timezone.now()
     )
 
 
-def dead_letter_discard(letter: DeadLetter) -> None:
-    """Mark a dead letter as looked at and dropped on purpose."""
+def dead_letter_discard(letter: DeadLetter, *, actor) -> None:
+    """Mark a dead letter as looked at and dropped on purpose.
+
+    Raises:
+        PermissionDeniedError: the actor may not run operations work.
+    """
+    require_operations_permission(actor)
     DeadLetter.objects.filter(pk=letter.pk).update(
         status=DeadLetterStatus.DISCARDED, resolved_at=timezone.now()
     )

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from gamarriando.dead_letters import require_operations_permission
 from gamarriando.events import OutboxEvent
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
@@ -153,10 +154,15 @@ def deliveries_due() -> list[int]:
     return list(due.order_by("created_at").values_list("pk", flat=True)[:500])
 
 
-def delivery_redeliver(delivery: WebhookDelivery) -> None:
-    """Send a delivery again now, whatever happened before (staff action)."""
+def delivery_redeliver(delivery: WebhookDelivery, *, actor) -> None:
+    """Send a delivery again now, whatever happened before (staff action).
+
+    Raises:
+        PermissionDeniedError: the actor may not run operations work.
+    """
     from notifications.tasks import deliver_webhook
 
+    require_operations_permission(actor)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
     )

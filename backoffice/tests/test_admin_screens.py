@@ -85,7 +85,7 @@ def test_double_submission_of_one_refund_form_refunds_once(browser_for, finance,
 
 
 def test_refund_screen_reports_errors_and_declines(browser_for, finance, paid, monkeypatch):
-    from payments.gateways.base import FAILED, GatewayResult
+    from payments.gateways.base import GatewayResult, GatewayStatus
     from payments.gateways.simulated import SimulatedGateway
 
     _, payment = paid
@@ -97,7 +97,7 @@ def test_refund_screen_reports_errors_and_declines(browser_for, finance, paid, m
         SimulatedGateway,
         "refund",
         lambda self, **kw: GatewayResult(
-            status=FAILED, reference="sim_re_x", failure_code="refund_declined"
+            status=GatewayStatus.FAILED, reference="sim_re_x", failure_code="refund_declined"
         ),
     )
     declined, _ = submit(client, operation_url(payment, "refund"), amount="5.00", reason="try")
@@ -341,7 +341,7 @@ def test_staff_reprocess_a_failed_stripe_event_from_the_admin(
 ):
     from django.utils import timezone
 
-    from payments import stripe_events
+    from payments import tasks
     from payments.models import StripeWebhookEvent
 
     event = StripeWebhookEvent.objects.create(
@@ -353,9 +353,7 @@ def test_staff_reprocess_a_failed_stripe_event_from_the_admin(
         last_error="boom",
     )
     handled = []
-    monkeypatch.setattr(
-        stripe_events, "stripe_event_process", lambda event_id: handled.append(event_id)
-    )
+    monkeypatch.setattr(tasks, "stripe_event_process", lambda event_id: handled.append(event_id))
     data = {"action": "reprocess", "_selected_action": [event.pk]}
     browser_for(support).post("/admin/payments/stripewebhookevent/", data)
     assert handled == []

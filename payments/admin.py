@@ -1,0 +1,216 @@
+"""Admin of payments and stored Stripe events; money is never editable by hand.
+
+The Refund, Capture, Void and Reconcile buttons of the payment page link to the back office's
+screens by URL name (templates/admin/payments/payment/change_form.html).
+"""
+
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+from gamarriando.admin import ReadOnlyAdmin, ReadOnlyInline, may_run_operations
+from gamarriando.dead_letters import require_operations_permission
+from gamarriando.errors import ApplicationError
+from gamarriando.queue import enqueue_on_commit
+from orders.admin import OrderAdmin, OrderItemInline, OrderStatusHistoryInline
+from orders.models import Order
+from payments.models import Payment, PaymentStatusHistory, StripeEventStatus, StripeWebhookEvent
+from payments.permissions import PaymentPermission
+from payments.services import payment_reconcile_request
+from transactions.models import Transaction
+
+
+class OrderPaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = readonly_fields = [
+        "payment_link",
+        "payment_method",
+        "amount",
+        "status",
+        "captured_amount",
+        "refunded_amount",
+        "created_at",
+    ]
+
+    @admin.display(description="payment")
+    def payment_link(self, payment):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:payments_payment_change", args=[payment.pk]),
+            payment.pk,
+        )
+
+
+# orders may not import payments, so the order page gets its payments inline from here.
+admin.site.unregister(Order)
+
+
+@admin.register(Order)
+class OrderWithPaymentsAdmin(OrderAdmin):
+    inlines = [OrderItemInline, OrderPaymentInline, OrderStatusHistoryInline]
+
+
+class TransactionInline(ReadOnlyInline):
+    model = Transaction
+    fields = readonly_fields = [
+        "transaction_type",
+        "amount",
+        "currency",
+        "status",
+        "gateway_transaction_id",
+        "failure_reason",
+        "reason",
+        "created_by",
+        "processed_at",
+        "created_at",
+    ]
+
+
+class PaymentStatusHistoryInline(ReadOnlyInline):
+    model = PaymentStatusHistory
+    fields = readonly_fields = ["from_status", "to_status", "actor", "reason", "created_at"]
+
+
+class AmountRangeFilter(admin.SimpleListFilter):
+    title = "amount"
+    parameter_name = "amount_range"
+    RANGES = {
+        "lt50": (None, 50),
+        "50-200": (50, 200),
+        "200-1000": (200, 1000),
+        "gte1000": (1000, None),
+    }
+
+    def lookups(self, request, model_admin):
+        return [
+            ("lt50", "< 50"),
+            ("50-200", "50 – 200"),
+            ("200-1000", "200 – 1000"),
+            ("gte1000", "≥ 1000"),
+        ]
+
+    def queryset(self, request, queryset):
+        low, high = self.RANGES.get(self.value(), (None, None))
+        if low is not None:
+            queryset = queryset.filter(amount__gte=low)
+        if high is not None:
+            queryset = queryset.filter(amount__lt=high)
+        return queryset
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "order",
+        "customer",
+        "payment_method",
+        "amount",
+        "currency",
+        "status",
+        "captured_amount",
+        "refunded_amount",
+        "disputed",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "payment_method",
+        "currency",
+        "disputed",
+        AmountRangeFilter,
+        ("created_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["order__order_number", "order__user__email", "gateway_transaction_id"]
+    list_select_related = ["order__user"]
+    date_hierarchy = "created_at"
+    inlines = [TransactionInline, PaymentStatusHistoryInline]
+    exclude = ["payment_method_token"]
+    actions = ["refund_selected", "reconcile_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Payment._meta.fields if f.name != "payment_method_token"]
+
+    @admin.display(ordering="order__user__email")
+    def customer(self, payment):
+        return payment.order.user.email
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_refund_permission(self, request):
+        return request.user.has_perm(PaymentPermission.REFUND)
+
+    def has_reconcile_permission(self, request):
+        # Only hides the action and the button; payment_reconcile_request decides.
+        return request.user.has_perm(PaymentPermission.REFUND) or request.user.has_perm(
+            PaymentPermission.CAPTURE
+        )
+
+    @admin.action(description="Refund the selected payment…", permissions=["refund"])
+    def refund_selected(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one payment to refund.", messages.ERROR)
+            return None
+        return redirect("backoffice:payment_refund", queryset.get().pk)
+
+    @admin.action(description="Reconcile now with the gateway", permissions=["reconcile"])
+    def reconcile_selected(self, request, queryset):
+        queued = 0
+        try:
+            for payment_id in queryset.order_by("pk").values_list("pk", flat=True):
+                queued += payment_reconcile_request(payment_id=payment_id, actor=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(request, f"Queued {queued} pending operation(s) for reconciliation.")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        user = request.user
+        extra = {
+            "can_refund": user.has_perm(PaymentPermission.REFUND),
+            "can_capture": user.has_perm(PaymentPermission.CAPTURE),
+            "can_reconcile": self.has_reconcile_permission(request),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra)
+
+
+@admin.register(StripeWebhookEvent)
+class StripeWebhookEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "type",
+        "status",
+        "attempts",
+        "stripe_created",
+        "received_at",
+        "processed_at",
+    ]
+    list_filter = ["status", "type", "livemode"]
+    search_fields = ["=id", "type"]
+    date_hierarchy = "received_at"
+    actions = ["reprocess"]
+
+    def has_reprocess_permission(self, request):
+        return may_run_operations(request)
+
+    @admin.action(description="Reprocess the selected events", permissions=["reprocess"])
+    def reprocess(self, request, queryset):
+        try:
+            require_operations_permission(request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        event_ids = list(
+            queryset.exclude(status=StripeEventStatus.PROCESSED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for event_id in event_ids:
+            enqueue_on_commit("payments.process_stripe_event", event_id=event_id)
+        self.message_user(request, f"Sent {len(event_ids)} event(s) for processing again.")
