@@ -31,6 +31,14 @@ def _send(task, kwargs: dict) -> None:
         raise
 
 
+def _registered_task(name: str):
+    """Return a task by name, importing the apps' tasks modules the first time one is asked for."""
+    if name not in celery_app.tasks:
+        # Workers import every tasks module at start; a web process does so on first use.
+        celery_app.loader.import_default_modules()
+    return celery_app.tasks[name]
+
+
 def enqueue_on_commit(task, **kwargs) -> None:
     """Send a task (or a task name) after commit; a failure to enqueue is logged, never raised.
 
@@ -38,7 +46,7 @@ def enqueue_on_commit(task, **kwargs) -> None:
     the tasks module, which imports them.
     """
     if isinstance(task, str):
-        task = celery_app.tasks[task]
+        task = _registered_task(task)
     transaction.on_commit(lambda: _send(task, kwargs), robust=True)
 
 
