@@ -65,3 +65,11 @@ def _log_task(task_id=None, task=None, state=None, **_):
 
 
 _started: dict = {}
+
+
+def registered_task(name: str):
+    """Return a task by name, importing the apps' tasks modules the first time one is asked for."""
+    if name not in app.tasks:
+        # Workers import every tasks module at start; a web process does so on first use.
+        app.loader.import_default_modules()
+    return app.tasks[name]

@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from gamarriando.celery import registered_task
 from gamarriando.errors import PermissionDeniedError
 from gamarriando.logging import get_logger
 
@@ -109,10 +110,8 @@ def dead_letter_retry(letter: DeadLetter, *, actor) -> None:
     Raises:
         PermissionDeniedError: the actor may not run operations work.
     """
-    from gamarriando.celery import app
-
     require_operations_permission(actor)
-    app.tasks[letter.task_name].apply_async(kwargs=letter.kwargs)
+    registered_task(letter.task_name).apply_async(kwargs=letter.kwargs)
     DeadLetter.objects.filter(pk=letter.pk).update(
         status=DeadLetterStatus.RETRIED, resolved_at=timezone.now()
     )

@@ -6,7 +6,8 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.db import transaction
 from prometheus_client import Counter
 
-from gamarriando.celery import app as celery_app
+from gamarriando.celery import registered_task
+from gamarriando.dead_letters import record_dead_letter
 from gamarriando.logging import get_logger
 
 logger = get_logger(__name__)
@@ -19,8 +20,6 @@ def _send(task, kwargs: dict) -> None:
     except Exception as exc:
         if task.app.conf.task_always_eager:
             # Inline mode has no worker to record the failure, so the sender does.
-            from gamarriando.dead_letters import record_dead_letter
-
             record_dead_letter(
                 task_name=task.name,
                 task_id=f"inline-{uuid.uuid4().hex}",
@@ -31,14 +30,6 @@ def _send(task, kwargs: dict) -> None:
         raise
 
 
-def _registered_task(name: str):
-    """Return a task by name, importing the apps' tasks modules the first time one is asked for."""
-    if name not in celery_app.tasks:
-        # Workers import every tasks module at start; a web process does so on first use.
-        celery_app.loader.import_default_modules()
-    return celery_app.tasks[name]
-
-
 def enqueue_on_commit(task, **kwargs) -> None:
     """Send a task (or a task name) after commit; a failure to enqueue is logged, never raised.
 
@@ -46,7 +37,7 @@ def enqueue_on_commit(task, **kwargs) -> None:
     the tasks module, which imports them.
     """
     if isinstance(task, str):
-        task = _registered_task(task)
+        task = registered_task(task)
     transaction.on_commit(lambda: _send(task, kwargs), robust=True)
 
 

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from gamarriando.dead_letters import require_operations_permission
+from gamarriando.event_types import EventType
 from gamarriando.events import OutboxEvent
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
@@ -23,6 +24,7 @@ from notifications.models import (
     WebhookSubscription,
 )
 from notifications.signing import SIGNATURE_HEADER, signature_header
+from orders.models import Order
 
 logger = get_logger(__name__)
 # Backoff between attempts; the last one falls just inside 24 hours after the event.
@@ -40,8 +42,6 @@ DISABLE_AFTER_FAILURES = 20
 
 def deliveries_create(envelope: dict) -> None:
     """Open one delivery per interested subscriber, inside the event's dispatch transaction."""
-    from notifications.tasks import deliver_webhook
-
     for subscription in WebhookSubscription.objects.filter(is_active=True).order_by("pk"):
         if not subscription.wants(envelope["type"]):
             continue
@@ -51,7 +51,7 @@ def deliveries_create(envelope: dict) -> None:
             defaults={"order_id": envelope["data"].get("order_id")},
         )
         if created:
-            enqueue_on_commit(deliver_webhook, delivery_id=delivery.pk)
+            enqueue_on_commit("notifications.deliver_webhook", delivery_id=delivery.pk)
 
 
 def _earlier_pending(delivery: WebhookDelivery) -> bool:
@@ -126,8 +126,6 @@ def delivery_attempt(*, delivery_id: int) -> str:
 
 
 def _deliver_next_of_order(delivery: WebhookDelivery) -> None:
-    from notifications.tasks import deliver_webhook
-
     if delivery.order_id is None:
         return
     following = (
@@ -141,7 +139,7 @@ def _deliver_next_of_order(delivery: WebhookDelivery) -> None:
         .first()
     )
     if following is not None:
-        deliver_webhook.delay(delivery_id=following.pk)
+        enqueue_on_commit("notifications.deliver_webhook", delivery_id=following.pk)
 
 
 def deliveries_due() -> list[int]:
@@ -160,29 +158,31 @@ def delivery_redeliver(delivery: WebhookDelivery, *, actor) -> None:
     Raises:
         PermissionDeniedError: the actor may not run operations work.
     """
-    from notifications.tasks import deliver_webhook
-
     require_operations_permission(actor)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
     )
-    deliver_webhook.delay(delivery_id=delivery.pk)
+    enqueue_on_commit("notifications.deliver_webhook", delivery_id=delivery.pk)
 
 
 EMAILS = {
-    "payment.succeeded": (
+    EventType.PAYMENT_SUCCEEDED: (
         "Payment received for order {order_number}",
         "notifications/payment_succeeded",
     ),
-    "payment.failed": ("Payment failed for order {order_number}", "notifications/payment_failed"),
-    "refund.succeeded": ("Refund for order {order_number}", "notifications/refund_succeeded"),
+    EventType.PAYMENT_FAILED: (
+        "Payment failed for order {order_number}",
+        "notifications/payment_failed",
+    ),
+    EventType.REFUND_SUCCEEDED: (
+        "Refund for order {order_number}",
+        "notifications/refund_succeeded",
+    ),
 }
 
 
 def customer_email_send(*, event_type: str, data: dict) -> None:
     """E-mail the order's customer about a payment or refund, in text and HTML."""
-    from orders.models import Order
-
     order = Order.objects.select_related("user").get(pk=data["order_id"])
     subject, template = EMAILS[event_type]
     context = {"order": order, "data": data, "customer": order.user}
