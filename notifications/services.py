@@ -12,6 +12,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from gamarriando.celery import registered_task
 from gamarriando.dead_letters import require_operations_permission
 from gamarriando.event_types import EventType
 from gamarriando.events import OutboxEvent
@@ -139,7 +140,7 @@ def _deliver_next_of_order(delivery: WebhookDelivery) -> None:
         .first()
     )
     if following is not None:
-        enqueue_on_commit("notifications.deliver_webhook", delivery_id=following.pk)
+        registered_task("notifications.deliver_webhook").delay(delivery_id=following.pk)
 
 
 def deliveries_due() -> list[int]:
@@ -162,7 +163,7 @@ def delivery_redeliver(delivery: WebhookDelivery, *, actor) -> None:
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
     )
-    enqueue_on_commit("notifications.deliver_webhook", delivery_id=delivery.pk)
+    registered_task("notifications.deliver_webhook").delay(delivery_id=delivery.pk)
 
 
 EMAILS = {
