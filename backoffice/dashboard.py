@@ -9,16 +9,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from payments.models import Payment, PaymentStatus
+from payments.transitions import FINAL
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
 PERIODS = {"7": 7, "30": 30, "90": 90}
-FINAL = [
-    PaymentStatus.COMPLETED,
-    PaymentStatus.FAILED,
-    PaymentStatus.PARTIALLY_REFUNDED,
-    PaymentStatus.REFUNDED,
-    PaymentStatus.AUTHORIZED,
-]
 SUCCEEDED = [
     PaymentStatus.COMPLETED,
     PaymentStatus.PARTIALLY_REFUNDED,

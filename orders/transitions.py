@@ -1,22 +1,22 @@
 """The order state machine: every allowed move and who may make it."""
 
-from orders.models import OrderStatus as S
+from orders.models import OrderStatus
 
 SYSTEM, CUSTOMER, STAFF = "system", "customer", "staff"
 
 # (from, to) -> who may cause the move. Anything absent is INVALID_STATUS.
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
-    (S.PENDING, S.PAID): frozenset({SYSTEM}),
-    (S.PENDING, S.CANCELLED): frozenset({SYSTEM, CUSTOMER, STAFF}),
-    (S.PAID, S.PROCESSING): frozenset({STAFF}),
-    (S.PROCESSING, S.SHIPPED): frozenset({STAFF}),
-    (S.SHIPPED, S.DELIVERED): frozenset({STAFF}),
-    (S.PAID, S.CANCELLED): frozenset({CUSTOMER, STAFF, SYSTEM}),
-    (S.PROCESSING, S.CANCELLED): frozenset({CUSTOMER, STAFF, SYSTEM}),
-    (S.PAID, S.REFUNDED): frozenset({SYSTEM}),
-    (S.PROCESSING, S.REFUNDED): frozenset({SYSTEM}),
-    (S.SHIPPED, S.REFUNDED): frozenset({SYSTEM}),
-    (S.DELIVERED, S.REFUNDED): frozenset({SYSTEM}),
+    (OrderStatus.PENDING, OrderStatus.PAID): frozenset({SYSTEM}),
+    (OrderStatus.PENDING, OrderStatus.CANCELLED): frozenset({SYSTEM, CUSTOMER, STAFF}),
+    (OrderStatus.PAID, OrderStatus.PROCESSING): frozenset({STAFF}),
+    (OrderStatus.PROCESSING, OrderStatus.SHIPPED): frozenset({STAFF}),
+    (OrderStatus.SHIPPED, OrderStatus.DELIVERED): frozenset({STAFF}),
+    (OrderStatus.PAID, OrderStatus.CANCELLED): frozenset({CUSTOMER, STAFF, SYSTEM}),
+    (OrderStatus.PROCESSING, OrderStatus.CANCELLED): frozenset({CUSTOMER, STAFF, SYSTEM}),
+    (OrderStatus.PAID, OrderStatus.REFUNDED): frozenset({SYSTEM}),
+    (OrderStatus.PROCESSING, OrderStatus.REFUNDED): frozenset({SYSTEM}),
+    (OrderStatus.SHIPPED, OrderStatus.REFUNDED): frozenset({SYSTEM}),
+    (OrderStatus.DELIVERED, OrderStatus.REFUNDED): frozenset({SYSTEM}),
 }
 
 

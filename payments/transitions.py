@@ -1,27 +1,71 @@
 """The payment state machine: every allowed status move."""
 
 from gamarriando.errors import invalid_status
-from payments.models import PaymentStatus as S
+from payments.models import PaymentStatus
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    S.PENDING: frozenset({S.PROCESSING, S.CANCELLED, S.AUTHORIZED, S.COMPLETED}),
-    S.PROCESSING: frozenset({S.REQUIRES_ACTION, S.AUTHORIZED, S.COMPLETED, S.FAILED}),
-    S.REQUIRES_ACTION: frozenset({S.PROCESSING, S.AUTHORIZED, S.COMPLETED, S.FAILED, S.CANCELLED}),
-    S.AUTHORIZED: frozenset({S.COMPLETED, S.CANCELLED}),
-    S.COMPLETED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
-    S.PARTIALLY_REFUNDED: frozenset({S.REFUNDED}),
-    S.FAILED: frozenset({S.PROCESSING, S.AUTHORIZED, S.COMPLETED, S.CANCELLED}),
-    S.CANCELLED: frozenset({S.AUTHORIZED, S.COMPLETED}),
-    S.REFUNDED: frozenset(),
+    PaymentStatus.PENDING: frozenset(
+        {
+            PaymentStatus.PROCESSING,
+            PaymentStatus.CANCELLED,
+            PaymentStatus.AUTHORIZED,
+            PaymentStatus.COMPLETED,
+        }
+    ),
+    PaymentStatus.PROCESSING: frozenset(
+        {
+            PaymentStatus.REQUIRES_ACTION,
+            PaymentStatus.AUTHORIZED,
+            PaymentStatus.COMPLETED,
+            PaymentStatus.FAILED,
+        }
+    ),
+    PaymentStatus.REQUIRES_ACTION: frozenset(
+        {
+            PaymentStatus.PROCESSING,
+            PaymentStatus.AUTHORIZED,
+            PaymentStatus.COMPLETED,
+            PaymentStatus.FAILED,
+            PaymentStatus.CANCELLED,
+        }
+    ),
+    PaymentStatus.AUTHORIZED: frozenset({PaymentStatus.COMPLETED, PaymentStatus.CANCELLED}),
+    PaymentStatus.COMPLETED: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
+    PaymentStatus.PARTIALLY_REFUNDED: frozenset({PaymentStatus.REFUNDED}),
+    PaymentStatus.FAILED: frozenset(
+        {
+            PaymentStatus.PROCESSING,
+            PaymentStatus.AUTHORIZED,
+            PaymentStatus.COMPLETED,
+            PaymentStatus.CANCELLED,
+        }
+    ),
+    PaymentStatus.CANCELLED: frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.COMPLETED}),
+    PaymentStatus.REFUNDED: frozenset(),
 }
 # pending -> authorized/completed: finance records an offline operation (bank transfer).
 # failed/cancelled -> authorized/completed: a late gateway success is the truth and is
 # recorded (then refunded or voided automatically), never dropped.
 
-PROCESSABLE = frozenset({S.PENDING, S.FAILED})
-LIVE = frozenset({S.PENDING, S.PROCESSING, S.REQUIRES_ACTION, S.AUTHORIZED})
+PROCESSABLE = frozenset({PaymentStatus.PENDING, PaymentStatus.FAILED})
+LIVE = frozenset(
+    {
+        PaymentStatus.PENDING,
+        PaymentStatus.PROCESSING,
+        PaymentStatus.REQUIRES_ACTION,
+        PaymentStatus.AUTHORIZED,
+    }
+)
 # Where a processing attempt can end: what the dashboard and the alerts count as an outcome.
-FINAL = frozenset({S.COMPLETED, S.AUTHORIZED, S.FAILED, S.PARTIALLY_REFUNDED, S.REFUNDED})
+FINAL = frozenset(
+    {
+        PaymentStatus.COMPLETED,
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.FAILED,
+        PaymentStatus.PARTIALLY_REFUNDED,
+        PaymentStatus.REFUNDED,
+    }
+)
 
 
 def check_transition(from_status: str, to_status: str) -> None:

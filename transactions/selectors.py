@@ -8,7 +8,6 @@ from django.db.models import Count, Q, QuerySet, Sum
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
 ZERO = Decimal("0")
-T = TransactionType
 SUCCEEDED = Q(status=TransactionStatus.SUCCEEDED)
 
 
@@ -35,14 +34,21 @@ def ledger_totals(payment_id: int) -> LedgerTotals:
     """Sum a payment's ledger: what was authorized, captured, refunded and is being refunded."""
     sums = Transaction.objects.filter(payment_id=payment_id).aggregate(
         authorized=Sum(
-            "amount", filter=SUCCEEDED & Q(transaction_type__in=[T.AUTHORIZATION, T.CHARGE])
+            "amount",
+            filter=SUCCEEDED
+            & Q(transaction_type__in=[TransactionType.AUTHORIZATION, TransactionType.CHARGE]),
         ),
-        captured=Sum("amount", filter=SUCCEEDED & Q(transaction_type__in=[T.CHARGE, T.CAPTURE])),
-        refunded=Sum("amount", filter=SUCCEEDED & Q(transaction_type=T.REFUND)),
+        captured=Sum(
+            "amount",
+            filter=SUCCEEDED
+            & Q(transaction_type__in=[TransactionType.CHARGE, TransactionType.CAPTURE]),
+        ),
+        refunded=Sum("amount", filter=SUCCEEDED & Q(transaction_type=TransactionType.REFUND)),
         refund_pending=Sum(
-            "amount", filter=Q(status=TransactionStatus.PENDING, transaction_type=T.REFUND)
+            "amount",
+            filter=Q(status=TransactionStatus.PENDING, transaction_type=TransactionType.REFUND),
         ),
-        voided=Count("pk", filter=SUCCEEDED & Q(transaction_type=T.VOID)),
+        voided=Count("pk", filter=SUCCEEDED & Q(transaction_type=TransactionType.VOID)),
     )
     return LedgerTotals(
         authorized=sums["authorized"] or ZERO,

@@ -19,7 +19,7 @@ from payments.gateways.base import (
     GatewayUnavailable,
     InvalidPaymentToken,
 )
-from payments.models import SimulatedGatewayOperation as Operation
+from payments.models import SimulatedGatewayOperation
 
 TOKENS = {
     "tok_success": (GatewayStatus.SUCCEEDED, ""),
@@ -64,7 +64,7 @@ class SimulatedGateway(Gateway):
             time.sleep(self.latency_ms / 1000)
 
     @staticmethod
-    def _result(op: Operation) -> GatewayResult:
+    def _result(op: SimulatedGatewayOperation) -> GatewayResult:
         next_action = None
         if op.status == GatewayStatus.REQUIRES_ACTION:
             next_action = {
@@ -80,13 +80,13 @@ class SimulatedGateway(Gateway):
             raw={"id": op.reference, "object": op.kind, "status": op.status, "simulated": True},
         )
 
-    def _record(self, **fields) -> Operation:
+    def _record_operation(self, **fields) -> SimulatedGatewayOperation:
         """Store an operation once per key; a repeated key gets the first outcome back."""
         try:
             with transaction.atomic():
-                return Operation.objects.create(**fields)
+                return SimulatedGatewayOperation.objects.create(**fields)
         except IntegrityError:
-            return Operation.objects.get(idempotency_key=fields["idempotency_key"])
+            return SimulatedGatewayOperation.objects.get(idempotency_key=fields["idempotency_key"])
 
     def charge(
         self,
@@ -103,7 +103,7 @@ class SimulatedGateway(Gateway):
         self.assert_outside_transaction()
         self.validate_token(token)
         self._pause()
-        existing = Operation.objects.filter(idempotency_key=idempotency_key).first()
+        existing = SimulatedGatewayOperation.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             if existing.token == "tok_timeout":
                 raise GatewayTimeout("simulated timeout")
@@ -121,7 +121,7 @@ class SimulatedGateway(Gateway):
         if outcome == "timeout":
             status = GatewayStatus.SUCCEEDED  # it charged, but the answer never arrives
         kind = "charge" if capture else "authorization"
-        op = self._record(
+        op = self._record_operation(
             idempotency_key=idempotency_key,
             kind=kind,
             token=token,
@@ -140,7 +140,7 @@ class SimulatedGateway(Gateway):
     ) -> GatewayResult:
         self.assert_outside_transaction()
         self._pause()
-        existing = Operation.objects.filter(idempotency_key=idempotency_key).first()
+        existing = SimulatedGatewayOperation.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return self._result(existing)
         status, failure_code = GatewayStatus.SUCCEEDED, ""
@@ -148,7 +148,7 @@ class SimulatedGateway(Gateway):
             status, failure_code = GatewayStatus.FAILED, FailureCode.RESOURCE_MISSING
         elif amount > allowed:
             status, failure_code = GatewayStatus.FAILED, FailureCode.AMOUNT_TOO_LARGE
-        op = self._record(
+        op = self._record_operation(
             idempotency_key=idempotency_key,
             kind=kind,
             amount=amount,
@@ -160,13 +160,13 @@ class SimulatedGateway(Gateway):
         )
         return self._result(op)
 
-    def _charge_op(self, reference: str) -> Operation | None:
-        return Operation.objects.filter(
+    def _charge_op(self, reference: str) -> SimulatedGatewayOperation | None:
+        return SimulatedGatewayOperation.objects.filter(
             reference=reference, kind__in=["charge", "authorization"]
         ).first()
 
     def _done(self, reference: str, kind: str) -> Decimal:
-        total = Operation.objects.filter(
+        total = SimulatedGatewayOperation.objects.filter(
             charge_reference=reference, kind=kind, status=GatewayStatus.SUCCEEDED
         )
         return total.aggregate(total=Sum("amount"))["total"] or Decimal("0")
@@ -214,5 +214,5 @@ class SimulatedGateway(Gateway):
 
     def retrieve(self, *, operation, idempotency_key, reference=""):
         self.assert_outside_transaction()
-        op = Operation.objects.filter(idempotency_key=idempotency_key).first()
+        op = SimulatedGatewayOperation.objects.filter(idempotency_key=idempotency_key).first()
         return None if op is None else self._result(op)
