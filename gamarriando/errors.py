@@ -103,6 +103,24 @@ class IdempotencyKeyReused(ApplicationError):
     message = "This Idempotency-Key was used for a different request."
 
 
+class LimitExceeded(ApplicationError):
+    code = "LIMIT_EXCEEDED"
+    http_status = 429
+    message = "A business limit was reached."
+
+
+class ServiceUnavailable(ApplicationError):
+    code = "SERVICE_UNAVAILABLE"
+    http_status = 503
+    message = "A backing service is unavailable; try again shortly."
+
+
+class GatewayNotConfigured(ApplicationError):
+    code = "GATEWAY_NOT_CONFIGURED"
+    http_status = 503
+    message = "This gateway is not configured."
+
+
 def invalid_status(current: str, message: str | None = None) -> ApplicationError:
     """Build an INVALID_STATUS error that names the current status."""
     return InvalidStatus(message, details={"status": current})

@@ -20,7 +20,7 @@ from gamarriando.errors import (
 )
 from gamarriando.event_types import EventType
 from orders.models import Order, OrderItem, OrderStatus, OrderStatusHistory, Product
-from orders.transitions import CUSTOMER, STAFF, SYSTEM, can_transition
+from orders.transitions import CUSTOMER, FULFILMENT, STAFF, SYSTEM, can_transition
 
 STOCK_RELEASING = {OrderStatus.CANCELLED}
 
@@ -146,12 +146,15 @@ def order_transition(
     """Move a locked order along the transitions table and record who did it.
 
     Raises:
-        InvalidStatus: the move is not in the table for this role.
+        InvalidStatus: the move is not in the table for this role, or a fulfilment move
+            while a balance is due.
     """
     role = role or _role(actor, order)
     from_status = order.status
     if not can_transition(from_status, to_status, role):
         raise invalid_status(from_status, f"An order cannot go from {from_status} to {to_status}.")
+    if to_status in FULFILMENT and order.total_amount - order.amount_paid > 0:
+        raise invalid_status(from_status, "An order with a balance due is not fulfilled.")
     order.status = to_status
     update_fields = ["status", "updated_at"]
     if to_status == OrderStatus.CANCELLED:

@@ -20,6 +20,10 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 }
 
 
+# The moves that ship goods: refused while anything of the total is still unpaid.
+FULFILMENT = frozenset({OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.DELIVERED})
+
+
 def can_transition(from_status: str, to_status: str, role: str) -> bool:
     """Tell whether role may move an order from one status to another."""
     return role in TRANSITIONS.get((from_status, to_status), frozenset())

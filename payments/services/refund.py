@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from gamarriando import money
 from gamarriando.errors import PermissionDeniedError, RefundNotEligible
 from orders.models import OrderStatus
 from payments import rules
@@ -13,19 +14,19 @@ from payments.services.ledger_core import checked_amount, lock_payment, open_ope
 from transactions.models import Transaction, TransactionType
 from transactions.selectors import ledger_totals
 
-REFUND_ELIGIBLE_ORDER = {OrderStatus.PAID, OrderStatus.PROCESSING}
-
 
 def payment_refund(
     *, payment_id: int, actor, reason: str, amount: Decimal | None = None
 ) -> tuple[Payment, Transaction]:
     """Reserve a refund under the payment's lock and hand it to a worker.
 
-    Finance may refund at any time; the owner only while the order is paid or processing.
+    Finance may refund at any time, in full or in part. The owner may refund only while the
+    order is paid (not yet processing) and only everything refundable, so that a refunded
+    order leaves fulfilment instead of shipping after a partial refund.
 
     Raises:
         PermissionDeniedError: staff without payments.refund_payment.
-        RefundNotEligible: the owner asks while the order is past processing.
+        RefundNotEligible: the owner asks once the order is past paid, or for part only.
         AlreadyRefunded: the payment is fully refunded.
         InvalidStatus: nothing was captured.
         RefundExceedsRefundable: the amount is above what is left to refund.
@@ -36,13 +37,16 @@ def payment_refund(
             if actor.is_staff:
                 raise PermissionDeniedError("Your role may not refund payments.")
             require_owner(actor, order.user_id)
-            if order.status not in REFUND_ELIGIBLE_ORDER:
+            if order.status != OrderStatus.PAID:
                 raise RefundNotEligible(details={"order_status": order.status})
         totals = ledger_totals(payment.pk)
-        if amount is not None:
-            amount = checked_amount(amount, payment.currency)
-        else:
-            amount = rules.refundable(payment, totals)
+        everything = rules.refundable(payment, totals)
+        amount = everything if amount is None else checked_amount(amount, payment.currency)
+        if amount != everything and not actor.has_perm(PaymentPermission.REFUND):
+            raise RefundNotEligible(
+                "You may refund only everything that is refundable.",
+                details={"refundable_amount": money.format_amount(everything, payment.currency)},
+            )
         rules.check_refundable(payment, amount, totals)
         txn = open_operation(payment, TransactionType.REFUND, amount, actor=actor, reason=reason)
     return payment, txn

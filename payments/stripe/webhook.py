@@ -15,7 +15,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from gamarriando.errors import error_body
+from gamarriando.errors import GatewayNotConfigured, ValidationFailed, error_body
 from gamarriando.logging import get_logger
 from gamarriando.metrics import WEBHOOK_EVENTS
 from gamarriando.queue import enqueue_on_commit
@@ -24,10 +24,11 @@ from payments.models import StripeWebhookEvent
 logger = get_logger(__name__)
 
 
-def _reject(request, message: str, status: int = 400) -> JsonResponse:
+def _reject(request, message: str, error=ValidationFailed) -> JsonResponse:
+    """Answer with the contract's envelope; Stripe retries anything but 2xx."""
     return JsonResponse(
-        error_body("VALIDATION_ERROR", message, {}, getattr(request, "request_id", "")),
-        status=status,
+        error_body(error.code, message, {}, getattr(request, "request_id", "")),
+        status=error.http_status,
     )
 
 
@@ -45,7 +46,8 @@ def stripe_webhook(request):
     """Verify a Stripe event, store it once and answer at once; a worker applies it."""
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
-        return _reject(request, "Stripe webhooks are not configured.", status=503)
+        # 503, not 400: Stripe keeps retrying, and the events arrive once the secret is set.
+        return _reject(request, "Stripe webhooks are not configured.", GatewayNotConfigured)
     header = request.headers.get("Stripe-Signature", "")
     tolerance = settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
     try:
