@@ -6,41 +6,20 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import ADDRESS
-from orders.models import Order, OrderItem
-from payments.models import Payment
+from orders.tests.factories import OrderFactory
+from payments.tests.factories import PaymentFactory
 from tests.factories import ProductFactory, UserFactory
-from transactions.models import Transaction
+from transactions.tests.factories import TransactionFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def seed(user, product, count):
     """Write count orders, each with one line, one payment and one ledger row."""
-    for index in range(count):
-        order = Order.objects.create(
-            user=user,
-            order_number=f"Q-{user.pk}-{index}",
-            total_amount=Decimal("10.00"),
-            shipping_address=ADDRESS,
-            billing_address=ADDRESS,
-        )
-        OrderItem.objects.create(
-            order=order,
-            product=product,
-            quantity=1,
-            unit_price=Decimal("10.00"),
-            total_price=Decimal("10.00"),
-        )
-        payment = Payment.objects.create(
-            order=order, payment_method="simulated", amount=Decimal("10.00"), currency="PEN"
-        )
-        Transaction.objects.create(
-            payment=payment,
-            transaction_type="refund",
-            amount=Decimal("1.00"),
-            currency="PEN",
-            status="pending",
+    for _ in range(count):
+        payment = PaymentFactory(order=OrderFactory(user=user, product=product))
+        TransactionFactory(
+            payment=payment, transaction_type="refund", amount=Decimal("1.00"), status="pending"
         )
 
 

@@ -13,6 +13,7 @@ from gamarriando.events import OutboxEvent
 from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.signing import verify
 from notifications.tasks import retry_due_deliveries
+from notifications.tests.factories import WebhookSubscriptionFactory
 from orders.services import order_create
 from tests.factories import ProductFactory
 from tests.helpers import make_order, make_paid
@@ -21,10 +22,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class Subscriber:
-    """A local HTTP endpoint that can be down or up and records what it accepted."""
+    """A local HTTP endpoint that can be down or up and records what it was sent.
+
+    The handler runs in the server's thread, where a failed assertion would only be logged, so it
+    records each request's body and signature header; `unverified()` checks the signatures in
+    the caller's thread.
+    """
 
     def __init__(self):
-        self.up, self.received, self.secret = False, [], None
+        self.up, self.received, self.requests, self.secret = False, [], [], None
         subscriber = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -33,11 +39,11 @@ class Subscriber:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                subscriber.requests.append((body, self.headers["Gamarriando-Signature"]))
                 if not subscriber.up:
                     self.send_response(503)
                     self.end_headers()
                     return
-                assert verify(body, self.headers["Gamarriando-Signature"], subscriber.secret)
                 subscriber.received.append(json.loads(body))
                 self.send_response(200)
                 self.end_headers()
@@ -47,11 +53,19 @@ class Subscriber:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
 
+    def unverified(self) -> list[bytes]:
+        """Return the bodies of requests whose signature does not verify with the secret."""
+        return [
+            body
+            for body, signature in self.requests
+            if signature is None or not verify(body, signature, self.secret)
+        ]
+
 
 @pytest.fixture
 def subscriber():
     endpoint = Subscriber()
-    subscription = WebhookSubscription.objects.create(url=endpoint.url)
+    subscription = WebhookSubscriptionFactory(url=endpoint.url)
     endpoint.secret = subscription.secret
     yield endpoint
     endpoint.server.shutdown()
@@ -84,6 +98,8 @@ def test_a_subscriber_that_was_down_gets_every_event_once_in_order(subscriber, c
     types = [event["type"] for event in subscriber.received]
     assert types == ["order.created", "payment.created", "payment.succeeded", "order.paid"]
     assert len({event["id"] for event in subscriber.received}) == 4
+    assert len(subscriber.requests) == 5  # one refused while down (the rest waited), four accepted
+    assert subscriber.unverified() == []
     assert set(subscriber.received[0]) >= {"id", "type", "created_at", "data"}
     assert subscriber.received[0]["data"]["order_id"] == order.pk
     delivery = WebhookDelivery.objects.order_by("created_at").first()
@@ -252,6 +268,7 @@ def test_staff_redeliver_a_delivery_from_the_admin(client, finance, subscriber, 
     delivery.refresh_from_db()
     assert delivery.status == "succeeded"
     assert [event["type"] for event in subscriber.received] == ["order.created"]
+    assert len(subscriber.requests) == 2 and subscriber.unverified() == []
 
 
 def test_support_cannot_redeliver(client, support, subscriber, customer):

@@ -1,0 +1,53 @@
+"""factory-boy factories for orders and their lines, consistent with the order constraints."""
+
+import factory
+
+from conftest import ADDRESS
+from orders.models import Order, OrderItem
+from tests.factories import ProductFactory, UserFactory
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """A pending order with one line; its total is that line's total, in the product's currency.
+
+    Pass `product` and `quantity` to shape the line, or `line=None` for an order without lines.
+    """
+
+    class Meta:
+        model = Order
+        skip_postgeneration_save = True  # the line is its own row; the order needs no second save
+
+    class Params:
+        product = factory.SubFactory(ProductFactory)
+        quantity = 1
+
+    user = factory.SubFactory(UserFactory)
+    order_number = factory.Sequence(lambda n: f"GAM-TEST-{n:06d}")
+    currency = factory.SelfAttribute("product.currency")
+    total_amount = factory.LazyAttribute(lambda o: o.product.price * o.quantity)
+    shipping_address = factory.LazyFunction(lambda: dict(ADDRESS))
+    billing_address = factory.LazyFunction(lambda: dict(ADDRESS))
+    line = factory.RelatedFactory(
+        "orders.tests.factories.OrderItemFactory",
+        factory_related_name="order",
+        product=factory.SelfAttribute("..product"),
+        quantity=factory.SelfAttribute("..quantity"),
+    )
+
+
+class OrderItemFactory(factory.django.DjangoModelFactory):
+    """A line priced from its product; on its own it comes with an order whose total it makes up."""
+
+    class Meta:
+        model = OrderItem
+
+    product = factory.SubFactory(ProductFactory)
+    quantity = 1
+    order = factory.SubFactory(
+        OrderFactory,
+        line=None,
+        product=factory.SelfAttribute("..product"),
+        quantity=factory.SelfAttribute("..quantity"),
+    )
+    unit_price = factory.SelfAttribute("product.price")
+    total_price = factory.LazyAttribute(lambda item: item.unit_price * item.quantity)
