@@ -11,9 +11,9 @@ def product_list_active() -> QuerySet[Product]:
 
 
 def order_visible_to(user) -> QuerySet[Order]:
-    """Return the orders the user may see: their own, or all for staff."""
+    """Return the orders the user may see: all with staff's orders.view_order, else their own."""
     queryset = Order.objects.all()
-    if not user.is_staff:
+    if not (user.is_staff and user.has_perm("orders.view_order")):
         queryset = queryset.filter(user=user)
     return queryset
 

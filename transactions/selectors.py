@@ -67,8 +67,8 @@ def pending_operation_exists(payment_id: int, *types: str) -> bool:
 
 
 def transaction_visible_to(user) -> QuerySet[Transaction]:
-    """Return the ledger rows the user may see: through their orders, or all for staff."""
+    """Return the ledger rows the user may see: all with staff's view permission, else their own."""
     queryset = Transaction.objects.select_related("payment")
-    if not user.is_staff:
+    if not (user.is_staff and user.has_perm("transactions.view_transaction")):
         queryset = queryset.filter(payment__order__user=user)
     return queryset
