@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as cors_default_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -16,9 +17,13 @@ SECRET_KEY = env(
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Reverse proxies in front of the app: 0 ignores X-Forwarded-For (a client can write it);
+# N takes the Nth address from the right, the one the outermost trusted proxy appended.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin whose admin.site asks money staff for a TOTP code (staff_auth).
+    "gamarriando.staff_auth.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -28,7 +33,12 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
+    "corsheaders",
     "django_prometheus",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "gamarriando",
     "gamarriando.users",
     "orders",
@@ -42,6 +52,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "gamarriando.middleware.RequestIdMiddleware",
+    # Before anything that may answer (card guard, common): a refusal must carry CORS headers
+    # too, or the storefront cannot read it.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gamarriando.middleware.ApiErrorMiddleware",
     "gamarriando.middleware.CardDataGuardMiddleware",
@@ -49,8 +62,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
     "gamarriando.middleware.AccessLogMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -58,6 +73,11 @@ MIDDLEWARE = [
 ROOT_URLCONF = "gamarriando.urls"
 WSGI_APPLICATION = "gamarriando.wsgi.application"
 AUTH_USER_MODEL = "users.User"
+# Axes first: it refuses a locked-out sign-in before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 APPEND_SLASH = False  # the API answers both spellings itself; no redirects
 
 TEMPLATES = [
@@ -107,6 +127,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Admin sign-in lockout (django-axes): per email and client address, admin only; the API's
+# token endpoint has its own throttles (gamarriando.staff_auth.lockout).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "gamarriando.staff_auth.lockout.username"
+AXES_WHITELIST_CALLABLE = "gamarriando.staff_auth.lockout.outside_admin"
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+# The client address as TRUSTED_PROXIES says (django-ipware): the socket's peer with no proxy;
+# behind N proxies the Nth X-Forwarded-For entry from the right (ipware counts the proxies
+# listed in the header, which is one fewer than the proxies in front). Not strict, so that
+# entries a client adds on the left do not move it.
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXIES else ("REMOTE_ADDR",)
+)
+AXES_IPWARE_PROXY_ORDER = "left-most"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES - 1 if TRUSTED_PROXIES else None
+IPWARE_STRICT = False
+
+# Two-factor sign-in (django-otp, TOTP): staff who can move money (Finance, superusers) must
+# enter a code when this is on (always on in production); anyone who enrolled a device does.
+OTP_REQUIRED_FOR_MONEY_STAFF = env.bool("OTP_REQUIRED_FOR_MONEY_STAFF", default=False)
+OTP_TOTP_ISSUER = "Gamarriando Payments"
+# The admin's device pages never show a secret; each staff member enrolls their own device.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -168,7 +215,27 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "payments.models.PaymentStatus.choices",
         "TransactionStatusEnum": "transactions.models.TransactionStatus.choices",
     },
+    # Swagger UI's assets come from drf-spectacular-sidecar's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Staff reach /api/docs/ with their admin session; API_DOCS_PUBLIC says who else may.
+    "SERVE_AUTHENTICATION": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    ],
+    "SERVE_PERMISSIONS": ["gamarriando.api_docs.ApiDocsAccess"],
 }
+# /api/schema/ and /api/docs/ are open to anyone here; production.py limits them to staff.
+API_DOCS_PUBLIC = True
+
+# CORS for a storefront on its own origin: the API only, bearer tokens (no cookies).
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/v1/"
+CORS_ALLOW_CREDENTIALS = False
+CORS_PREFLIGHT_MAX_AGE = 86400  # browsers cap it lower (Chromium: 2 h)
+CORS_ALLOW_HEADERS = [*cors_default_headers, "idempotency-key"]
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Idempotent-Replayed", "Retry-After"]
 
 # Celery: with no broker configured, tasks run inline (the embedded default).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "")
@@ -187,8 +254,20 @@ ORDER_PAYMENT_TTL_MINUTES = env.int("ORDER_PAYMENT_TTL_MINUTES", default=15)
 PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["simulated", "stripe"])
 SIMULATED_GATEWAY_DECLINE_RATE = env.float("SIMULATED_GATEWAY_DECLINE_RATE", default=0.0)
 SIMULATED_GATEWAY_LATENCY_MS = env.int("SIMULATED_GATEWAY_LATENCY_MS", default=0)
+# The simulated gateway marks orders paid with no money taken: production.py refuses it unless
+# ALLOW_SIMULATED_GATEWAY=true, and then SIMULATED_GATEWAY_IN_PRODUCTION is True (/health says so).
+SIMULATED_GATEWAY_ALLOWED = True
+SIMULATED_GATEWAY_IN_PRODUCTION = False
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=60)
 IDEMPOTENCY_TTL_HOURS = 24
+# API bodies above these are refused with 400 before any parsing (gamarriando.parsers).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=262_144)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+# Outgoing webhooks (notifications.egress): production requires https; loopback targets are
+# refused unless allowed (tests deliver to a local subscriber). Private, link-local, multicast,
+# reserved and metadata addresses are refused always, also after DNS.
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)
+WEBHOOK_ALLOW_LOOPBACK_TARGETS = env.bool("WEBHOOK_ALLOW_LOOPBACK_TARGETS", default=False)
 
 # Stripe (stripe SDK + dj-stripe 2.11); see docs/stripe.md.
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
@@ -203,8 +282,10 @@ STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
 
-# /metrics is open to loopback, or to "Authorization: Bearer <METRICS_TOKEN>".
+# /metrics answers "Authorization: Bearer <METRICS_TOKEN>"; here loopback too, not in production
+# (a reverse proxy on the same host makes every caller loopback).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOW_LOOPBACK = True
 # The alert checks (gamarriando.alerts) use the thresholds of ops/prometheus/alerts.yml.
 ALERT_FAILURE_RATE = 0.05
 ALERT_STUCK_PROCESSING_SECONDS = 30

@@ -15,8 +15,13 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"orders_create": "1000/min", "auth": "1000/min"},
 }
 RECONCILE_AFTER_SECONDS = 0
+# The webhook tests deliver to a subscriber on 127.0.0.1; the refusal tests turn this off.
+WEBHOOK_ALLOW_LOOPBACK_TARGETS = True
 
 # A well-formed fake key; tests point stripe.api_base at the fake server they start.
 STRIPE_TEST_SECRET_KEY = "sk_test_" + "F" * 24
 STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
 SILENCED_SYSTEM_CHECKS = ["djstripe.W002"]
+
+# Two-factor sign-in stays off whatever the shell says; its tests turn it on.
+OTP_REQUIRED_FOR_MONEY_STAFF = False
