@@ -9,8 +9,8 @@ stack is up, or by hand against a database the bench kept (BENCH_KEEP_DB=1):
 Requests go through Django's full WSGI stack (middleware, DRF, the idempotency layer) with
 the test Client; tasks the requests enqueue are caught before they reach the broker and run
 inline afterwards, each counted on its own, so a worker's share is visible apart from the
-web's. CaptureQueriesContext sees every statement Django sends; it does not see the BEGIN
-and COMMIT that psycopg issues for each transaction.atomic block (savepoints it does see).
+web's. CaptureQueriesContext sees every statement Django sends, BEGIN, COMMIT and
+savepoints included (Django logs them since 4.2), which is how issue 9 counts its budget.
 """
 
 import argparse

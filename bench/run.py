@@ -181,6 +181,10 @@ class Stack:
             "DATABASE_URL": f"{POSTGRES}/{self.database}",
             "REDIS_URL": broker,
             "PAYMENT_GATEWAYS": "simulated",
+            # production refuses the simulated gateway unless told; this is the switch it reads
+            "ALLOW_SIMULATED_GATEWAY": "true",
+            # as behind production's TLS proxy: X-Forwarded-Proto (sent by wrk.lua) is believed
+            "TRUSTED_PROXIES": "1",
             # The throttle still reads and writes its cache entry on every order create; a
             # per-second window keeps that entry as small as production's 60/min one.
             "THROTTLE_ORDERS_CREATE": "100000/s",
