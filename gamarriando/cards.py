@@ -1,32 +1,121 @@
-"""Recognise raw card numbers and CVV-like field names so they are never accepted."""
+"""Recognise raw card numbers and CVV-like field names so they are never accepted or logged."""
 
+import functools
 import re
+import unicodedata
+from decimal import Decimal
 
-# 13-19 digits, alone or grouped by single spaces or dashes.
-CARD_CANDIDATE = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+# A digit run: 13 or more digits, each joined to the next by up to three separators (space,
+# dot, dash), so "4111 1111 1111 1111", "4111.1111...", "4111  1111..." and "51 4111..." are
+# one run each. A run never starts inside another, so a scan stays linear in the text.
+DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ .\-]{0,3}\d){12,}")
+NON_DIGITS = re.compile(r"\D")
 CVV_FIELD = re.compile(r"(cvv|cvc|cvn|csc|card_?number|cardnumber)", re.IGNORECASE)
+# Identifiers we or our clients generate; their digit groups are not card holders' data.
+KNOWN_IDENTIFIERS = re.compile(
+    r"GAM-\d{8}-[0-9A-F]{10}"  # our order numbers (orders.services._order_number)
+    r"|\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"  # UUIDs
+)
+# Issuer prefixes of the card networks and the lengths their numbers have: a Luhn-valid window
+# that starts with none of these is an order number, a phone number or a timestamp, not a card.
+CARD_RANGES = (
+    ("4", "4", range(13, 20)),  # Visa
+    ("51", "55", (16,)),  # Mastercard
+    ("2221", "2720", (16,)),  # Mastercard 2-series
+    ("2200", "2204", range(16, 20)),  # Mir
+    ("34", "34", (15,)),  # American Express
+    ("37", "37", (15,)),
+    ("300", "305", range(14, 20)),  # Diners Club
+    ("3095", "3095", range(14, 20)),
+    ("36", "36", range(14, 20)),
+    ("38", "39", range(16, 20)),
+    ("3528", "3589", range(16, 20)),  # JCB
+    ("50", "50", range(13, 20)),  # Maestro
+    ("56", "69", range(13, 20)),  # Maestro, Discover, UnionPay, RuPay, Elo, Cabal
+)
+# Nobody types a card number inside a run this long; scanning every window of it would let one
+# request buy seconds of CPU, so such a run counts as card-like (refused, or redacted in logs).
+MAX_RUN_DIGITS = 64
+REDACTED = "[REDACTED]"
+# Luhn: a doubled digit, its two digits added up.
+DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
 
 def luhn_valid(digits: str) -> bool:
     """Tell whether a string of digits passes the Luhn checksum."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        number = int(char)
-        if index % 2 == 1:
-            number *= 2
-            if number > 9:
-                number -= 9
-        total += number
+    backwards = digits[::-1]
+    total = sum(map(int, backwards[0::2])) + sum(DOUBLED[int(char)] for char in backwards[1::2])
     return total % 10 == 0
+
+
+@functools.cache
+def _issued_lengths(prefix: str) -> frozenset[int]:
+    """Return the lengths a card starting with these four digits may have (empty: none)."""
+    return frozenset(
+        length
+        for low, high, lengths in CARD_RANGES
+        if low <= prefix[: len(low)] <= high
+        for length in lengths
+    )
+
+
+def _run_digits(run: str) -> str:
+    digits = NON_DIGITS.sub("", run)
+    if not digits.isascii():  # other scripts' digits (e.g. full-width) count as their values
+        digits = "".join(str(unicodedata.decimal(char)) for char in digits)
+    return digits
+
+
+def _run_is_card_like(run: str) -> bool:
+    """Tell whether any 13-19-digit window of a run is a Luhn-valid, issued-shape card number."""
+    digits = _run_digits(run)
+    if len(digits) > MAX_RUN_DIGITS:
+        return True
+    for start in range(len(digits) - 12):
+        for length in _issued_lengths(digits[start : start + 4]):
+            window = digits[start : start + length]
+            if len(window) == length and luhn_valid(window):
+                return True
+    return False
+
+
+def _masked(text: str) -> str:
+    """Blank out known identifiers with as many "#" as they had characters (offsets stay)."""
+    return KNOWN_IDENTIFIERS.sub(lambda match: "#" * len(match.group(0)), text)
+
+
+def _card_runs(text: str):
+    """Yield the (start, end) of every digit run of text that holds a card number."""
+    for match in DIGIT_RUN.finditer(_masked(text)):
+        if _run_is_card_like(match.group(0)):
+            yield match.span()
 
 
 def contains_card_number(text: str) -> bool:
     """Tell whether text holds something that looks like a card number."""
-    for match in CARD_CANDIDATE.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group(0))
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            return True
-    return False
+    return next(_card_runs(text), None) is not None
+
+
+def redact_card_numbers(text: str) -> str:
+    """Replace every digit run that holds a card number with a marker, keeping the rest."""
+    pieces, position = [], 0
+    for start, end in _card_runs(text):
+        pieces += [text[position:start], REDACTED]
+        position = end
+    return "".join(pieces) + text[position:] if pieces else text
+
+
+def _scalar_text(value) -> str | None:
+    """Return the text of a scalar that could carry digits, or None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (str, int)):
+        return str(value)
+    # A card number sent as a JSON number with a fraction ("4111111111111111.0"); adjusted()
+    # keeps a huge exponent from expanding into millions of digits.
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < MAX_RUN_DIGITS:
+        return str(int(value))
+    return None
 
 
 def find_card_data(value, path: str = "") -> str | None:
@@ -36,6 +125,8 @@ def find_card_data(value, path: str = "") -> str | None:
             child = f"{path}.{key}" if path else str(key)
             if CVV_FIELD.search(str(key)):
                 return child
+            if contains_card_number(str(key)):
+                return path or "body"  # naming the key would echo the number back
             found = find_card_data(item, child)
             if found:
                 return found
@@ -46,8 +137,7 @@ def find_card_data(value, path: str = "") -> str | None:
             if found:
                 return found
         return None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (str, int)) and contains_card_number(str(value)):
+    text = _scalar_text(value)
+    if text is not None and contains_card_number(text):
         return path or "body"
     return None

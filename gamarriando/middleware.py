@@ -1,6 +1,5 @@
 """Request id, card-data guard, JSON errors outside DRF and one access-log line per request."""
 
-import json
 import re
 import time
 import uuid
@@ -12,10 +11,12 @@ from django.http import JsonResponse
 from gamarriando.cards import find_card_data
 from gamarriando.errors import CardDataNotAllowed, error_body
 from gamarriando.logging import get_logger
+from gamarriando.parsers import BodyRefused, check_body_size, loads_bounded
 
 logger = get_logger("gamarriando.request")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 API_PREFIX = "/api/"
+BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def _is_api(request) -> bool:
@@ -66,36 +67,47 @@ class ApiErrorMiddleware:
         )
 
 
+def _refusal(request, error, details: dict, message: str | None = None) -> JsonResponse:
+    return JsonResponse(
+        error_body(error.code, message or error.message, details, request.request_id),
+        status=error.http_status,
+    )
+
+
 class CardDataGuardMiddleware:
-    """Refuse any API body that carries a raw card number or a CVV-like field."""
+    """Refuse API requests whose query or body carries card data, and bodies past the limits."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(API_PREFIX) and request.method in ("POST", "PUT", "PATCH"):
-            field = self._card_field(request)
+        if request.path.startswith(API_PREFIX):
+            try:
+                field = self._card_field(request)
+            except BodyRefused as exc:
+                return _refusal(request, exc, exc.details, exc.message)
             if field:
-                # The body is dropped here: it is never parsed, stored or logged.
+                # The request is dropped here: it is never parsed, stored or logged.
                 logger.warning("card_data_refused", field=field)
-                return JsonResponse(
-                    error_body(
-                        CardDataNotAllowed.code,
-                        CardDataNotAllowed.message,
-                        {"field": field},
-                        request.request_id,
-                    ),
-                    status=CardDataNotAllowed.http_status,
-                )
+                return _refusal(request, CardDataNotAllowed, {"field": field})
         return self.get_response(request)
 
     @staticmethod
-    def _card_field(request):
+    def _card_field(request) -> str | None:
+        """Name the query parameter or body field holding card data, or None.
+
+        Raises:
+            BodyRefused: the body is too large or nested too deeply to inspect.
+        """
+        found = find_card_data(dict(request.GET.lists()), "query")
+        if found or request.method not in BODY_METHODS:
+            return found
         try:
-            body = json.loads(request.body or b"null")
-        except RequestDataTooBig:
-            return "body"  # too big to inspect is too big to accept
-        except (ValueError, UnicodeDecodeError):
+            check_body_size(int(request.META.get("CONTENT_LENGTH") or 0))
+            body = loads_bounded(request.body or b"null")
+        except RequestDataTooBig as exc:
+            raise BodyRefused("The body is too large.") from exc
+        except (ValueError, LookupError):
             return None  # malformed JSON is the parser's to refuse
         return find_card_data(body)
 
@@ -128,7 +140,9 @@ class AccessLogMiddleware:
         logger.info(
             "request",
             method=request.method,
+            # The path without its query: query values can hold tokens or card data.
             path=request.path,
+            query_keys=sorted(request.GET.keys()),
             status=response.status_code,
             user_id=user_id,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),

@@ -1,26 +1,82 @@
-"""JSON parsing that turns every JSON number with a fraction into a Decimal."""
+"""JSON parsing bounded in size and nesting depth, with every fraction parsed as a Decimal."""
 
 import json
+import re
 from decimal import Decimal
+from itertools import accumulate
 
+from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
+
+from gamarriando.errors import ValidationFailed
+
+# A JSON string, escapes included; an unterminated one runs to the end. Each step starts on a
+# different character, so the match never backtracks: linear in the body.
+JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+BRACKETS = re.compile(r"[\[\]{}]")
+DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+class BodyRefused(ValidationFailed):
+    """A body refused before parsing: too large or nested too deeply."""
+
+    def __init__(self, message: str):
+        super().__init__(message, details={"body": [message]})
 
 
 def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def check_body_size(size: int) -> None:
+    """Refuse a body above API_MAX_BODY_BYTES.
+
+    Raises:
+        BodyRefused: the body is too large.
+    """
+    if size > settings.API_MAX_BODY_BYTES:
+        raise BodyRefused(f"The body is larger than {settings.API_MAX_BODY_BYTES} bytes.")
+
+
+def check_nesting(text: str) -> None:
+    """Refuse JSON text nested deeper than API_MAX_JSON_DEPTH, without parsing it.
+
+    Raises:
+        BodyRefused: the arrays and objects nest too deeply.
+    """
+    limit = settings.API_MAX_JSON_DEPTH
+    if text.count("[") + text.count("{") <= limit:
+        return  # the common case: too few brackets to nest that deep at all
+    outside_strings = JSON_STRING.sub("", text)
+    steps = map(DEPTH_STEP.__getitem__, BRACKETS.findall(outside_strings))
+    if max(accumulate(steps), default=0) > limit:
+        raise BodyRefused(f"The JSON nests arrays and objects deeper than {limit} levels.")
+
+
+def loads_bounded(raw: bytes, encoding: str | None = None):
+    """Parse a JSON body within the size and depth limits, fractions as Decimal.
+
+    Raises:
+        BodyRefused: the body is too large or nested too deeply.
+        ValueError: the body is not JSON (UnicodeDecodeError included).
+    """
+    check_body_size(len(raw))
+    # Decode first, then count brackets in the same text the parser reads: a byte scan could
+    # be misled by a UTF-16 body whose characters contain quote or bracket bytes.
+    text = raw.decode(encoding or json.detect_encoding(raw))
+    check_nesting(text)
+    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+
+
 class DecimalJSONParser(JSONParser):
-    """Parse JSON with Decimal for non-integers, so money never passes through float."""
+    """Parse bounded JSON with Decimal for non-integers, so money never passes through float."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", "utf-8")
+        # One byte past the limit is enough to know the body is too large.
+        raw = stream.read(settings.API_MAX_BODY_BYTES + 1) if stream is not None else b""
         try:
-            return json.loads(
-                stream.read().decode(encoding),
-                parse_float=Decimal,
-                parse_constant=_reject_constant,
-            )
-        except (ValueError, UnicodeDecodeError) as exc:
+            return loads_bounded(raw, encoding)
+        except (ValueError, LookupError) as exc:  # LookupError: an unknown charset
             raise ParseError(f"JSON parse error - {exc}") from exc

@@ -308,7 +308,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "celery": {"level": "WARNING"},
-        "django.server": {"level": "WARNING"},
+        # runserver's request lines: through the JSON formatter, which drops their query string.
+        "django.server": {"level": "WARNING", "handlers": ["console"], "propagate": False},
         "django.request": {"level": "ERROR"},
     },
 }

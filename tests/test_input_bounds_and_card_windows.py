@@ -1,0 +1,184 @@
+"""Bodies bounded before parsing (size, nesting) and card numbers found beside other digits."""
+
+import io
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from gamarriando.cards import contains_card_number, find_card_data, redact_card_numbers
+from gamarriando.parsers import BodyRefused, DecimalJSONParser, check_nesting
+
+pytestmark = pytest.mark.django_db
+
+DEEP_ARRAYS = "[" * 50_000 + "]" * 50_000
+DEEP_OBJECTS = '{"a":' * 20_000 + "1" + "}" * 20_000  # 120 kB: within the size limit
+
+
+def without_card_guard():
+    """Settings that leave the DRF parser as the only one to read the body."""
+    return override_settings(
+        MIDDLEWARE=[m for m in settings.MIDDLEWARE if not m.endswith("CardDataGuardMiddleware")]
+    )
+
+
+def post_raw(client, path, body, content_type="application/json"):
+    client.raise_request_exception = False
+    return client.generic("POST", path, body, content_type=content_type)
+
+
+def assert_validation_error(response):
+    assert response.status_code == 400, response.content[:300]
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["request_id"] == response["X-Request-ID"]
+    return error
+
+
+@pytest.mark.parametrize("body", [DEEP_ARRAYS, DEEP_OBJECTS], ids=["arrays", "objects"])
+@pytest.mark.parametrize("path", ["/api/v1/orders", "/api/v1/payments"])
+def test_deep_nesting_is_a_validation_error_on_the_card_guard_path(api, customer, body, path):
+    error = assert_validation_error(post_raw(api(customer), path, body))
+    assert "deeper than 32" in error["details"]["body"][0]
+
+
+@pytest.mark.parametrize("body", [DEEP_ARRAYS, DEEP_OBJECTS], ids=["arrays", "objects"])
+def test_deep_nesting_is_a_validation_error_in_the_parser_alone(api, customer, body):
+    with without_card_guard():
+        assert_validation_error(post_raw(api(customer), "/api/v1/orders", body))
+
+
+def test_nesting_is_counted_outside_strings_only():
+    check_nesting('{"notes": "' + "[" * 100 + '"}')  # brackets inside a string are text
+    check_nesting('{"notes": "\\"' + "[" * 100 + '"}')  # an escaped quote does not end it
+    check_nesting("[" * 32 + "]" * 32)
+    with pytest.raises(BodyRefused):
+        check_nesting("[" * 33 + "]" * 33)
+    with pytest.raises(BodyRefused):
+        check_nesting('["\\\\"' + ",[" * 40)  # an escaped backslash does end the string
+
+
+@override_settings(API_MAX_BODY_BYTES=1_000)
+def test_an_oversized_body_is_refused_before_parsing(api, customer, product, address):
+    body = {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": address}
+    client = api(customer)
+    assert client.post("/api/v1/orders", body, format="json").status_code == 201
+    body["notes"] = "x" * 2_000
+    error = assert_validation_error(client.post("/api/v1/orders", body, format="json"))
+    assert "larger than 1000 bytes" in error["details"]["body"][0]
+    with without_card_guard():
+        assert_validation_error(client.post("/api/v1/orders", body, format="json"))
+
+
+def test_the_parser_reads_no_more_than_the_limit_plus_one_byte():
+    stream = io.BytesIO(b"[" + b" " * 10_000_000 + b"]")
+    with override_settings(API_MAX_BODY_BYTES=100), pytest.raises(BodyRefused):
+        DecimalJSONParser().parse(stream, parser_context={"encoding": "utf-8"})
+    assert stream.tell() == 101
+
+
+def test_an_unknown_charset_is_a_validation_error(api, customer):
+    response = post_raw(api(customer), "/api/v1/orders", "{}", "application/json; charset=nope")
+    assert_validation_error(response)
+
+
+# Each a card number of a real network's test range, in the shapes people paste them.
+CARDS = [
+    "4111 1111 1111 1111 12/26",
+    "Tel 51 4111 1111 1111 1111",
+    "4111.1111.1111.1111",
+    "4111  1111  1111  1111",
+    "4111 - 1111 - 1111 - 1111",
+    "ref 00 12 4242424242424242 cvv 123",
+    "5555555555554444",
+    "pay with 2223003122003222 please",
+    "amex 3782 822463 10005",
+    "diners 3056 9300 0902 0004",
+    "diners 36227206271667",
+    "jcb 3566002020360505",
+    "unionpay 6200000000000005",
+    "discover 6011-1111-1111-1117",
+    "visa13 4222222222222",
+    "order 1234 then 4000056655665556",
+    "4000056655665556 exp 1226",
+    "514111111111111111",
+    "\uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11",
+    "x" + "4" * 70,  # too long a run to scan: counted as card-like
+]
+# What the storefront and our own logs carry all day, with digits that must not be flagged.
+NOT_CARDS = [
+    "GAM-20260501-1234567890",
+    "GAM-20261231-98765ABCDE",
+    "GAM-20260501-4111111111",
+    "+51 987 654 321",
+    "987654321 / 912345678",
+    "(01) 555-1234 ext. 4242",
+    "S/ 1,234.56",
+    "150.00 200.00 300.00",
+    "12.50 - 3.40",
+    "123e4567-e89b-12d3-a456-426614174000",
+    "9b2f1c1e-4111-4111-8111-111111111111",
+    "2026-05-01T12:30:45.123456+00:00",
+    "20260501123045",
+    "1767225600000",
+    "1767225600",
+    "idem-2026-05-01-000042",
+    "order 1234567890123",
+    "card ending 4242",
+    "1234 5678 9012 3456",
+    "RUC 20123456789",
+    "DNI 45678912",
+    "tracking 9400111899223197428490",
+    "6011 1111 1111 1118",
+    "4111 1111 1111 111",
+    "5f0c3e9a8b7d6c5e4f3a2b1c0d9e8f7a",
+]
+
+
+@pytest.mark.parametrize("text", CARDS)
+def test_card_numbers_are_found_beside_other_digits_and_separators(text):
+    assert contains_card_number(text)
+    assert find_card_data({"notes": text}) == "notes"
+    assert "[REDACTED]" in redact_card_numbers(text)
+
+
+@pytest.mark.parametrize("text", NOT_CARDS)
+def test_identifiers_phones_amounts_and_timestamps_are_not_cards(text):
+    assert not contains_card_number(text)
+    assert redact_card_numbers(text) == text
+
+
+def test_redaction_keeps_the_text_around_the_number():
+    assert redact_card_numbers("paid GAM-20260501-ABCDE12345 with 4111 1111 1111 1111 12/26") == (
+        "paid GAM-20260501-ABCDE12345 with [REDACTED]/26"
+    )
+
+
+def test_a_card_number_in_a_key_or_a_fractional_number_is_found_and_not_echoed():
+    from decimal import Decimal
+
+    assert find_card_data({"meta": {"4111111111111111": 1}}) == "meta"
+    assert find_card_data({"amount": Decimal("4111111111111111.0")}) == "amount"
+    assert find_card_data({"amount": Decimal("1E+999999")}) is None
+
+
+@pytest.mark.parametrize(
+    "notes", ["4111 1111 1111 1111 12/26", "Tel 51 4111 1111 1111 1111", "4111.1111.1111.1111"]
+)
+def test_the_api_refuses_the_issue_examples_in_a_body(api, customer, notes):
+    response = api(customer).post("/api/v1/orders", {"notes": notes}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "CARD_DATA_NOT_ALLOWED"
+    assert "4111" not in response.content.decode()
+
+
+def test_the_api_refuses_card_data_in_a_query_string(api, customer):
+    client = api(customer)
+    for query in ("?search=4111%201111%201111%201111", "?cvv=123", "?4111111111111111=1"):
+        response = client.get(f"/api/v1/orders{query}")
+        assert response.status_code == 400, query
+        assert response.json()["error"]["code"] == "CARD_DATA_NOT_ALLOWED"
+        assert "4111" not in response.content.decode()
+    assert (
+        client.get("/api/v1/orders?page_size=5&search=GAM-20260501-1234567890").status_code == 200
+    )

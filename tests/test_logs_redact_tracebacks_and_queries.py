@@ -1,0 +1,123 @@
+"""Logs redact rendered tracebacks too, and no access log keeps query string values."""
+
+import io
+import json
+import logging
+import runpy
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import structlog
+
+from gamarriando.logging import json_formatter
+
+pytestmark = pytest.mark.django_db
+
+CARD = "4111 1111 1111 1111"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjo0Mn0.c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw"
+STRIPE_KEY = "sk_live_" + "a1B2c3D4" * 3
+
+
+@pytest.fixture
+def log_lines():
+    """Capture what the root logger writes through the JSON formatter, as parsed lines."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(json_formatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    lines = SimpleNamespace(text=lambda: stream.getvalue())
+    lines.parsed = lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    yield lines
+    root.removeHandler(handler)
+
+
+def _fail():
+    raise ValueError(f"charge refused for {CARD} with token {JWT} and key {STRIPE_KEY}")
+
+
+@pytest.mark.parametrize("via", ["structlog", "stdlib"])
+def test_a_rendered_traceback_is_redacted_and_still_readable(log_lines, via):
+    try:
+        _fail()
+    except ValueError:
+        if via == "structlog":
+            structlog.get_logger("test").exception("gateway_call_failed")
+        else:
+            logging.getLogger("some.library").exception("gateway call failed")
+    text = log_lines.text()
+    assert "4111" not in text and JWT not in text and STRIPE_KEY not in text
+    line = log_lines.parsed()[-1]
+    assert (
+        "Traceback" in line["exception"] and "ValueError: charge refused for" in line["exception"]
+    )
+    assert line["exception"].count("[REDACTED]") == 3
+
+
+def test_an_unhandled_api_error_logs_no_card_or_token(api, customer, monkeypatch, log_lines):
+    from orders import selectors
+
+    def explode(user):
+        raise RuntimeError(f"lookup failed near {CARD}, Bearer {JWT}")
+
+    monkeypatch.setattr(selectors, "order_visible_to", explode)
+    client = api(customer)
+    client.raise_request_exception = False
+    assert client.get("/api/v1/orders").status_code == 500
+    text = log_lines.text()
+    assert "unhandled_error" in text and "RuntimeError" in text
+    assert "4111" not in text and JWT not in text
+
+
+def test_the_access_log_keeps_query_keys_but_no_values(api, customer, log_lines):
+    response = api(customer).get(
+        "/api/v1/orders?page_size=5&token=sEcReT-v4lue&ordering=created_at"
+    )
+    assert response.status_code == 200
+    access = [line for line in log_lines.parsed() if line["event"] == "request"][-1]
+    assert access["path"] == "/api/v1/orders"
+    assert access["query_keys"] == ["ordering", "page_size", "token"]
+    assert "sEcReT-v4lue" not in log_lines.text()
+
+
+def test_the_development_server_line_loses_its_query_string():
+    from django.conf import settings
+
+    assert settings.LOGGING["loggers"]["django.server"]["handlers"] == ["console"]
+    record = logging.LogRecord(
+        "django.server",
+        logging.WARNING,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("GET /api/v1/orders?token=sEcReT-v4lue HTTP/1.1", "404", "58"),
+        None,
+    )
+    line = json.loads(json_formatter().format(record))
+    assert line["event"] == '"GET /api/v1/orders HTTP/1.1" 404 58'
+
+
+def test_gunicorns_access_log_format_has_the_path_without_the_query():
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    config = Config()
+    config.set("access_log_format", conf["access_log_format"])
+    logger = Logger(config)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/api/v1/orders?token=sEcReT-v4lue",
+        "PATH_INFO": "/api/v1/orders",
+        "QUERY_STRING": "token=sEcReT-v4lue",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "203.0.113.9",
+        "HTTP_REFERER": "https://shop.example/checkout?token=sEcReT-v4lue",
+    }
+    response = SimpleNamespace(status="200 OK", sent=12, headers=[])
+    atoms = logger.atoms(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=7))
+    line = config.access_log_format % logger.atoms_wrapper_class(atoms)
+    assert '"GET /api/v1/orders HTTP/1.1" 200' in line
+    assert "sEcReT" not in line
