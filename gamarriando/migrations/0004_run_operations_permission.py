@@ -14,6 +14,10 @@ class Migration(migrations.Migration):
         ("gamarriando", "0003_deadletter"),
         ("users", "0002_staff_groups"),
         ("notifications", "0002_staff_groups_view_notifications"),
+        # Last, so that on a fresh database the groups also see every model made before.
+        ("orders", "0003_status_history_shared_base"),
+        ("payments", "0003_stripe"),
+        ("transactions", "0004_stripe"),
     ]
 
     operations = [
