@@ -5,11 +5,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=gamarriando.settings.production
 
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+# Every runtime package pinned with its hashes (make lock); a changed file on the index fails here.
+COPY requirements.lock .
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY . .
-# collectstatic needs a secret but never uses it.
-RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --no-input
+# collectstatic loads the production settings, which need these, but never uses them.
+RUN SECRET_KEY=build-only-not-secret JWT_SECRET_KEY=build-only-not-secret-either-0123456789 \
+    ALLOWED_HOSTS=build.invalid python manage.py collectstatic --no-input
 
 RUN useradd --create-home app
 USER app

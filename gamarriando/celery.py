@@ -8,7 +8,7 @@ from celery.schedules import crontab
 from celery.signals import task_postrun, task_prerun
 from kombu import Queue
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gamarriando.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gamarriando.settings.production")
 
 app = Celery("gamarriando", task_cls="gamarriando.dead_letters:DeadLetterTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")

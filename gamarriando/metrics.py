@@ -54,11 +54,12 @@ def observe_gateway_call(gateway: str, operation: str, outcome: str, started: fl
 
 
 def metrics_view(request):
-    """Serve /metrics to loopback callers or to a caller with the metrics token."""
+    """Serve /metrics to a caller with the metrics token, or to loopback where that is allowed."""
     token = settings.METRICS_TOKEN
     supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     loopback = (
-        request.META.get("REMOTE_ADDR") in ("127.0.0.1", "::1")
+        settings.METRICS_ALLOW_LOOPBACK
+        and request.META.get("REMOTE_ADDR") in ("127.0.0.1", "::1")
         and "HTTP_X_FORWARDED_FOR" not in request.META
     )
     if not (loopback or (token and hmac.compare_digest(supplied, token))):

@@ -1,11 +1,40 @@
-"""Settings shapes: the embedded default and the production shape."""
+"""Settings shapes: the embedded default and the production shape, which fails closed."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+SECRET_KEY = "Vq3-r9Zt_Lm8#Wp2@Hx6!Kd4%Nb7^Gs1&Yc5*Jf0(Ue8)Ta3=Rw6+Qz9"
+JWT_SECRET_KEY = "jB7#qL2@xR9!mT4$wZ6%nC1^vK8&pF3*hD5(sG0)"
+# What production needs and nothing else: no DEBUG, gateways or secrets from the caller.
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "gamarriando.settings.production",
+    "SECRET_KEY": SECRET_KEY,
+    "JWT_SECRET_KEY": JWT_SECRET_KEY,
+    "ALLOWED_HOSTS": "pay.gamarriando.pe",
+}
+PASSED_THROUGH = {"PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR"}
+
+
+def bare_environment(**env):
+    """The process environment with only the basics kept, plus env."""
+    kept = {k: v for k, v in os.environ.items() if k in PASSED_THROUGH or k.startswith("LC_")}
+    return {**kept, **env}
+
+
+def run_python(args, **env):
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=bare_environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def run_django(settings_module, code, **env):
@@ -33,9 +62,7 @@ def test_production_shape_passes_check_deploy_without_warnings():
         timeout=60,
         env={
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "gamarriando.settings.production",
-            "SECRET_KEY": "Vq3-r9Zt_Lm8#Wp2@Hx6!Kd4%Nb7^Gs1&Yc5*Jf0(Ue8)Ta3=Rw6+Qz9",
-            "ALLOWED_HOSTS": "pay.gamarriando.pe",
+            **PRODUCTION,
             "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/gamarriando",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
         },
@@ -54,6 +81,8 @@ def test_production_shape_pools_postgres_connections_and_uses_redis():
         "gamarriando.settings.production",
         code,
         SECRET_KEY="k" * 60,
+        JWT_SECRET_KEY="j" * 40,
+        ALLOWED_HOSTS="pay.gamarriando.pe",
         DATABASE_URL="postgres://u@db:5432/g",
         REDIS_URL="redis://r:6379/0",
     )
@@ -80,3 +109,88 @@ def test_embedded_default_needs_nothing():
         "True",
         "['simulated']",  # stripe is offered only once its keys are set
     ]
+
+
+# Issue 18, item 9: every entry point defaults to production, which needs its secrets and hosts.
+
+
+def test_entry_points_default_to_the_production_settings():
+    shell = "from django.conf import settings; print(settings.SETTINGS_MODULE, settings.DEBUG)"
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = run_python(["manage.py", "shell", "--no-imports", "-c", shell], **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["gamarriando.settings.production", "False"]
+    for module in ("gamarriando.wsgi", "gamarriando.celery"):
+        code = f"import os, {module}; print(os.environ['DJANGO_SETTINGS_MODULE'])"
+        result = run_python(["-c", code], **env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "gamarriando.settings.production", module
+
+
+def test_entry_points_without_secrets_refuse_to_start():
+    for args in (["manage.py", "check"], ["-c", "import gamarriando.wsgi"]):
+        result = run_python(args)
+        assert result.returncode != 0
+        assert "ImproperlyConfigured: Set the SECRET_KEY environment variable." in result.stderr
+
+
+def load_production(**env):
+    """Import the production settings module alone and print what the test asks for."""
+    code = (
+        "import gamarriando.settings.production as s; "
+        "print(repr(getattr(s, 'SECURE_PROXY_SSL_HEADER', None)), s.PAYMENT_GATEWAYS, "
+        "s.SIMULATED_GATEWAY_ALLOWED, s.SIMULATED_GATEWAY_IN_PRODUCTION, "
+        "s.METRICS_ALLOW_LOOPBACK, s.API_DOCS_PUBLIC, s.SIMPLE_JWT['SIGNING_KEY'] == s.SECRET_KEY, "
+        "s.ALLOWED_HOSTS, sep='|')"
+    )
+    return run_python(["-c", code], **{**PRODUCTION, **env})
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"SECRET_KEY": ""}, "Set the SECRET_KEY environment variable."),
+        ({"JWT_SECRET_KEY": ""}, "Set the JWT_SECRET_KEY environment variable."),
+        ({"JWT_SECRET_KEY": SECRET_KEY}, "JWT_SECRET_KEY must differ from SECRET_KEY."),
+        ({"JWT_SECRET_KEY": "short"}, "JWT_SECRET_KEY must be at least 32 characters long."),
+        ({"ALLOWED_HOSTS": ""}, "Set the ALLOWED_HOSTS environment variable."),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must name this service's hosts"),
+        ({"ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS must name this service's hosts"),
+        ({"PAYMENT_GATEWAYS": "stripe,simulated"}, "set ALLOW_SIMULATED_GATEWAY=true"),
+        (
+            {"PAYMENT_GATEWAYS": "simulated", "ALLOW_SIMULATED_GATEWAY": "false"},
+            "set ALLOW_SIMULATED_GATEWAY=true",
+        ),
+    ],
+)
+def test_production_refuses_to_start_without_safe_settings(env, message):
+    result = load_production(**env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_production_shape_fails_closed():
+    result = load_production()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == [
+        "None",  # X-Forwarded-Proto believed from nobody: TRUSTED_PROXIES is 0
+        "['stripe']",
+        "False",
+        "False",
+        "False",  # /metrics needs the token, loopback included
+        "False",  # the schema and Swagger UI for staff only
+        "False",  # JWTs are signed with their own key
+        "['pay.gamarriando.pe']",
+    ]
+
+
+def test_production_believes_the_forwarded_proto_only_behind_trusted_proxies():
+    result = load_production(TRUSTED_PROXIES="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("|")[0] == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_production_runs_the_simulated_gateway_only_when_allowed_and_says_so():
+    result = load_production(PAYMENT_GATEWAYS="simulated", ALLOW_SIMULATED_GATEWAY="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("|")[1:4] == ["['simulated']", "True", "True"]

@@ -164,6 +164,17 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+# Abuse limits: throttles answer 429 RATE_LIMITED, business limits 429 LIMIT_EXCEEDED.
+# Proxies in front of us that append to X-Forwarded-For; 0 ignores the header (clients write it).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+ORDER_MAX_LINE_QUANTITY = env.int("ORDER_MAX_LINE_QUANTITY", default=100)  # per product, merged
+ORDER_MAX_PENDING_PER_USER = env.int("ORDER_MAX_PENDING_PER_USER", default=5)
+PAYMENT_MAX_PROCESS_ATTEMPTS = env.int("PAYMENT_MAX_PROCESS_ATTEMPTS", default=5)  # per payment
+PAYMENT_MAX_FAILED_ATTEMPTS_PER_HOUR = env.int("PAYMENT_MAX_FAILED_ATTEMPTS_PER_HOUR", default=10)
+if REDIS_URL:
+    # A Redis that stops answering fails a throttle within a second instead of holding requests.
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
@@ -182,7 +193,14 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "orders_create": env("THROTTLE_ORDERS_CREATE", default="60/min"),
         "auth": env("THROTTLE_AUTH", default="30/min"),
+        "auth_account": env("THROTTLE_AUTH_ACCOUNT", default="20/hour"),
+        "auth_refresh": env("THROTTLE_AUTH_REFRESH", default="60/min"),
+        "register": env("THROTTLE_REGISTER", default="10/hour"),
+        "payments_create": env("THROTTLE_PAYMENTS_CREATE", default="30/min"),
+        "payments_process": env("THROTTLE_PAYMENTS_PROCESS", default="10/min"),
+        "payments_refund": env("THROTTLE_PAYMENTS_REFUND", default="10/min"),
     },
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

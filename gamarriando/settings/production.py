@@ -1,13 +1,39 @@
-"""The production shape: PostgreSQL, Redis, a real broker, HTTPS only."""
+"""The production shape: PostgreSQL, Redis, a real broker, HTTPS only; it fails closed."""
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import SIMPLE_JWT, TRUSTED_PROXIES, env
 
 DEBUG = False
-SECRET_KEY = env("SECRET_KEY")
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def _required(name: str) -> str:
+    """Read a setting that has no default here; unset or empty stops the process at start."""
+    value = env.str(name, default="").strip()
+    if not value:
+        raise ImproperlyConfigured(f"Set the {name} environment variable.")
+    return value
+
+
+# Secrets and hosts have no fallback here: a missing one stops every process at start.
+SECRET_KEY = _required("SECRET_KEY")
+JWT_SECRET_KEY = _required("JWT_SECRET_KEY")
+if JWT_SECRET_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("JWT_SECRET_KEY must differ from SECRET_KEY.")
+if len(JWT_SECRET_KEY) < 32:
+    # HS256 wants a key of at least its own 256 bits.
+    raise ImproperlyConfigured("JWT_SECRET_KEY must be at least 32 characters long.")
+SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": JWT_SECRET_KEY}
+ALLOWED_HOSTS = [host.strip() for host in _required("ALLOWED_HOSTS").split(",") if host.strip()]
+if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name this service's hosts (no '*').")
+
+# X-Forwarded-Proto is believed only from proxies we were told about: a client can write it.
+if TRUSTED_PROXIES > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^health$"]
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^health/live$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -15,4 +41,18 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# The simulated gateway takes no money: it runs here only when explicitly allowed.
 PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["stripe"])
+SIMULATED_GATEWAY_ALLOWED = env.bool("ALLOW_SIMULATED_GATEWAY", default=False)
+if "simulated" in PAYMENT_GATEWAYS and not SIMULATED_GATEWAY_ALLOWED:
+    raise ImproperlyConfigured(
+        "PAYMENT_GATEWAYS enables 'simulated', which marks orders paid with no money taken; "
+        "set ALLOW_SIMULATED_GATEWAY=true to run it here anyway (never on a real storefront)."
+    )
+SIMULATED_GATEWAY_IN_PRODUCTION = "simulated" in PAYMENT_GATEWAYS
+
+# /metrics only with METRICS_TOKEN: a reverse proxy on this host makes every caller loopback.
+METRICS_ALLOW_LOOPBACK = False
+# The OpenAPI schema and Swagger UI for staff only.
+API_DOCS_PUBLIC = False

@@ -22,7 +22,11 @@ def _build(name: str) -> Gateway:
 
 def enabled_gateway_names() -> list[str]:
     """Return the names of the gateways this deployment offers."""
-    configured = {"simulated": True, "stripe": bool(secret_key())}
+    # The simulated gateway takes no money: production settings allow it only when told to.
+    configured = {
+        "simulated": settings.SIMULATED_GATEWAY_ALLOWED,
+        "stripe": bool(secret_key()),
+    }
     return [name for name in settings.PAYMENT_GATEWAYS if configured.get(name)]
 
 
