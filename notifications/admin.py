@@ -1,30 +1,118 @@
 """Admin of outgoing webhooks: subscriptions, deliveries and their attempts."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 from gamarriando.admin import ReadOnlyAdmin, ReadOnlyInline, may_run_operations
 from gamarriando.errors import PermissionDeniedError
-from notifications.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
-from notifications.services import delivery_redeliver
+from notifications.egress import TargetRefused, target_check
+from notifications.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+    mask_secret,
+)
+from notifications.services import (
+    CHANGE_SUBSCRIPTION,
+    delivery_redeliver,
+    subscription_rotate_secret,
+)
+
+SECRET_ONCE_TEMPLATE = "admin/notifications/webhooksubscription/secret_once.html"
 
 
 class WebhookAttemptInline(ReadOnlyInline):
     model = WebhookAttempt
-    fields = readonly_fields = [
-        "attempted_at",
-        "status_code",
-        "latency_ms",
-        "response_excerpt",
-        "error",
-    ]
+    fields = readonly_fields = ["attempted_at", "status_code", "latency_ms", "error"]
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    """The editable fields; the secret is generated, never typed or shown in a form."""
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["url", "event_types", "is_active"]
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        try:
+            target_check(url)
+        except TargetRefused as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return url
 
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    form = WebhookSubscriptionForm
     list_display = ["url", "is_active", "consecutive_failures", "disabled_at", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["url"]
-    readonly_fields = ["consecutive_failures", "disabled_at", "created_at"]
+    fields = [
+        "url",
+        "event_types",
+        "is_active",
+        "signing_secret",
+        "previous_secret_expires_at",
+        "consecutive_failures",
+        "disabled_at",
+        "created_at",
+    ]
+    readonly_fields = [
+        "signing_secret",
+        "previous_secret_expires_at",
+        "consecutive_failures",
+        "disabled_at",
+        "created_at",
+    ]
+    actions = ["rotate_secret"]
+
+    @admin.display(description="signing secret")
+    def signing_secret(self, obj):
+        if obj is None or obj.pk is None:
+            return "Generated when you save, and shown once."
+        return mask_secret(obj.secret)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._secrets_once(request, [(obj, obj.secret)], rotated=False)
+
+    def has_rotate_secret_permission(self, request):
+        return request.user.has_perm(CHANGE_SUBSCRIPTION)
+
+    @admin.action(
+        description="Rotate the signing secret (the old one stays valid for 24 hours)",
+        permissions=["rotate_secret"],
+    )
+    def rotate_secret(self, request, queryset):
+        rotated = []
+        try:
+            for subscription in queryset.order_by("pk"):
+                secret = subscription_rotate_secret(
+                    subscription_id=subscription.pk, actor=request.user
+                )
+                rotated.append((subscription, secret))
+        except PermissionDeniedError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        return self._secrets_once(request, rotated, rotated=True)
+
+    def _secrets_once(self, request, secrets, *, rotated: bool):
+        """Render new secrets on a page of their own, never cached and never shown again."""
+        opts = self.model._meta
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": opts,
+            "title": "New signing secret" if len(secrets) == 1 else "New signing secrets",
+            "secrets": secrets,
+            "rotated": rotated,
+            "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        }
+        response = TemplateResponse(request, SECRET_ONCE_TEMPLATE, context)
+        add_never_cache_headers(response)
+        return response
 
 
 @admin.register(WebhookDelivery)

@@ -1,13 +1,24 @@
 """Webhook subscriptions, their deliveries and every delivery attempt."""
 
 import secrets
+from datetime import datetime
 
 from django.db import models
 from django.utils import timezone
 
 
-def _new_secret() -> str:
+def _new_secret() -> str:  # the field's default, by this name in migration 0001
     return f"whsec_{secrets.token_urlsafe(24)}"
+
+
+def new_signing_secret() -> str:
+    """Return a fresh signing secret."""
+    return _new_secret()
+
+
+def mask_secret(secret: str) -> str:
+    """Show a secret's kind and last four characters only."""
+    return f"whsec_\u2022\u2022\u2022\u2022{secret[-4:]}" if secret else ""
 
 
 class WebhookSubscription(models.Model):
@@ -17,7 +28,11 @@ class WebhookSubscription(models.Model):
     event_types = models.JSONField(
         default=list, blank=True, help_text='e.g. ["payment.succeeded"]; empty for every event'
     )
+    # Shown once (at creation or rotation), masked everywhere afterwards.
     secret = models.CharField(max_length=100, default=_new_secret)
+    # The secret before the last rotation: deliveries are signed with both until it expires.
+    previous_secret = models.CharField(max_length=100, blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     disabled_at = models.DateTimeField(null=True, blank=True)
@@ -28,6 +43,16 @@ class WebhookSubscription(models.Model):
 
     def wants(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types
+
+    def signing_secrets(self, at: datetime) -> list[str]:
+        """Return the secrets a delivery at this moment is signed with, the current one first."""
+        if (
+            self.previous_secret
+            and self.previous_secret_expires_at
+            and at < self.previous_secret_expires_at
+        ):
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
 
 class DeliveryStatus(models.TextChoices):
@@ -64,7 +89,7 @@ class WebhookDelivery(models.Model):
 
 
 class WebhookAttempt(models.Model):
-    """One HTTP try: status, latency and the start of the answer."""
+    """One HTTP try: status and latency; never the answer's body (it is not ours to keep)."""
 
     delivery = models.ForeignKey(
         WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
@@ -72,7 +97,6 @@ class WebhookAttempt(models.Model):
     attempted_at = models.DateTimeField(default=timezone.now)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(default=0)
-    response_excerpt = models.CharField(max_length=500, blank=True)
     error = models.CharField(max_length=500, blank=True)
 
     def __str__(self):

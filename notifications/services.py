@@ -14,15 +14,18 @@ from django.utils import timezone
 
 from gamarriando.celery import registered_task
 from gamarriando.dead_letters import require_operations_permission
+from gamarriando.errors import PermissionDeniedError
 from gamarriando.event_types import EventType
 from gamarriando.events import OutboxEvent
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
+from notifications.egress import TargetRefused, webhook_post
 from notifications.models import (
     DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
+    new_signing_secret,
 )
 from notifications.signing import SIGNATURE_HEADER, signature_header
 from orders.models import Order
@@ -38,6 +41,9 @@ RETRY_DELAYS = [
     timedelta(hours=12),
 ]
 DELIVERY_WINDOW = timedelta(hours=24)
+# How long a rotated-out signing secret still signs deliveries, so subscribers can switch.
+SECRET_OVERLAP = timedelta(hours=24)
+CHANGE_SUBSCRIPTION = "notifications.change_webhooksubscription"
 DISABLE_AFTER_FAILURES = 20
 
 
@@ -74,15 +80,18 @@ def delivery_attempt(*, delivery_id: int) -> str:
         return delivery.status
     event = OutboxEvent.objects.get(pk=delivery.event_id)
     body = json.dumps(event.envelope(), cls=DjangoJSONEncoder).encode()
+    secrets = delivery.subscription.signing_secrets(timezone.now())
     headers = {
         "Content-Type": "application/json",
-        SIGNATURE_HEADER: signature_header(body, delivery.subscription.secret),
+        SIGNATURE_HEADER: signature_header(body, secrets),
     }
     started = time.perf_counter()
-    status_code, excerpt, error = None, "", ""
+    status_code, error = None, ""
     try:
-        response = requests.post(delivery.subscription.url, data=body, headers=headers, timeout=10)
-        status_code, excerpt = response.status_code, response.text[:500]
+        status_code = webhook_post(delivery.subscription.url, body=body, headers=headers)
+    except TargetRefused as exc:
+        error = f"Refused: {exc}"[:500]
+        logger.warning("webhook_target_refused", subscription_id=delivery.subscription_id)
     except requests.RequestException as exc:
         error = str(exc)[:500]
     latency_ms = round((time.perf_counter() - started) * 1000)
@@ -93,7 +102,6 @@ def delivery_attempt(*, delivery_id: int) -> str:
             delivery=delivery,
             status_code=status_code,
             latency_ms=latency_ms,
-            response_excerpt=excerpt,
             error=error,
         )
         delivery.attempts += 1
@@ -164,6 +172,25 @@ def delivery_redeliver(delivery: WebhookDelivery, *, actor) -> None:
         status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
     )
     registered_task("notifications.deliver_webhook").delay(delivery_id=delivery.pk)
+
+
+def subscription_rotate_secret(*, subscription_id: int, actor) -> str:
+    """Give a subscription a new signing secret, keep the old one for 24 hours, return the new.
+
+    Raises:
+        PermissionDeniedError: the actor may not change webhook subscriptions.
+    """
+    if not actor.has_perm(CHANGE_SUBSCRIPTION):
+        raise PermissionDeniedError("You may not rotate webhook signing secrets.")
+    with transaction.atomic():
+        subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription_id)
+        # A second rotation within the overlap drops the oldest secret: two at most are valid.
+        subscription.previous_secret = subscription.secret
+        subscription.previous_secret_expires_at = timezone.now() + SECRET_OVERLAP
+        subscription.secret = new_signing_secret()
+        subscription.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    logger.info("webhook_secret_rotated", subscription_id=subscription_id, actor_id=actor.pk)
+    return subscription.secret
 
 
 EMAILS = {
