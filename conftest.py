@@ -50,6 +50,9 @@ def _isolate_celery_app():
     """Undo any change a test makes to the Celery app's configuration or connection pools."""
     from gamarriando.celery import app
 
+    # Finalize a pending configuration first: before that, .changes is the whole configuration
+    # (the settings' CELERY_* names included), and restoring it would outvote use_broker later.
+    app.conf.broker_url  # noqa: B018
     changes = dict(app.conf.changes)
     pool, producer_pool = app._pool, app.amqp._producer_pool
     yield

@@ -1,7 +1,13 @@
 """ApplicationError and the one exception handler that renders the contract's envelope."""
 
+import math
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404
+from kombu.exceptions import OperationalError as BrokerOperationalError
+from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import AuthenticationFailed as JWTAuthFailed
@@ -18,10 +24,19 @@ class ApplicationError(Exception):
     code = "INTERNAL_ERROR"
     http_status = 500
     message = "An unexpected error occurred."
+    retry_after: float | None = None  # seconds, sent as Retry-After when set
 
-    def __init__(self, message: str | None = None, *, details: dict | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: dict | None = None,
+        retry_after: float | None = None,
+    ):
         self.message = message or self.message
         self.details = details or {}
+        if retry_after is not None:
+            self.retry_after = retry_after
         super().__init__(self.message)
 
 
@@ -113,6 +128,7 @@ class ServiceUnavailable(ApplicationError):
     code = "SERVICE_UNAVAILABLE"
     http_status = 503
     message = "A backing service is unavailable; try again shortly."
+    retry_after = 5
 
 
 class GatewayNotConfigured(ApplicationError):
@@ -151,6 +167,15 @@ def _flatten_details(detail):
     return str(detail)
 
 
+# A backing service that went away (database connection dropped, Redis or the broker
+# unreachable) is a 503 the client may retry with the same Idempotency-Key, not a 500.
+BACKING_SERVICE_ERRORS = (
+    DatabaseOperationalError,
+    DatabaseInterfaceError,
+    RedisError,
+    BrokerOperationalError,
+)
+
 DRF_CODES = [
     (InvalidToken, "NOT_AUTHENTICATED", 401),
     (JWTAuthFailed, "NOT_AUTHENTICATED", 401),
@@ -176,10 +201,17 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, BACKING_SERVICE_ERRORS):
+        logger.warning(
+            "backing_service_unavailable", exc_type=type(exc).__name__, error=str(exc)[:200]
+        )
+        exc = ServiceUnavailable()
 
     if isinstance(exc, ApplicationError):
         body = error_body(exc.code, exc.message, exc.details, request_id)
-        return Response(body, status=exc.http_status)
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        return Response(body, status=exc.http_status, headers=headers)
 
     for exc_class, code, http_status in DRF_CODES:
         if isinstance(exc, exc_class):

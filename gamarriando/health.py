@@ -1,4 +1,4 @@
-"""GET /health: database, cache and broker, with 503 naming what failed."""
+"""GET /health/live (liveness) and GET /health (readiness: database, cache, broker)."""
 
 import uuid
 
@@ -12,6 +12,7 @@ from gamarriando.celery import app
 from gamarriando.logging import get_logger
 
 logger = get_logger(__name__)
+PROBE_TTL_SECONDS = 10
 
 
 def _check_database() -> str:
@@ -22,9 +23,10 @@ def _check_database() -> str:
 
 
 def _check_cache() -> str:
-    probe = uuid.uuid4().hex
-    cache.set("health:probe", probe, 10)
-    if cache.get("health:probe") != probe:
+    # A key of its own per call: concurrent checks never read each other's probe.
+    key, probe = f"health:probe:{uuid.uuid4().hex}", uuid.uuid4().hex
+    cache.set(key, probe, PROBE_TTL_SECONDS)
+    if cache.get(key) != probe:
         raise RuntimeError("cache did not return what was written")
     return "ok"
 
@@ -32,12 +34,22 @@ def _check_cache() -> str:
 def _check_broker() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "inline"
-    with app.connection_for_write() as conn:
+    # The producer pool's connection, as task sends use it: no new connection per check.
+    with app.pool.acquire(block=True, timeout=2) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
+        client = getattr(conn.default_channel, "client", None)
+        if client is not None:
+            client.ping()  # Redis: a pooled connection may be stale, so ask the server itself
     return "ok"
 
 
 CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+
+
+@require_GET
+def health_live(request):
+    """Answer that the process serves requests; touches no dependency."""
+    return JsonResponse({"status": "ok"})
 
 
 @require_GET

@@ -27,11 +27,21 @@ def _send(task, kwargs: dict) -> None:
                 exc=exc,
                 attempts=1,
             )
-        raise
+            raise
+        # The broker is away. The state is committed, so the outbox sweep or the janitor sends
+        # this again (README, "When the broker loses a message"): one warning, no traceback.
+        ids = {key: value for key, value in kwargs.items() if key.endswith("_id")}
+        logger.warning(
+            "enqueue_failed",
+            task=task.name,
+            error_type=type(exc).__name__,
+            error=str(exc)[:200],
+            **ids,
+        )
 
 
 def enqueue_on_commit(task, **kwargs) -> None:
-    """Send a task (or a task name) after commit; a failure to enqueue is logged, never raised.
+    """Send a task (or a task name) after commit; a failure to enqueue is a warning, never raised.
 
     Services name their tasks (``"payments.execute_transaction"``) so that they need not import
     the tasks module, which imports them.

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from gamarriando.health import health
+from gamarriando.health import health, health_live
 from gamarriando.metrics import metrics_view
 from payments.stripe.webhook import stripe_webhook
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("health", health, name="health"),
     path("health/", health),
+    path("health/live", health_live, name="health-live"),
+    path("health/live/", health_live),
     path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
     path("webhooks/stripe/", stripe_webhook),
     path("metrics", metrics_view, name="metrics"),

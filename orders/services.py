@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from gamarriando import events, money
@@ -19,10 +19,12 @@ from gamarriando.errors import (
     invalid_status,
 )
 from gamarriando.event_types import EventType
+from gamarriando.limits import limit_exceeded
 from orders.models import Order, OrderItem, OrderStatus, OrderStatusHistory, Product
 from orders.transitions import CUSTOMER, FULFILMENT, STAFF, SYSTEM, can_transition
 
 STOCK_RELEASING = {OrderStatus.CANCELLED}
+EXPIRY_JOB_SECONDS = 60  # orders.expire_unpaid_orders runs every minute (gamarriando/celery.py)
 
 
 def _order_number() -> str:
@@ -41,6 +43,29 @@ def _merge_lines(items: list[dict]) -> "OrderedDict[int, dict]":
     return merged
 
 
+def _check_line_quantities(lines: "OrderedDict[int, dict]") -> None:
+    most = settings.ORDER_MAX_LINE_QUANTITY
+    for product_id, line in lines.items():
+        if line["quantity"] > most:
+            raise limit_exceeded("line_quantity", product_id=product_id, max=most)
+
+
+def _check_pending_orders(user) -> None:
+    """Refuse another order while the user holds the most pending ones allowed (they hold stock)."""
+    # The user's row is the lock that makes two simultaneous orders count each other.
+    list(type(user).objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+    pending = Order.objects.filter(user=user, status=OrderStatus.PENDING).aggregate(
+        count=Count("pk"), first_expiry=Min("expires_at")
+    )
+    most = settings.ORDER_MAX_PENDING_PER_USER
+    if pending["count"] >= most:
+        resets_at = pending["first_expiry"]
+        if resets_at is not None and resets_at <= timezone.now():
+            # Expired but not yet cancelled: the expiry job (every minute) frees it.
+            resets_at = timezone.now() + timedelta(seconds=EXPIRY_JOB_SECONDS)
+        raise limit_exceeded("pending_orders", resets_at=resets_at, max=most)
+
+
 def order_create(
     *,
     user,
@@ -56,9 +81,13 @@ def order_create(
         ValidationFailed: unknown, inactive or foreign-currency product, or a total too large.
         PriceChanged: a client unit_price differs from the catalog.
         OutOfStock: a product has less stock than asked for.
+        LimitExceeded: a merged line above ORDER_MAX_LINE_QUANTITY, or the user already holds
+            ORDER_MAX_PENDING_PER_USER pending orders.
     """
     lines = _merge_lines(items)
+    _check_line_quantities(lines)
     with transaction.atomic():
+        _check_pending_orders(user)
         # Lock in id order so two orders over the same products never deadlock.
         products = {
             p.pk: p

@@ -10,6 +10,7 @@ from gamarriando.errors import field_error
 from gamarriando.fields import CurrencyField, MoneyInputField, MoneyOutputField
 from gamarriando.idempotency import idempotent
 from gamarriando.money import format_amount
+from gamarriando.throttling import throttles
 from payments import selectors, services
 from payments.filters import PaymentFilter
 from payments.models import Payment
@@ -18,6 +19,8 @@ from transactions.api import TransactionOutputSerializer, TransactionViewSet
 from transactions.models import Transaction, TransactionType
 
 ID_PATTERN = r"[0-9]{1,18}"
+# Money writes throttled per user; they refuse (503) rather than run uncounted without Redis.
+THROTTLED_ACTIONS = {"create", "process", "refund"}
 
 
 class PaymentCreateInputSerializer(serializers.Serializer):
@@ -112,6 +115,11 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self):
         return selectors.payment_visible_to(self.request.user)
+
+    def get_throttles(self):
+        if self.action in THROTTLED_ACTIONS:
+            return throttles(f"payments_{self.action}", fail_open=False)
+        return super().get_throttles()
 
     def _render(self, payment_id: int, http_status=status.HTTP_200_OK) -> Response:
         payment = self.get_queryset().get(pk=payment_id)

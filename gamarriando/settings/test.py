@@ -12,8 +12,13 @@ CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {"orders_create": "1000/min", "auth": "1000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        scope: "1000/min" for scope in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    },
 }
+# Suites place many orders and declines per user; the limit tests set their own values.
+ORDER_MAX_PENDING_PER_USER = 1000
+PAYMENT_MAX_FAILED_ATTEMPTS_PER_HOUR = 1000
 RECONCILE_AFTER_SECONDS = 0
 # The webhook tests deliver to a subscriber on 127.0.0.1; the refusal tests turn this off.
 WEBHOOK_ALLOW_LOOPBACK_TARGETS = True

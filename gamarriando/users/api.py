@@ -6,9 +6,10 @@ from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from gamarriando.throttling import AccountRateThrottle, throttles
 
 User = get_user_model()
 
@@ -51,12 +52,18 @@ class MeOutputSerializer(serializers.ModelSerializer):
 
 
 class RegisterView(APIView):
-    """Create a customer account."""
+    """Create a customer account.
+
+    A taken email answers 400 (the contract), which tells a prober that the address has an
+    account; so registration is throttled hard per client (``register``, hourly) on top of
+    the burst limit (``auth``), and refuses to run when those counters cannot be kept.
+    """
 
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
+
+    def get_throttles(self):
+        return throttles("auth", "register", fail_open=False)
 
     @extend_schema(request=RegisterInputSerializer, responses={201: UserOutputSerializer})
     def post(self, request):
@@ -74,12 +81,17 @@ class RegisterView(APIView):
 class TokenView(TokenObtainPairView):
     """Exchange email and password for an access and a refresh token."""
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
+    def get_throttles(self):
+        # Per client (a rotating X-Forwarded-For is not a new client) and per account.
+        return [*throttles("auth", fail_open=False), AccountRateThrottle("auth_account")]
 
 
 class TokenRefreshRotateView(TokenRefreshView):
     """Exchange a refresh token for a new pair; the old refresh is blacklisted."""
+
+    def get_throttles(self):
+        # A refresh token is an unguessable secret: this guards load, so it may fail open.
+        return throttles("auth_refresh", fail_open=True)
 
 
 class MeView(APIView):

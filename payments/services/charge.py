@@ -17,6 +17,7 @@ from payments.gateways.base import (
     InvalidPaymentToken,
 )
 from payments.gateways.registry import get_gateway
+from payments.limits import check_process_limits
 from payments.models import Payment, PaymentStatus
 from payments.permissions import require_owner
 from payments.services.gateway_results import payment_apply_gateway_result
@@ -36,6 +37,7 @@ def payment_process(
         PaymentMethodError: the token is not one the gateway takes.
         PermissionDeniedError: the actor does not own the order.
         InvalidStatus: the payment is not pending or failed, or its order is not pending.
+        LimitExceeded: the payment's attempts or the customer's failed attempts are used up.
     """
     method = Payment.objects.values_list("payment_method", flat=True).get(pk=payment_id)
     gateway = get_gateway(method)
@@ -58,6 +60,7 @@ def payment_process(
             raise invalid_status(
                 payment.status, f"The order is {order.status}; it takes no payments."
             )
+        check_process_limits(payment, order.user_id)
         payment.attempts += 1
         payment.payment_method_token = payment_method_id
         payment.capture_on_process = capture

@@ -1,0 +1,125 @@
+"""Business limits (issue 18 item 8): 429 LIMIT_EXCEEDED naming the limit, Retry-After when it resets."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from gamarriando.errors import LimitExceeded
+from orders.models import Order
+from tests.factories import ProductFactory, UserFactory
+from tests.helpers import make_order, make_payment, post_process
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _order_body(address, *lines):
+    return {
+        "items": [{"product_id": pid, "quantity": qty} for pid, qty in lines],
+        "shipping_address": address,
+    }
+
+
+def _limit(response) -> str:
+    assert response.status_code == 429, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "LIMIT_EXCEEDED"
+    return error["details"]["limit"]
+
+
+def test_process_attempts_per_payment_are_capped(api, customer, product, settings):
+    settings.PAYMENT_MAX_PROCESS_ATTEMPTS = 2
+    payment = make_payment(customer, make_order(customer, product))
+    client = api(customer)
+    assert post_process(client, payment.pk, "tok_declined").json()["status"] == "failed"
+    assert post_process(client, payment.pk, "tok_declined").json()["status"] == "failed"
+    third = post_process(client, payment.pk, "tok_success")
+    assert _limit(third) == "process_attempts"
+    assert third.json()["error"]["details"]["max"] == 2
+    assert "Retry-After" not in third  # it never resets: a new payment is needed
+    payment.refresh_from_db()
+    assert (payment.status, payment.attempts) == ("failed", 2)
+
+
+def test_failed_attempts_per_user_per_hour_stop_card_testing(api, customer, settings):
+    settings.PAYMENT_MAX_FAILED_ATTEMPTS_PER_HOUR = 2
+    client = api(customer)
+    for _ in range(2):
+        payment = make_payment(customer, make_order(customer, ProductFactory()))
+        assert post_process(client, payment.pk, "tok_insufficient_funds").status_code == 202
+    fresh = make_payment(customer, make_order(customer, ProductFactory()))
+    limited = post_process(client, fresh.pk, "tok_success")
+    assert _limit(limited) == "failed_attempts"
+    assert 3500 <= int(limited["Retry-After"]) <= 3600
+    fresh.refresh_from_db()
+    assert (fresh.status, fresh.attempts) == ("pending", 0)
+    other = UserFactory()
+    theirs = make_payment(other, make_order(other, ProductFactory()))
+    assert post_process(api(other), theirs.pk, "tok_success").json()["status"] == "completed"
+
+
+def test_a_line_is_capped_after_merging(api, customer, address, settings):
+    settings.ORDER_MAX_LINE_QUANTITY = 5
+    product = ProductFactory(stock=100)
+    client = api(customer)
+    response = client.post(
+        "/api/v1/orders", _order_body(address, (product.pk, 3), (product.pk, 3)), format="json"
+    )
+    assert _limit(response) == "line_quantity"
+    assert response.json()["error"]["details"]["product_id"] == product.pk
+    assert "Retry-After" not in response
+    product.refresh_from_db()
+    assert product.stock == 100
+    ok = client.post("/api/v1/orders", _order_body(address, (product.pk, 5)), format="json")
+    assert ok.status_code == 201
+
+
+def test_pending_orders_per_user_are_capped_until_one_is_settled(api, customer, address, settings):
+    settings.ORDER_MAX_PENDING_PER_USER = 2
+    product = ProductFactory(stock=100)
+    client = api(customer)
+    body = _order_body(address, (product.pk, 1))
+    first, second = (client.post("/api/v1/orders", body, format="json") for _ in range(2))
+    assert (first.status_code, second.status_code) == (201, 201)
+    limited = client.post("/api/v1/orders", body, format="json")
+    assert _limit(limited) == "pending_orders"
+    ttl = settings.ORDER_PAYMENT_TTL_MINUTES * 60
+    assert 1 <= int(limited["Retry-After"]) <= ttl  # when the oldest pending order expires
+    assert api(UserFactory()).post("/api/v1/orders", body, format="json").status_code == 201
+    assert client.delete(f"/api/v1/orders/{first.json()['id']}").status_code == 200
+    assert client.post("/api/v1/orders", body, format="json").status_code == 201
+
+
+@pytest.mark.postgres
+def test_simultaneous_orders_never_exceed_the_pending_cap(customer, address, settings):
+    from orders.services import order_create
+
+    settings.ORDER_MAX_PENDING_PER_USER = 3
+    product = ProductFactory(stock=100, price=Decimal("5.00"))
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def buy():
+        try:
+            barrier.wait()
+            order_create(
+                user=customer,
+                items=[{"product_id": product.pk, "quantity": 1}],
+                shipping_address=address,
+            )
+            outcomes.append("created")
+        except LimitExceeded:
+            outcomes.append("limited")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=buy) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["created"] * 3 + ["limited"] * 5
+    assert Order.objects.filter(user=customer, status="pending").count() == 3
+    product.refresh_from_db()
+    assert product.stock == 97
