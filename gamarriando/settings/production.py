@@ -56,3 +56,9 @@ SIMULATED_GATEWAY_IN_PRODUCTION = "simulated" in PAYMENT_GATEWAYS
 METRICS_ALLOW_LOOPBACK = False
 # The OpenAPI schema and Swagger UI for staff only.
 API_DOCS_PUBLIC = False
+
+# Outgoing webhooks: https only, never to this host's loopback (the egress refuses private too).
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
+WEBHOOK_ALLOW_LOOPBACK_TARGETS = False
+# Staff who move money sign in to the admin with a TOTP code.
+OTP_REQUIRED_FOR_MONEY_STAFF = True
