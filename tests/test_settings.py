@@ -141,7 +141,7 @@ def load_production(**env):
         "print(repr(getattr(s, 'SECURE_PROXY_SSL_HEADER', None)), s.PAYMENT_GATEWAYS, "
         "s.SIMULATED_GATEWAY_ALLOWED, s.SIMULATED_GATEWAY_IN_PRODUCTION, "
         "s.METRICS_ALLOW_LOOPBACK, s.API_DOCS_PUBLIC, s.SIMPLE_JWT['SIGNING_KEY'] == s.SECRET_KEY, "
-        "s.ALLOWED_HOSTS, sep='|')"
+        "s.ALLOWED_HOSTS, s.OTP_REQUIRED_FOR_MONEY_STAFF, sep='|')"
     )
     return run_python(["-c", code], **{**PRODUCTION, **env})
 
@@ -181,6 +181,7 @@ def test_production_shape_fails_closed():
         "False",  # the schema and Swagger UI for staff only
         "False",  # JWTs are signed with their own key
         "['pay.gamarriando.pe']",
+        "True",  # Finance and superusers sign in with a TOTP code
     ]
 
 

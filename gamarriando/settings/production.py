@@ -56,6 +56,8 @@ SIMULATED_GATEWAY_IN_PRODUCTION = "simulated" in PAYMENT_GATEWAYS
 METRICS_ALLOW_LOOPBACK = False
 # The OpenAPI schema and Swagger UI for staff only.
 API_DOCS_PUBLIC = False
+# Staff who can move money sign in to the admin with a TOTP code (gamarriando.staff_auth).
+OTP_REQUIRED_FOR_MONEY_STAFF = True
 
 # Outgoing webhooks: https only, never to this host's loopback (the egress refuses private too).
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
