@@ -24,7 +24,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from rest_framework_simplejwt.tokens import AccessToken
@@ -59,7 +58,7 @@ WEB_APP_NAME, WORKER_APP_NAME = "gam_faults_web", "gam_faults_worker"
 
 
 def _database_url(application_name: str) -> str:
-    db = settings.DATABASES["default"]
+    db = connection.settings_dict  # the test database, with xdist's suffix when there is one
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
     host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
     return f"postgres://{credentials}@{host}/{db['NAME']}?application_name={application_name}"
