@@ -17,9 +17,6 @@ SECRET_KEY = env(
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Reverse proxies in front of the app: 0 ignores X-Forwarded-For (a client can write it);
-# N takes the Nth address from the right, the one the outermost trusted proxy appended.
-TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 
 INSTALLED_APPS = [
     # django.contrib.admin whose admin.site asks money staff for a TOTP code (staff_auth).
@@ -128,33 +125,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Admin sign-in lockout (django-axes): per email and client address, admin only; the API's
-# token endpoint has its own throttles (gamarriando.staff_auth.lockout).
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_USERNAME_CALLABLE = "gamarriando.staff_auth.lockout.username"
-AXES_WHITELIST_CALLABLE = "gamarriando.staff_auth.lockout.outside_admin"
-AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
-# The client address as TRUSTED_PROXIES says (django-ipware): the socket's peer with no proxy;
-# behind N proxies the Nth X-Forwarded-For entry from the right (ipware counts the proxies
-# listed in the header, which is one fewer than the proxies in front). Not strict, so that
-# entries a client adds on the left do not move it.
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXIES else ("REMOTE_ADDR",)
-)
-AXES_IPWARE_PROXY_ORDER = "left-most"
-AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES - 1 if TRUSTED_PROXIES else None
-IPWARE_STRICT = False
-
-# Two-factor sign-in (django-otp, TOTP): staff who can move money (Finance, superusers) must
-# enter a code when this is on (always on in production); anyone who enrolled a device does.
-OTP_REQUIRED_FOR_MONEY_STAFF = env.bool("OTP_REQUIRED_FOR_MONEY_STAFF", default=False)
-OTP_TOTP_ISSUER = "Gamarriando Payments"
-# The admin's device pages never show a secret; each staff member enrolls their own device.
-OTP_ADMIN_HIDE_SENSITIVE_DATA = True
-
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -215,6 +185,33 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
 }
+
+# Admin sign-in lockout (django-axes): per email and client address, admin only; the API's
+# token endpoint has its own throttles (gamarriando.staff_auth.lockout).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "gamarriando.staff_auth.lockout.username"
+AXES_WHITELIST_CALLABLE = "gamarriando.staff_auth.lockout.outside_admin"
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+# The client address as TRUSTED_PROXIES says (django-ipware): the socket's peer with no proxy;
+# behind N proxies the Nth X-Forwarded-For entry from the right (ipware counts the proxies
+# listed in the header, which is one fewer than the proxies in front). Not strict, so that
+# entries a client adds on the left do not move it.
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXIES else ("REMOTE_ADDR",)
+)
+AXES_IPWARE_PROXY_ORDER = "left-most"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES - 1 if TRUSTED_PROXIES else None
+IPWARE_STRICT = False
+
+# Two-factor sign-in (django-otp, TOTP): staff who can move money (Finance, superusers) must
+# enter a code when this is on (always on in production); anyone who enrolled a device does.
+OTP_REQUIRED_FOR_MONEY_STAFF = env.bool("OTP_REQUIRED_FOR_MONEY_STAFF", default=False)
+OTP_TOTP_ISSUER = "Gamarriando Payments"
+# The admin's device pages never show a secret; each staff member enrolls their own device.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gamarriando Payments API",
