@@ -62,5 +62,3 @@ OTP_REQUIRED_FOR_MONEY_STAFF = True
 # Outgoing webhooks: https only, never to this host's loopback (the egress refuses private too).
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
 WEBHOOK_ALLOW_LOOPBACK_TARGETS = False
-# Staff who move money sign in to the admin with a TOTP code.
-OTP_REQUIRED_FOR_MONEY_STAFF = True
