@@ -194,7 +194,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "gamarriando.staff_auth.lockout.username"
 AXES_WHITELIST_CALLABLE = "gamarriando.staff_auth.lockout.outside_admin"
-AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_LOCKOUT_CALLABLE = "gamarriando.staff_auth.lockout.lockout_response"
 # The client address as TRUSTED_PROXIES says (django-ipware): the socket's peer with no proxy;
 # behind N proxies the Nth X-Forwarded-For entry from the right (ipware counts the proxies
 # listed in the header, which is one fewer than the proxies in front). Not strict, so that
