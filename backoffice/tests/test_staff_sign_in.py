@@ -1,14 +1,17 @@
 """Staff sign-in to the admin: lockout after failed attempts, and a TOTP code for money staff."""
 
 import runpy
+import threading
 from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
+from django.db import connection
 from django.test import override_settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from gamarriando.staff_auth.devices import totp_token_check
 from tests.factories import UserFactory
 
 PASSWORD = "s3cret-Passw0rd!"
@@ -315,3 +318,27 @@ def test_the_admin_hides_device_secrets(client, required):
 
     assert page.status_code == 200
     assert device.key not in page.content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_code_signs_in_once_even_at_the_same_moment(finance):
+    device = enrolled(finance)
+    code = code_for(device)
+    start = threading.Barrier(4)
+    accepted = []
+
+    def submit():
+        try:
+            start.wait()
+            accepted.append(totp_token_check(user=finance, device=device, token=code))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(accepted) == [False, False, False, True]
