@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from rest_framework_simplejwt.tokens import AccessToken
@@ -44,6 +45,11 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+        reason="the fault suite needs PostgreSQL (processes share the test database, and it "
+        "terminates connections); set DATABASE_URL to run it",
+    ),
     pytest.mark.skipif(not RedisServer.available(), reason="the fault suite needs redis-server"),
 ]
 ROOT = Path(__file__).resolve().parents[2]
