@@ -1,6 +1,7 @@
 """The Celery app, its queues and the beat schedule."""
 
 import os
+import threading
 import time
 
 from celery import Celery
@@ -67,9 +68,16 @@ def _log_task(task_id=None, task=None, state=None, **_):
 _started: dict = {}
 
 
+_task_lookup = threading.Lock()
+
+
 def registered_task(name: str):
-    """Return a task by name, importing the apps' tasks modules the first time one is asked for."""
-    if name not in app.tasks:
-        # Workers import every tasks module at start; a web process does so on first use.
-        app.loader.import_default_modules()
-    return app.tasks[name]
+    """Return a task by name, importing the apps' tasks modules the first time one is asked for.
+
+    Workers import every tasks module at start; a web process does so on first use, under a
+    lock, because two threads importing at once may see a half-registered app (NotRegistered).
+    """
+    with _task_lookup:
+        if name not in app.tasks:
+            app.loader.import_default_modules()
+        return app.tasks[name]

@@ -1,6 +1,5 @@
 """Enqueue Celery work only once the surrounding transaction has committed."""
 
-import threading
 import uuid
 
 from celery.utils.time import get_exponential_backoff_interval
@@ -13,9 +12,6 @@ from gamarriando.logging import get_logger
 
 logger = get_logger(__name__)
 TASK_RETRIES = Counter("gamarriando_task_retries_total", "Celery task retries", ["task"])
-# A fresh threaded web process imports the tasks modules on its first lookups; two threads at once
-# would let the second find the registry half-filled (NotRegistered, a 500), so one at a time.
-_TASK_LOOKUP = threading.Lock()
 
 
 def _send(task, kwargs: dict) -> None:
@@ -44,12 +40,6 @@ def _send(task, kwargs: dict) -> None:
         )
 
 
-def task_named(name: str):
-    """Return a registered task by name, safely from any thread."""
-    with _TASK_LOOKUP:
-        return registered_task(name)
-
-
 def enqueue_on_commit(task, **kwargs) -> None:
     """Send a task (or a task name) after commit; a failure to enqueue is a warning, never raised.
 
@@ -57,7 +47,7 @@ def enqueue_on_commit(task, **kwargs) -> None:
     the tasks module, which imports them.
     """
     if isinstance(task, str):
-        task = task_named(task)
+        task = registered_task(task)
     transaction.on_commit(lambda: _send(task, kwargs), robust=True)
 
 

@@ -10,13 +10,13 @@ SCRIPT = """
 import threading
 import django
 django.setup()
-from gamarriando.queue import task_named
+from gamarriando.celery import registered_task
 barrier, errors = threading.Barrier(8), []
 def first_enqueue():
     barrier.wait()
     try:
-        task_named("gamarriando.dispatch_event")
-        task_named("payments.execute_transaction")
+        registered_task("gamarriando.dispatch_event")
+        registered_task("payments.execute_transaction")
     except Exception as exc:
         errors.append(repr(exc))
 threads = [threading.Thread(target=first_enqueue) for _ in range(8)]
