@@ -10,14 +10,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from gamarriando.admin import ReadOnlyAdmin, ReadOnlyInline, may_run_operations
-from gamarriando.dead_letters import require_operations_permission
 from gamarriando.errors import ApplicationError
-from gamarriando.queue import enqueue_on_commit
 from orders.admin import OrderAdmin, OrderItemInline, OrderStatusHistoryInline
 from orders.models import Order
-from payments.models import Payment, PaymentStatusHistory, StripeEventStatus, StripeWebhookEvent
+from payments.models import Payment, PaymentStatusHistory, StripeWebhookEvent
 from payments.permissions import PaymentPermission
 from payments.services import payment_reconcile_request
+from payments.stripe.events import stripe_events_reprocess
 from transactions.models import Transaction
 
 
@@ -202,15 +201,10 @@ class StripeWebhookEventAdmin(ReadOnlyAdmin):
     @admin.action(description="Reprocess the selected events", permissions=["reprocess"])
     def reprocess(self, request, queryset):
         try:
-            require_operations_permission(request.user)
+            sent = stripe_events_reprocess(
+                event_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+            )
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
-        event_ids = list(
-            queryset.exclude(status=StripeEventStatus.PROCESSED)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        for event_id in event_ids:
-            enqueue_on_commit("payments.process_stripe_event", event_id=event_id)
-        self.message_user(request, f"Sent {len(event_ids)} event(s) for processing again.")
+        self.message_user(request, f"Sent {sent} event(s) for processing again.")

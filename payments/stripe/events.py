@@ -9,6 +9,7 @@ from django.utils import timezone
 from djstripe.models import Event
 from djstripe.signals import WEBHOOK_SIGNALS
 
+from gamarriando.dead_letters import require_operations_permission
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
 from payments.models import Payment, StripeEventStatus, StripeWebhookEvent
@@ -25,6 +26,24 @@ HANDLED_EVENTS = [
     "refund.updated",
     "charge.dispute.created",
 ]
+
+
+def stripe_events_reprocess(*, event_ids: list[str], actor) -> int:
+    """Queue stored events that did not finish for processing again; return how many.
+
+    Raises:
+        PermissionDeniedError: the actor may not run operations work.
+    """
+    require_operations_permission(actor)
+    pending = list(
+        StripeWebhookEvent.objects.filter(pk__in=event_ids)
+        .exclude(status=StripeEventStatus.PROCESSED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for event_id in pending:
+        enqueue_on_commit("payments.process_stripe_event", event_id=event_id)
+    return len(pending)
 
 
 def stripe_event_process(*, event_id: str) -> None:
