@@ -10,8 +10,12 @@ containing SUBSTRING (e.g. "orders/api.py"). Written for `make bench` with BENCH
 import argparse
 import re
 from collections import Counter
+from pathlib import Path
 
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
+
+
+ROOT = Path(__file__).resolve().parents[1]  # frames in the project print relative to it
 
 
 def short(frame: str) -> str:
@@ -19,7 +23,7 @@ def short(frame: str) -> str:
     if not match:
         return frame.strip()
     path = match["file"]
-    for marker in ("site-packages/", "/work/main/", "lib/python3.11/"):
+    for marker in ("site-packages/", f"{ROOT}/", "lib/python3.11/"):
         if marker in path:
             path = path.split(marker, 1)[1]
     return f"{match['func']} ({path})"
