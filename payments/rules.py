@@ -24,7 +24,8 @@ def capturable_amount(payment: Payment) -> Decimal:
 
 def refundable(payment: Payment, totals: LedgerTotals | None = None) -> Decimal:
     """Return what may still be refunded: captured, minus refunded, minus refunds in flight."""
-    return (totals or ledger_totals(payment.pk)).refundable
+    # Quantized: SQLite's sums come back without the currency's decimals ("80", not "80.00").
+    return money.quantize((totals or ledger_totals(payment.pk)).refundable, payment.currency)
 
 
 def _hold_is_busy(payment: Payment) -> bool:
