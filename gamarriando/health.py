@@ -64,4 +64,7 @@ def health(request):
             results[name] = "error"
             healthy = False
     body = {"status": "ok" if healthy else "error", "checks": results}
+    if settings.SIMULATED_GATEWAY_IN_PRODUCTION:
+        # Allowed by ALLOW_SIMULATED_GATEWAY, but it takes no money: say so wherever ops look.
+        body["warnings"] = ["simulated_gateway_enabled"]
     return JsonResponse(body, status=200 if healthy else 503)
