@@ -1,6 +1,7 @@
 """Bodies bounded before parsing (size, nesting) and card numbers found beside other digits."""
 
 import io
+import json
 
 import pytest
 from django.conf import settings
@@ -162,6 +163,13 @@ def test_a_card_number_in_a_key_or_a_fractional_number_is_found_and_not_echoed()
     assert find_card_data({"amount": Decimal("1E+999999")}) is None
 
 
+def without_request_id(response) -> str:
+    """The answer's text without its random request id, which may itself contain "4111"."""
+    body = response.json()
+    body["error"]["request_id"] = ""
+    return json.dumps(body)
+
+
 @pytest.mark.parametrize(
     "notes", ["4111 1111 1111 1111 12/26", "Tel 51 4111 1111 1111 1111", "4111.1111.1111.1111"]
 )
@@ -169,7 +177,7 @@ def test_the_api_refuses_the_issue_examples_in_a_body(api, customer, notes):
     response = api(customer).post("/api/v1/orders", {"notes": notes}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "CARD_DATA_NOT_ALLOWED"
-    assert "4111" not in response.content.decode()
+    assert "4111" not in without_request_id(response)
 
 
 def test_the_api_refuses_card_data_in_a_query_string(api, customer):
@@ -178,7 +186,7 @@ def test_the_api_refuses_card_data_in_a_query_string(api, customer):
         response = client.get(f"/api/v1/orders{query}")
         assert response.status_code == 400, query
         assert response.json()["error"]["code"] == "CARD_DATA_NOT_ALLOWED"
-        assert "4111" not in response.content.decode()
+        assert "4111" not in without_request_id(response)
     assert (
         client.get("/api/v1/orders?page_size=5&search=GAM-20260501-1234567890").status_code == 200
     )
