@@ -2,18 +2,20 @@
 
 import hashlib
 import json
+from contextvars import ContextVar
 from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
 from gamarriando.errors import IdempotencyKeyInUse, IdempotencyKeyReused, field_error
 
 REPLAY_HEADER = "Idempotent-Replayed"
+_owning: ContextVar[bool] = ContextVar("idempotency_owns_transaction", default=False)
 
 
 class IdempotencyKey(models.Model):
@@ -47,15 +49,44 @@ def _fingerprint(request) -> tuple[str, str]:
     return path, hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _try_lock(user_id: int, key: str) -> bool:
-    """Take a transaction-scoped lock on (user, key); SQLite serializes writers itself."""
-    if connection.vendor != "postgresql":
-        return True
+def advisory_lock_id(user_id: int, key: str) -> int:
+    """Return the PostgreSQL advisory lock id that guards one (user, key)."""
     digest = hashlib.blake2b(f"{user_id}:{key}".encode(), digest_size=8).digest()
-    lock_id = int.from_bytes(digest, "big", signed=True)
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def owns_transaction() -> bool:
+    """Say whether the running code is inside a keyed request's transaction.
+
+    Any error there fails the whole request and rolls everything back, so a service nested
+    in it gains nothing from a savepoint of its own (two round trips).
+    """
+    return _owning.get()
+
+
+def _lock_and_find(user, key: str) -> tuple[bool, "IdempotencyKey | None"]:
+    """Take a transaction-scoped lock on (user, key) and find its stored answer.
+
+    On PostgreSQL both happen in one statement (one round trip on every keyed POST). The
+    lookup's snapshot may predate a first request that commits just as the lock is taken;
+    the second request then runs, and its answer collides with the unique (user, key)
+    constraint and is rolled back, so the effect still happens once. SQLite serializes
+    writers itself and needs no lock.
+    """
+    if connection.vendor != "postgresql":
+        return True, IdempotencyKey.objects.filter(user=user, key=key).first()
+    lock_id = advisory_lock_id(user.pk, key)
+    table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
-        return cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT pg_try_advisory_xact_lock(%s), "  # noqa: S608 - the table name is ours
+            f"(SELECT id FROM {table} WHERE user_id = %s AND key = %s)",
+            [lock_id, user.pk, key],
+        )
+        locked, stored_id = cursor.fetchone()
+    if not locked or stored_id is None:
+        return locked, None
+    return locked, IdempotencyKey.objects.filter(pk=stored_id).first()
 
 
 def _valid_key(raw: str) -> bool:
@@ -80,9 +111,9 @@ def idempotent(view_method):
         path, request_hash = _fingerprint(request)
         cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
         with transaction.atomic():
-            if not _try_lock(request.user.pk, raw_key):
+            locked, stored = _lock_and_find(request.user, raw_key)
+            if not locked:
                 raise IdempotencyKeyInUse()
-            stored = IdempotencyKey.objects.filter(user=request.user, key=raw_key).first()
             if stored is not None and stored.created_at < cutoff:
                 stored.delete()
                 stored = None
@@ -94,18 +125,27 @@ def idempotent(view_method):
                     status=stored.response_status,
                     headers={REPLAY_HEADER: "true"},
                 )
-            response = view_method(self, request, *args, **kwargs)
+            token = _owning.set(True)
+            try:
+                response = view_method(self, request, *args, **kwargs)
+            finally:
+                _owning.reset(token)
             if not 200 <= response.status_code < 300:
                 return response
-            stored = IdempotencyKey.objects.create(
-                user=request.user,
-                key=raw_key,
-                method=request.method,
-                path=path,
-                request_hash=request_hash,
-                response_status=response.status_code,
-                response_body=response.data,
-            )
+            try:
+                stored = IdempotencyKey.objects.create(
+                    user=request.user,
+                    key=raw_key,
+                    method=request.method,
+                    path=path,
+                    request_hash=request_hash,
+                    response_status=response.status_code,
+                    response_body=response.data,
+                )
+            except IntegrityError as exc:
+                # The key's first request committed while this one ran (see _lock_and_find):
+                # roll this one back; a retry replays the first answer.
+                raise IdempotencyKeyInUse() from exc
         # Inline work ran on commit; show its outcome and keep that as the stored answer.
         rerender = getattr(response, "rerender", None)
         if rerender is not None:

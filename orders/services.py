@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Min
+from django.db.models import Count, F, Min, Subquery
 from django.utils import timezone
 
-from gamarriando import events, money
+from gamarriando import events, idempotency, money
 from gamarriando.errors import (
     OutOfStock,
     PermissionDeniedError,
@@ -50,13 +50,39 @@ def _check_line_quantities(lines: "OrderedDict[int, dict]") -> None:
             raise limit_exceeded("line_quantity", product_id=product_id, max=most)
 
 
-def _check_pending_orders(user) -> None:
-    """Refuse another order while the user holds the most pending ones allowed (they hold stock)."""
-    # The user's row is the lock that makes two simultaneous orders count each other.
+def _lock_user(user) -> None:
+    """Lock the buyer's row, so two simultaneous orders of one user count each other."""
     list(type(user).objects.select_for_update().filter(pk=user.pk).values_list("pk"))
-    pending = Order.objects.filter(user=user, status=OrderStatus.PENDING).aggregate(
+
+
+def _products_and_pending(user, product_ids) -> tuple[dict[int, Product], dict]:
+    """Read the ordered products and the user's pending orders in one statement, without locks.
+
+    The count runs after _lock_user, so its snapshot sees every order committed by a
+    transaction that held the user's lock before this one.
+    """
+    pending = Order.objects.filter(user=user, status=OrderStatus.PENDING).values("user")
+    products = {
+        p.pk: p
+        for p in Product.objects.filter(pk__in=product_ids).annotate(
+            pending_count=Subquery(pending.annotate(n=Count("pk")).values("n")),
+            first_expiry=Subquery(pending.annotate(first=Min("expires_at")).values("first")),
+        )
+    }
+    if products:
+        any_product = next(iter(products.values()))
+        return products, {
+            "count": any_product.pending_count or 0,
+            "first_expiry": any_product.first_expiry,
+        }
+    # No product matched: the order fails on its lines, but the limit is still checked first.
+    return products, Order.objects.filter(user=user, status=OrderStatus.PENDING).aggregate(
         count=Count("pk"), first_expiry=Min("expires_at")
     )
+
+
+def _check_pending_orders(pending: dict) -> None:
+    """Refuse another order while the user holds the most pending ones allowed (they hold stock)."""
     most = settings.ORDER_MAX_PENDING_PER_USER
     if pending["count"] >= most:
         resets_at = pending["first_expiry"]
@@ -64,6 +90,50 @@ def _check_pending_orders(user) -> None:
             # Expired but not yet cancelled: the expiry job (every minute) frees it.
             resets_at = timezone.now() + timedelta(seconds=EXPIRY_JOB_SECONDS)
         raise limit_exceeded("pending_orders", resets_at=resets_at, max=most)
+
+
+def _check_lines(lines, products: dict[int, Product], currency: str) -> None:
+    for product_id, line in lines.items():
+        product = products.get(product_id)
+        if product is None or not product.is_active:
+            raise field_error("items", f"Product {product_id} does not exist or is not for sale.")
+        if product.currency != currency:
+            raise field_error("items", f"Product {product_id} is not sold in {currency}.")
+        if line["unit_price"] is not None and Decimal(line["unit_price"]) != product.price:
+            raise PriceChanged(
+                details={
+                    "product_id": product_id,
+                    "price": money.format_amount(product.price, currency),
+                }
+            )
+        if product.stock < line["quantity"]:
+            raise OutOfStock(details={"product_id": product_id, "available": product.stock})
+
+
+def _take_stock(lines) -> None:
+    """Decrement stock with one conditional UPDATE per product, in id order, as the last write.
+
+    The row lock lives from this statement to COMMIT only, so buyers of one product wait
+    microseconds on each other; zero rows updated means another buyer took the stock first.
+    """
+    for product_id in sorted(lines):
+        quantity = lines[product_id]["quantity"]
+        taken = Product.objects.filter(pk=product_id, stock__gte=quantity).update(
+            stock=F("stock") - quantity
+        )
+        if not taken:
+            available = Product.objects.filter(pk=product_id).values_list("stock", flat=True)
+            raise OutOfStock(details={"product_id": product_id, "available": available.first()})
+
+
+def _cache_relations(order: Order, items: list[OrderItem]) -> None:
+    """Cache the new order's lines and (no) payments as a prefetch would, for rendering."""
+    cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, objects in (("items", items), ("payments", [])):
+        queryset = getattr(order, name).all()
+        queryset._result_cache = objects
+        queryset._prefetch_done = True
+        cache[name] = queryset
 
 
 def order_create(
@@ -75,7 +145,7 @@ def order_create(
     notes: str = "",
     currency: str = money.DEFAULT_CURRENCY,
 ) -> Order:
-    """Price the lines from the catalog, reserve stock under row locks and open a pending order.
+    """Price the lines from the catalog, take the stock and open a pending order.
 
     Raises:
         ValidationFailed: unknown, inactive or foreign-currency product, or a total too large.
@@ -86,37 +156,16 @@ def order_create(
     """
     lines = _merge_lines(items)
     _check_line_quantities(lines)
-    with transaction.atomic():
-        _check_pending_orders(user)
-        # Lock in id order so two orders over the same products never deadlock.
-        products = {
-            p.pk: p
-            for p in Product.objects.select_for_update().filter(pk__in=lines.keys()).order_by("pk")
-        }
-        for product_id, line in lines.items():
-            product = products.get(product_id)
-            if product is None or not product.is_active:
-                raise field_error(
-                    "items", f"Product {product_id} does not exist or is not for sale."
-                )
-            if product.currency != currency:
-                raise field_error("items", f"Product {product_id} is not sold in {currency}.")
-            if line["unit_price"] is not None and Decimal(line["unit_price"]) != product.price:
-                raise PriceChanged(
-                    details={
-                        "product_id": product_id,
-                        "price": money.format_amount(product.price, currency),
-                    }
-                )
-            if product.stock < line["quantity"]:
-                raise OutOfStock(details={"product_id": product_id, "available": product.stock})
+    with transaction.atomic(savepoint=not idempotency.owns_transaction()):
+        _lock_user(user)
+        products, pending = _products_and_pending(user, lines.keys())
+        _check_pending_orders(pending)
+        _check_lines(lines, products, currency)
         total = sum(
             (products[pid].price * line["quantity"] for pid, line in lines.items()), Decimal("0")
         )
         if total > money.MAX_AMOUNT:
             raise field_error("items", f"The order total must not exceed {money.MAX_AMOUNT}.")
-        for product_id, line in lines.items():
-            Product.objects.filter(pk=product_id).update(stock=F("stock") - line["quantity"])
         now = timezone.now()
         order = Order.objects.create(
             user=user,
@@ -128,7 +177,7 @@ def order_create(
             notes=notes,
             expires_at=now + timedelta(minutes=settings.ORDER_PAYMENT_TTL_MINUTES),
         )
-        OrderItem.objects.bulk_create(
+        order_items = OrderItem.objects.bulk_create(
             OrderItem(
                 order=order,
                 product_id=pid,
@@ -142,6 +191,8 @@ def order_create(
             order=order, from_status="", to_status=OrderStatus.PENDING, actor=user, reason="created"
         )
         events.publish(EventType.ORDER_CREATED, _order_event_data(order), order_id=order.pk)
+        _take_stock(lines)
+    _cache_relations(order, order_items)
     return order
 
 

@@ -1,10 +1,13 @@
 """The Idempotency-Key layer: replay, reuse, in-flight, errors not stored, expiry."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
+from gamarriando import idempotency
 from gamarriando.idempotency import IdempotencyKey
 from orders.models import Order
 from payments.models import SimulatedGatewayOperation
@@ -108,12 +111,33 @@ def test_process_replay_does_not_charge_twice_and_shows_the_outcome(api, custome
     assert SimulatedGatewayOperation.objects.count() == 1
 
 
-def test_in_flight_key_answers_409(api, customer, product, address, monkeypatch):
-    """While a first request holds the key, a second one with the same key is refused."""
-    from gamarriando import idempotency
+@pytest.mark.postgres
+def test_in_flight_key_answers_409(api, customer, product, address):
+    """While a first request holds the key (another connection), a second one is refused."""
+    held, release = threading.Event(), threading.Event()
 
-    monkeypatch.setattr(idempotency, "_try_lock", lambda user_id, key: False)
-    response = post_order(api(customer), product, address, "busy")
+    def first_request_in_flight():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s)",
+                    [idempotency.advisory_lock_id(customer.pk, "busy")],
+                )
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_request_in_flight)
+    thread.start()
+    try:
+        assert held.wait(10)
+        response = post_order(api(customer), product, address, "busy")
+    finally:
+        release.set()
+        thread.join()
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE"
     assert Order.objects.count() == 0
+    # Once the first request is gone, the key is free again.
+    assert post_order(api(customer), product, address, "busy").status_code == 201
