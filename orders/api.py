@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from gamarriando.errors import PermissionDeniedError
 from gamarriando.fields import AddressSerializer, CurrencyField, MoneyInputField, MoneyOutputField
+from gamarriando.filters import FiltersOnListMixin
 from gamarriando.idempotency import idempotent
 from gamarriando.money import DEFAULT_CURRENCY
 from gamarriando.throttling import throttles
@@ -121,7 +122,12 @@ class ProductViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.product_list_active()
 
 
-class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OrderViewSet(
+    FiltersOnListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Create, read, update and cancel orders."""
 
     queryset = Order.objects.none()  # for the schema; get_queryset scopes by user
@@ -138,12 +144,6 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             # Fails open without Redis: the pending-orders cap bounds abuse in the database.
             return throttles("orders_create", fail_open=True)
         return super().get_throttles()
-
-    def filter_queryset(self, queryset):
-        # The list's filters and ordering; a detail page has no use for them (10 % of its time).
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
 
     def _render(self, order_id: int, http_status=status.HTTP_200_OK) -> Response:
         order = self.get_queryset().get(pk=order_id)

@@ -7,18 +7,10 @@ fields of `orders.api.OrderOutputSerializer` would; the serializers keep declari
 for the OpenAPI schema and delegate rendering here, and a test holds the two equal.
 """
 
-from rest_framework import serializers
-
+from gamarriando.fields import datetime_data
 from gamarriando.money import format_amount
 
 ADDRESS_FIELDS = ("street", "city", "state", "postal_code", "country")
-# DRF's own field renders datetimes, so the format follows REST_FRAMEWORK settings exactly.
-_datetime = serializers.DateTimeField()
-
-
-def datetime_data(value):
-    """Render a datetime as DRF's DateTimeField does (None stays None)."""
-    return None if value is None else _datetime.to_representation(value)
 
 
 def address_data(address):

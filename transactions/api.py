@@ -3,8 +3,10 @@
 from rest_framework import mixins, serializers, viewsets
 
 from gamarriando.fields import MoneyOutputField
+from gamarriando.filters import FiltersOnListMixin
 from transactions.filters import TransactionFilter
 from transactions.models import Transaction
+from transactions.representations import transaction_data
 from transactions.selectors import transaction_visible_to
 
 
@@ -30,8 +32,17 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
+    def to_representation(self, txn):
+        # The declared fields above are the schema; transactions.representations renders them.
+        return transaction_data(txn)
 
-class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+
+class TransactionViewSet(
+    FiltersOnListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """The append-only ledger: list and read."""
 
     queryset = Transaction.objects.none()  # for the schema; get_queryset scopes by user
