@@ -51,6 +51,11 @@ def enqueue_on_commit(task, **kwargs) -> None:
     transaction.on_commit(lambda: _send(task, kwargs), robust=True)
 
 
+def send_now(task, **kwargs) -> None:
+    """Send a task at once, outside any transaction; a failure to enqueue is a warning."""
+    _send(registered_task(task) if isinstance(task, str) else task, kwargs)
+
+
 def retry_later(task, exc: Exception, **kwargs):
     """Retry a bound task with exponential backoff and full jitter.
 

@@ -120,7 +120,7 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
     latency_ms = round((time.perf_counter() - started) * 1000)
     observe_gateway_call(payment.payment_method, txn.transaction_type, result.status, started)
     payment_apply_gateway_result(
-        transaction_id=txn.pk, result=replace(result, latency_ms=latency_ms)
+        transaction_id=txn.pk, result=replace(result, latency_ms=latency_ms), payment=payment
     )
 
 

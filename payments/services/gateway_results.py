@@ -17,13 +17,23 @@ from payments.services.ledger_core import (
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
 
-def payment_apply_gateway_result(*, transaction_id: int, result: GatewayResult) -> Payment | None:
-    """Settle a pending ledger row from a gateway answer; a repeated answer changes nothing."""
+def payment_apply_gateway_result(
+    *, transaction_id: int, result: GatewayResult, payment: Payment | None = None
+) -> Payment | None:
+    """Settle a pending ledger row from a gateway answer; a repeated answer changes nothing.
+
+    The worker passes the row's payment, already read, to save two lookups; it is locked
+    and read again here all the same.
+    """
     if result.status == GatewayStatus.PENDING:
         return None
-    payment_id = Transaction.objects.values_list("payment_id", flat=True).get(pk=transaction_id)
+    if payment is None:
+        payment_id = Transaction.objects.values_list("payment_id", flat=True).get(pk=transaction_id)
+        order_id = None
+    else:
+        payment_id, order_id = payment.pk, payment.order_id
     with transaction.atomic():
-        order, payment = lock_payment(payment_id)
+        order, payment = lock_payment(payment_id, order_id)
         txn = Transaction.objects.select_for_update().get(pk=transaction_id)
         if txn.status != TransactionStatus.PENDING:
             return payment

@@ -35,9 +35,14 @@ STATUS_EVENTS = {
 }
 
 
-def lock_payment(payment_id: int) -> tuple[Order, Payment]:
-    """Lock the order, then the payment (the fixed order that avoids deadlocks)."""
-    order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
+def lock_payment(payment_id: int, order_id: int | None = None) -> tuple[Order, Payment]:
+    """Lock the order, then the payment (the fixed order that avoids deadlocks).
+
+    A caller that already read the payment passes its order_id (it never changes) and
+    saves the lookup.
+    """
+    if order_id is None:
+        order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
     order = Order.objects.select_for_update().get(pk=order_id)
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     return order, payment
