@@ -47,11 +47,15 @@ def payment_summary_data(payment) -> dict:
     }
 
 
-def order_data(order, *, items=None, payments=None) -> dict:
-    """Render an order with its lines and payments (the prefetched ones unless given)."""
+def order_data(order) -> dict:
+    """Render an order with its lines and payments (selectors.order_with_details's lists)."""
     currency = order.currency
-    items = order.items.all() if items is None else items
-    payments = order.payments.all() if payments is None else payments
+    items = getattr(order, "item_list", None)
+    if items is None:
+        items = order.items.order_by("pk")
+    payments = getattr(order, "payment_list", None)
+    if payments is None:
+        payments = order.payments.order_by("pk")
     return {
         "id": order.pk,
         "order_number": order.order_number,

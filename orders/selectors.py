@@ -18,10 +18,33 @@ def order_visible_to(user) -> QuerySet[Order]:
     return queryset
 
 
+# The payment columns an order shows (orders.representations.payment_summary_data): the
+# gateway's JSON answers are not read for an order page.
+PAYMENT_SUMMARY_FIELDS = (
+    "id",
+    "order_id",
+    "payment_method",
+    "amount",
+    "currency",
+    "status",
+    "captured_amount",
+    "refunded_amount",
+    "created_at",
+)
+
+
 def order_with_details(queryset: QuerySet[Order]) -> QuerySet[Order]:
-    """Prefetch lines and payments (through the relation: orders never imports payments)."""
+    """Prefetch lines and payments as lists (through the relation: orders never imports payments).
+
+    to_attr lists, not the related managers' caches: Django builds a filtered queryset per
+    order for the latter, which cost more than the two prefetch queries on a page of 20.
+    """
     payment_model = Order._meta.get_field("payments").related_model
     return queryset.prefetch_related(
-        Prefetch("items", queryset=OrderItem.objects.order_by("pk")),
-        Prefetch("payments", queryset=payment_model.objects.order_by("pk")),
+        Prefetch("items", queryset=OrderItem.objects.order_by("pk"), to_attr="item_list"),
+        Prefetch(
+            "payments",
+            queryset=payment_model.objects.only(*PAYMENT_SUMMARY_FIELDS).order_by("pk"),
+            to_attr="payment_list",
+        ),
     )

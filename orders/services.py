@@ -127,13 +127,9 @@ def _take_stock(lines) -> None:
 
 
 def _cache_relations(order: Order, items: list[OrderItem]) -> None:
-    """Cache the new order's lines and (no) payments as a prefetch would, for rendering."""
-    cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
-    for name, objects in (("items", items), ("payments", [])):
-        queryset = getattr(order, name).all()
-        queryset._result_cache = objects
-        queryset._prefetch_done = True
-        cache[name] = queryset
+    """Attach the new order's lines and (no) payments as selectors.order_with_details does."""
+    order.item_list = items
+    order.payment_list = []
 
 
 def order_create(
