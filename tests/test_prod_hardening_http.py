@@ -79,6 +79,17 @@ def test_docs_and_schema_are_staff_only_in_production(settings, api, customer, s
     assert browser.get(path).status_code in (401, 403)
 
 
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
+def test_money_staff_reach_the_docs_only_after_their_second_factor(settings, finance, path):
+    settings.API_DOCS_PUBLIC = False
+    settings.OTP_REQUIRED_FOR_MONEY_STAFF = True
+    browser = APIClient()
+    browser.force_login(finance)  # signed in by password only, no TOTP device yet
+    assert browser.get(path).status_code == 403
+    settings.OTP_REQUIRED_FOR_MONEY_STAFF = False  # local: the password is the whole sign-in
+    assert browser.get(path).status_code == 200
+
+
 def test_swagger_ui_assets_come_from_our_static_files(client):
     page = client.get("/api/docs/").content.decode()
     assert "cdn.jsdelivr.net" not in page and "unpkg.com" not in page

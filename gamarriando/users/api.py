@@ -5,10 +5,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from gamarriando.staff_auth.devices import totp_token_check
+from gamarriando.staff_auth.rules import confirmed_device, second_factor_required
 from gamarriando.throttling import AccountRateThrottle, throttles
 
 User = get_user_model()
@@ -78,8 +82,30 @@ class RegisterView(APIView):
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+class TokenInputSerializer(TokenObtainPairSerializer):
+    """Email and password, plus the TOTP code of staff who must sign in with a second factor."""
+
+    otp_code = serializers.CharField(required=False, allow_blank=True, max_length=12)
+
+    def validate(self, attrs):
+        data = super().validate(attrs)  # wrong email or password: 401 before any code is read
+        # A token moves money as well as the admin does, so it asks for the same second factor.
+        if second_factor_required(self.user):
+            device = confirmed_device(self.user)
+            code = attrs.get("otp_code") or ""
+            if device is None:
+                raise AuthenticationFailed(
+                    "This account must enroll a two-factor device in the back office first."
+                )
+            if not code or not totp_token_check(user=self.user, device=device, token=code):
+                raise AuthenticationFailed("A valid one-time code (otp_code) is required.")
+        return data
+
+
 class TokenView(TokenObtainPairView):
-    """Exchange email and password for an access and a refresh token."""
+    """Exchange email and password (and a one-time code for money staff) for a token pair."""
+
+    serializer_class = TokenInputSerializer
 
     def get_throttles(self):
         # Per client (a rotating X-Forwarded-For is not a new client) and per account.
