@@ -217,9 +217,17 @@ def _role(actor, order: Order) -> str:
 
 
 def order_transition(
-    *, order: Order, to_status: str, actor=None, reason: str = "", role: str | None = None
+    *,
+    order: Order,
+    to_status: str,
+    actor=None,
+    reason: str = "",
+    role: str | None = None,
+    also_save: tuple[str, ...] = (),
 ) -> Order:
     """Move a locked order along the transitions table and record who did it.
+
+    also_save names fields the caller changed on the order, written in the same UPDATE.
 
     Raises:
         InvalidStatus: the move is not in the table for this role, or a fulfilment move
@@ -232,7 +240,7 @@ def order_transition(
     if to_status in FULFILMENT and order.total_amount - order.amount_paid > 0:
         raise invalid_status(from_status, "An order with a balance due is not fulfilled.")
     order.status = to_status
-    update_fields = ["status", "updated_at"]
+    update_fields = ["status", "updated_at", *also_save]
     if to_status == OrderStatus.CANCELLED:
         order.cancel_reason = reason[:255]
         update_fields.append("cancel_reason")
@@ -335,13 +343,14 @@ def order_apply_payment_totals(
         return order
     order.amount_paid = amount_paid
     order.amount_refunded = amount_refunded
-    order.save(update_fields=["amount_paid", "amount_refunded", "updated_at"])
+    totals = ("amount_paid", "amount_refunded")
     if order.status == OrderStatus.PENDING and amount_paid >= order.total_amount:
         order_transition(
             order=order,
             to_status=OrderStatus.PAID,
             reason="payments settled the total",
             role=SYSTEM,
+            also_save=totals,
         )
     elif (
         amount_paid > 0
@@ -353,5 +362,8 @@ def order_apply_payment_totals(
             to_status=OrderStatus.REFUNDED,
             reason="refunds reached the paid total",
             role=SYSTEM,
+            also_save=totals,
         )
+    else:
+        order.save(update_fields=[*totals, "updated_at"])
     return order

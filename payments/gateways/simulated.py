@@ -6,7 +6,7 @@ import time
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Sum
 
 from gamarriando.money import CURRENCY_EXPONENTS
@@ -81,10 +81,13 @@ class SimulatedGateway(Gateway):
         )
 
     def _record_operation(self, **fields) -> SimulatedGatewayOperation:
-        """Store an operation once per key; a repeated key gets the first outcome back."""
+        """Store an operation once per key; a repeated key gets the first outcome back.
+
+        Gateway calls run outside any transaction (assert_outside_transaction), so the INSERT
+        commits on its own and a duplicate key fails alone: one round trip, no savepoint.
+        """
         try:
-            with transaction.atomic():
-                return SimulatedGatewayOperation.objects.create(**fields)
+            return SimulatedGatewayOperation.objects.create(**fields)
         except IntegrityError:
             return SimulatedGatewayOperation.objects.get(idempotency_key=fields["idempotency_key"])
 
@@ -103,11 +106,6 @@ class SimulatedGateway(Gateway):
         self.assert_outside_transaction()
         self.validate_token(token)
         self._pause()
-        existing = SimulatedGatewayOperation.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if existing.token == "tok_timeout":
-                raise GatewayTimeout("simulated timeout")
-            return self._result(existing)
         outcome, failure_code = TOKENS[token]
         if outcome == "unavailable":
             raise GatewayUnavailable("simulated gateway error")
@@ -121,6 +119,7 @@ class SimulatedGateway(Gateway):
         if outcome == "timeout":
             status = GatewayStatus.SUCCEEDED  # it charged, but the answer never arrives
         kind = "charge" if capture else "authorization"
+        # A repeated key gets the first outcome (the insert finds it), whatever was drawn now.
         op = self._record_operation(
             idempotency_key=idempotency_key,
             kind=kind,
@@ -131,7 +130,7 @@ class SimulatedGateway(Gateway):
             reference=_reference("sim_ch", idempotency_key),
             failure_code=failure_code,
         )
-        if outcome == "timeout":
+        if op.token == "tok_timeout":
             raise GatewayTimeout("simulated timeout")
         return self._result(op)
 
