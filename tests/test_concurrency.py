@@ -9,10 +9,11 @@ from django.db import connection
 
 from gamarriando.errors import ApplicationError
 from orders.models import Order
+from orders.tests.factories import ProductFactory
 from payments.models import Payment, SimulatedGatewayOperation
 from payments.services import payment_process, payment_refund
 from payments.tasks import reconcile_pending
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import UserFactory
 from tests.helpers import make_order, make_paid, make_payment
 from transactions.models import Transaction
 

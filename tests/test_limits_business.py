@@ -8,7 +8,8 @@ from django.db import connection
 
 from gamarriando.errors import LimitExceeded
 from orders.models import Order
-from tests.factories import ProductFactory, UserFactory
+from orders.tests.factories import ProductFactory
+from tests.factories import UserFactory
 from tests.helpers import make_order, make_payment, post_process
 
 pytestmark = pytest.mark.django_db(transaction=True)

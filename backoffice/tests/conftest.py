@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import ProductFactory
+from orders.tests.factories import ProductFactory
 from tests.helpers import make_paid
 
 

@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backoffice.tests.helpers import operation_url, submit
+from orders.tests.factories import ProductFactory
 from payments.models import Payment
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import UserFactory
 from tests.helpers import make_paid
 from transactions.models import Transaction
 

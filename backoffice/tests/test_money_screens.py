@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 
 from backoffice.tests.helpers import operation_url, submit
+from orders.tests.factories import ProductFactory
 from payments.models import SimulatedGatewayOperation
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import UserFactory
 from tests.helpers import make_order, make_paid, make_payment
 from transactions.models import Transaction
 

@@ -15,7 +15,7 @@ from notifications.signing import verify
 from notifications.tasks import retry_due_deliveries
 from notifications.tests.factories import WebhookSubscriptionFactory
 from orders.services import order_create
-from tests.factories import ProductFactory
+from orders.tests.factories import ProductFactory
 from tests.helpers import make_order, make_paid
 
 pytestmark = pytest.mark.django_db(transaction=True)

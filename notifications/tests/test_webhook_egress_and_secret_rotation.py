@@ -15,7 +15,8 @@ from notifications.models import WebhookAttempt, WebhookDelivery, WebhookSubscri
 from notifications.services import subscription_rotate_secret
 from notifications.signing import signature_header, verify
 from notifications.tests.factories import WebhookSubscriptionFactory
-from tests.factories import ProductFactory, UserFactory
+from orders.tests.factories import ProductFactory
+from tests.factories import UserFactory
 from tests.helpers import make_order
 
 db_with_commits = pytest.mark.django_db(transaction=True)  # deliveries run on commit

@@ -6,7 +6,7 @@ import pytest
 from django.db.models import F
 
 from orders.models import Order, OrderStatus, OrderStatusHistory, Product
-from tests.factories import ProductFactory
+from orders.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from orders.models import Order
+from orders.tests.factories import ProductFactory
 from payments.models import Payment, SimulatedGatewayOperation
 from payments.tasks import reconcile_pending
-from tests.factories import ProductFactory
 from tests.helpers import make_order, make_paid, make_payment, post_process
 from transactions.models import Transaction
 

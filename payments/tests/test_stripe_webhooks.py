@@ -10,9 +10,9 @@ from django.db import connection
 from djstripe.models import Event
 from djstripe.models import PaymentIntent as MirroredPaymentIntent
 
+from orders.tests.factories import ProductFactory
 from payments.models import Payment, StripeWebhookEvent
 from payments.tasks import process_stripe_event
-from tests.factories import ProductFactory
 from tests.fake_stripe import sign
 from tests.helpers import make_order, make_payment
 from transactions.models import Transaction

@@ -29,14 +29,14 @@ from django.db import connection
 from django.db.models import F
 from rest_framework_simplejwt.tokens import AccessToken
 
-from conftest import ADDRESS
 from gamarriando.events import OutboxEvent
 from gamarriando.tasks import sweep_outbox
 from orders.models import Order
+from orders.tests.factories import ADDRESS, ProductFactory
 from payments.models import Payment, SimulatedGatewayOperation
 from payments.tasks import reconcile_pending
 from payments.transitions import FINAL
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import UserFactory
 from tests.faults.redis_server import RedisServer, free_port
 from transactions.selectors import ledger_totals
 
