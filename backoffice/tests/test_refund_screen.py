@@ -1,14 +1,11 @@
-"""The money screens through Django's test client: refund, capture, void, cancel, reconcile."""
+"""The refund screen through Django's test client: facts, confirmation, nonces, errors."""
 
 from decimal import Decimal
 
 import pytest
 
 from backoffice.tests.helpers import operation_url, submit
-from orders.tests.factories import ProductFactory
 from payments.models import SimulatedGatewayOperation
-from tests.factories import UserFactory
-from tests.helpers import make_order, make_paid, make_payment
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,57 +76,6 @@ def test_refund_screen_reports_errors_and_declines(browser_for, finance, paid, m
     assert payment.refunded_amount == Decimal("0.00")
 
 
-def test_capture_and_void_screens(browser_for, finance, customer):
-    product = ProductFactory(price=Decimal("40.00"), stock=10)
-    _, to_capture = make_paid(customer, product, capture=False)
-    _, to_void = make_paid(customer, product, capture=False)
-    client = browser_for(finance)
-    assert client.get(operation_url(to_capture, "capture")).context["form"].initial[
-        "amount"
-    ] == Decimal("40.00")
-    submit(client, operation_url(to_capture, "capture"), amount="25.00")
-    to_capture.refresh_from_db()
-    assert (to_capture.status, to_capture.captured_amount) == ("completed", Decimal("25.00"))
-    submit(client, operation_url(to_void, "void"), reason="customer changed order")
-    to_void.refresh_from_db()
-    assert to_void.status == "cancelled"
-    again, _ = submit(client, operation_url(to_void, "void"), reason="again")
-    assert "Only a pending or authorized payment" in again.content.decode()
-
-
-@pytest.mark.parametrize("name", ["refund", "capture", "void"])
-def test_money_screens_are_forbidden_without_the_permission(
-    browser_for, support, customer, paid, name
-):
-    _, payment = paid
-    for user in (support, UserFactory(email="clerk@example.com", is_staff=True)):
-        client = browser_for(user)
-        assert client.get(operation_url(payment, name)).status_code == 403
-        assert (
-            client.post(
-                operation_url(payment, name), {"amount": "1", "reason": "x", "confirm": "True"}
-            ).status_code
-            == 403
-        )
-    client = browser_for(customer)
-    assert (
-        client.get(operation_url(payment, name)).status_code == 302
-    )  # non-staff go to the login page
-    assert not Transaction.objects.filter(
-        transaction_type__in=["refund", "capture", "void"]
-    ).exists()
-
-
-def test_buttons_follow_permissions(browser_for, finance, support, paid):
-    _, payment = paid
-    url = f"/admin/payments/payment/{payment.pk}/change/"
-    assert 'id="refund-button"' in browser_for(finance).get(url).content.decode()
-    page = browser_for(support).get(url)
-    assert page.status_code == 200
-    assert 'id="refund-button"' not in page.content.decode()
-    assert "Reconcile now" not in page.content.decode()
-
-
 def test_refund_list_action_needs_permission_and_one_payment(browser_for, finance, support, paid):
     _, payment = paid
     data = {"action": "refund_selected", "_selected_action": [payment.pk]}
@@ -140,81 +86,6 @@ def test_refund_list_action_needs_permission_and_one_payment(browser_for, financ
     assert support_page.status_code == 200
     assert "refund_selected" not in support_page.content.decode()  # the action is not offered
     assert not Transaction.objects.filter(transaction_type="refund").exists()
-
-
-def test_reconcile_now_resolves_a_timed_out_payment(browser_for, finance, support, customer):
-    product = ProductFactory(price=Decimal("30.00"), stock=5)
-    order = make_order(customer, product)
-    payment = make_payment(customer, order)
-    from payments.services import payment_process
-
-    payment_process(payment_id=payment.pk, actor=customer, payment_method_id="tok_timeout")
-    assert (
-        browser_for(support).post(f"/admin/payments/payment/{payment.pk}/reconcile/").status_code
-        == 403
-    )
-    payment.refresh_from_db()
-    assert payment.status == "processing"
-    browser_for(finance).post(
-        "/admin/payments/payment/",
-        {"action": "reconcile_selected", "_selected_action": [payment.pk]},
-    )
-    payment.refresh_from_db()
-    assert payment.status == "completed"
-
-
-def test_order_fulfilment_actions_and_cancel_screen(browser_for, finance, support, paid):
-    order, payment = paid
-    finance_client = browser_for(finance)
-    for status in ("processing", "shipped"):
-        finance_client.post(
-            "/admin/orders/order/", {"action": f"move_to_{status}", "_selected_action": [order.pk]}
-        )
-        order.refresh_from_db()
-        assert order.status == status
-    support_client = browser_for(support)
-    support_client.post(
-        "/admin/orders/order/", {"action": "move_to_delivered", "_selected_action": [order.pk]}
-    )
-    order.refresh_from_db()
-    assert order.status == "shipped"
-    assert support_client.get(f"/admin/orders/order/{order.pk}/cancel/").status_code == 403
-    finance_client = browser_for(finance)  # one test client: log finance back in
-    page = finance_client.post(
-        f"/admin/orders/order/{order.pk}/cancel/",
-        {"nonce": "6f1e2c1e-2b1c-4d3a-9a7e-1f2e3d4c5b6a", "reason": "lost"},
-        follow=True,
-    )
-    assert "cannot go from shipped to cancelled" in page.content.decode()
-
-
-def test_cancel_screen_cancels_and_refunds(browser_for, finance, paid):
-    order, payment = paid
-    browser_for(finance).post(
-        f"/admin/orders/order/{order.pk}/cancel/",
-        {"nonce": "0b1e2c1e-2b1c-4d3a-9a7e-1f2e3d4c5b6a", "reason": "fraud suspected"},
-    )
-    order.refresh_from_db()
-    payment.refresh_from_db()
-    assert (order.status, order.cancel_reason) == ("cancelled", "fraud suspected")
-    assert payment.status == "refunded"
-
-
-def test_reconcile_now_says_how_many_were_queued_and_where_the_payment_stands(
-    browser_for, finance, customer
-):
-    from payments.services import payment_process
-
-    payment = make_payment(customer, make_order(customer, ProductFactory(price=Decimal("30.00"))))
-    payment_process(payment_id=payment.pk, actor=customer, payment_method_id="tok_timeout")
-    page = browser_for(finance).post(
-        f"/admin/payments/payment/{payment.pk}/reconcile/", follow=True
-    )
-    assert page.redirect_chain[-1][0] == f"/admin/payments/payment/{payment.pk}/change/"
-    assert (
-        "Queued 1 pending operation(s) for reconciliation; the payment is completed."
-        in page.content.decode()
-    )
 
 
 def test_a_refused_submission_frees_its_nonce_for_the_corrected_form(browser_for, finance, paid):
