@@ -6,6 +6,7 @@ import pytest
 
 from backoffice.tests.helpers import operation_url, submit
 from payments.models import SimulatedGatewayOperation
+from tests.threads import run_concurrently
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,10 +106,8 @@ def test_a_refused_submission_frees_its_nonce_for_the_corrected_form(browser_for
 
 @pytest.mark.postgres
 def test_two_simultaneous_submissions_of_one_form_refund_once(finance, paid, monkeypatch):
-    import threading
     import time
 
-    from django.db import connection
     from django.test import Client
 
     from backoffice import views
@@ -126,22 +125,10 @@ def test_two_simultaneous_submissions_of_one_form_refund_once(finance, paid, mon
     monkeypatch.setattr(views, "payment_refund", slow_refund)
     nonce = "5d0c4f7e-1b7a-4c61-9d55-0f2a4b1c7e90"
     data = {"nonce": nonce, "confirm": "True", "amount": "10.00", "reason": "double click"}
-    barrier, statuses = threading.Barrier(2), []
-
-    def click():
-        try:
-            client = Client()
-            client.force_login(finance)
-            barrier.wait()
-            statuses.append(client.post(url, data).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=click) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    clients = [Client(), Client()]
+    for client in clients:
+        client.force_login(finance)
+    statuses = run_concurrently(2, lambda index: clients[index].post(url, data).status_code)
     assert statuses == [302, 302]
     assert Transaction.objects.filter(transaction_type="refund").count() == 1
     assert SimulatedGatewayOperation.objects.filter(kind="refund").count() == 1

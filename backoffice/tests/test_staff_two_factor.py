@@ -1,9 +1,6 @@
 """Staff sign-in with a TOTP code (django-otp) for money staff, and enrolling a device."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import override_settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -11,6 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from backoffice.tests.helpers import LOGIN, sign_in, signed_in_to_admin
 from gamarriando.staff_auth.devices import totp_token_check
 from tests.factories import UserFactory
+from tests.threads import run_concurrently
 
 SETUP = "/admin/two-factor/setup/"
 
@@ -179,20 +177,8 @@ def test_the_admin_hides_device_secrets(client, required):
 def test_one_code_signs_in_once_even_at_the_same_moment(finance):
     device = enrolled(finance)
     code = code_for(device)
-    start = threading.Barrier(4)
-    accepted = []
-
-    def submit():
-        try:
-            start.wait()
-            accepted.append(totp_token_check(user=finance, device=device, token=code))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    accepted = run_concurrently(
+        4, lambda _: totp_token_check(user=finance, device=device, token=code)
+    )
 
     assert sorted(accepted) == [False, False, False, True]

@@ -11,17 +11,16 @@ from notifications.tests.factories import WebhookSubscriptionFactory
 from tests.factories import UserFactory
 
 
-class Subscriber:
-    """A local HTTP endpoint that can be down or up and records what it was sent.
+class Endpoint:
+    """A local HTTP endpoint that records every request and gives a set answer.
 
     The handler runs in the server's thread, where a failed assertion would only be logged, so it
-    records each request's body and signature header; `unverified()` checks the signatures in
-    the caller's thread.
+    only records; the tests assert on what it recorded, in their own thread.
     """
 
     def __init__(self):
-        self.up, self.received, self.requests, self.secret = False, [], [], None
-        subscriber = self
+        self.requests, self.answer = [], (200, {}, b"ok")
+        endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -29,19 +28,42 @@ class Subscriber:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                subscriber.requests.append((body, self.headers["Gamarriando-Signature"]))
-                if not subscriber.up:
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                subscriber.received.append(json.loads(body))
-                self.send_response(200)
+                status, headers, answer = endpoint.receive(self.headers, body)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(answer)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def receive(self, headers, body: bytes) -> tuple[int, dict, bytes]:
+        """Record the request; return the answer's status, headers and body."""
+        self.requests.append((dict(headers), body))
+        return self.answer
+
+
+class Subscriber(Endpoint):
+    """An endpoint that can be down (503) or up, and keeps the events it accepted.
+
+    It records each request's body and signature header; `unverified()` checks the signatures in
+    the caller's thread.
+    """
+
+    def __init__(self):
+        self.up, self.received, self.secret = False, [], None
+        super().__init__()
+
+    def receive(self, headers, body: bytes) -> tuple[int, dict, bytes]:
+        self.requests.append((body, headers["Gamarriando-Signature"]))
+        if not self.up:
+            return 503, {}, b""
+        self.received.append(json.loads(body))
+        return 200, {}, b"ok"
 
     def unverified(self) -> list[bytes]:
         """Return the bodies of requests whose signature does not verify with the secret."""
@@ -59,34 +81,6 @@ def subscriber():
     endpoint.secret = subscription.secret
     yield endpoint
     endpoint.server.shutdown()
-
-
-class Endpoint:
-    """A local HTTP endpoint that records every request and gives a set answer."""
-
-    def __init__(self):
-        self.requests, self.answer = [], (200, {}, b"ok")
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                endpoint.requests.append((dict(self.headers), body))
-                status, headers, answer = endpoint.answer
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture

@@ -1,18 +1,17 @@
 """POST /webhooks/stripe: signatures, storage, and duplicates one at a time or at once."""
 
 import json
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from djstripe.models import Event
 from djstripe.models import PaymentIntent as MirroredPaymentIntent
 
 from payments.models import StripeWebhookEvent
 from payments.tests.helpers import SECRET, post_event
 from tests.fake_stripe import sign
+from tests.threads import run_concurrently
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,20 +82,7 @@ def test_the_same_event_ten_times_concurrently_applies_once(paid_with_stripe, fa
     _, payment, pi = paid_with_stripe
     fake_stripe.dashboard_refund(pi["id"], 1500)
     event = fake_stripe.event("charge.refunded", fake_stripe.charges[pi["latest_charge"]])
-    barrier, codes = threading.Barrier(10), []
-
-    def deliver():
-        try:
-            barrier.wait()
-            codes.append(post_event(Client(), event).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    codes = run_concurrently(10, lambda _: post_event(Client(), event).status_code)
     assert codes == [200] * 10
     assert StripeWebhookEvent.objects.count() == 1
     payment.refresh_from_db()
