@@ -148,7 +148,7 @@ class Checkouts:
 
     def start(self) -> "Checkouts":
         for n, user in enumerate(self.users):
-            thread = threading.Thread(target=self._checkout, args=(n, user), daemon=True)
+            thread = threading.Thread(target=self._run, args=(n, user), daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
@@ -158,6 +158,14 @@ class Checkouts:
         for thread in self._threads:
             thread.join(max(0.1, deadline - time.monotonic()))
         assert not any(thread.is_alive() for thread in self._threads), "a checkout hung"
+
+    def _run(self, n: int, user) -> None:
+        """One checkout in its thread; what it raises is kept for the test's thread to assert."""
+        try:
+            self._checkout(n, user)
+        except Exception as exc:
+            with self._lock:
+                self.refused.append(f"checkout {n} raised {exc!r}")
 
     def _post(self, session: requests.Session, path: str, body: dict) -> requests.Response:
         key = uuid.uuid4().hex  # one key per operation, reused by every retry of it
