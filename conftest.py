@@ -11,15 +11,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from gamarriando.users.groups import ensure_staff_groups
-from tests.factories import ProductFactory, UserFactory
-
-ADDRESS = {
-    "street": "Jr. Gamarra 123",
-    "city": "Lima",
-    "state": "Lima",
-    "postal_code": "15018",
-    "country": "PE",
-}
+from orders.tests.factories import ADDRESS, ProductFactory
+from tests.factories import UserFactory
 
 
 def pytest_collection_modifyitems(config, items):

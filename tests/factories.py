@@ -1,11 +1,8 @@
-"""factory-boy factories for users, products, orders and payments."""
-
-from decimal import Decimal
+"""factory-boy factories for users; products, orders and payments have theirs in their apps."""
 
 import factory
 
 from gamarriando.users.models import User
-from orders.models import Product
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -22,15 +19,3 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _after_postgeneration(cls, instance, create, results=None):
         if create:
             instance.save()
-
-
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
-    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
-    name = factory.Sequence(lambda n: f"Product {n}")
-    price = Decimal("25.00")
-    currency = "PEN"
-    stock = 100
-    is_active = True

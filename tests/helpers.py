@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
-from conftest import ADDRESS
 from orders.services import order_create
+from orders.tests.factories import ADDRESS
 from payments.services import payment_create, payment_process
 
 

@@ -1,44 +1,22 @@
 """Races with real threads and real PostgreSQL connections."""
 
-import threading
 from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from gamarriando.errors import ApplicationError
 from orders.models import Order
+from orders.tests.factories import ProductFactory
 from payments.models import Payment, SimulatedGatewayOperation
 from payments.services import payment_process, payment_refund
 from payments.tasks import reconcile_pending
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import UserFactory
 from tests.helpers import make_order, make_paid, make_payment
+from tests.threads import run_concurrently
 from transactions.models import Transaction
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_concurrently(count, work):
-    """Start count threads at one barrier; return what each returned or raised."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def runner(index):
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # collected and asserted by the caller
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def outcome(result):

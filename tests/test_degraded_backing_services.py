@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from gamarriando.logging import json_formatter
-from tests.factories import ProductFactory
+from orders.tests.factories import ProductFactory
 from tests.helpers import make_order, make_payment
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,9 +6,8 @@ import pytest
 
 from notifications.tests.factories import WebhookSubscriptionFactory
 from orders.models import Order
-from orders.tests.factories import OrderFactory, OrderItemFactory
+from orders.tests.factories import OrderFactory, OrderItemFactory, ProductFactory
 from payments.tests.factories import PaymentFactory, StripeWebhookEventFactory
-from tests.factories import ProductFactory
 from transactions.tests.factories import TransactionFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,14 +1,13 @@
 """GET /health (readiness) and GET /health/live (liveness): docs/API.md "Operations"."""
 
-import threading
 import time
 
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import connection
 from django.test import Client
 
 from tests.faults.redis_server import RedisServer
+from tests.threads import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NOWHERE = "redis://127.0.0.1:1/0"
@@ -48,22 +47,13 @@ def test_concurrent_readiness_checks_never_disturb_each_other(settings):
         }
     }
     codes: list[int] = []
-    barrier = threading.Barrier(8)
 
-    def check():
+    def check(_):
         client = Client()
-        try:
-            barrier.wait()
-            for _ in range(15):
-                codes.append(client.get("/health").status_code)
-        finally:
-            connection.close()
+        for _ in range(15):
+            codes.append(client.get("/health").status_code)
 
-    threads = [threading.Thread(target=check) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently(8, check)
     assert codes.count(200) == len(codes) == 120, codes
 
 

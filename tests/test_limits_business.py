@@ -1,15 +1,15 @@
 """Business limits (issue 18 item 8): 429 LIMIT_EXCEEDED naming the limit, Retry-After when it resets."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from gamarriando.errors import LimitExceeded
 from orders.models import Order
-from tests.factories import ProductFactory, UserFactory
+from orders.tests.factories import ProductFactory
+from tests.factories import UserFactory
 from tests.helpers import make_order, make_payment, post_process
+from tests.threads import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,28 +97,19 @@ def test_simultaneous_orders_never_exceed_the_pending_cap(customer, address, set
 
     settings.ORDER_MAX_PENDING_PER_USER = 3
     product = ProductFactory(stock=100, price=Decimal("5.00"))
-    barrier = threading.Barrier(8)
-    outcomes: list[str] = []
 
-    def buy():
-        try:
-            barrier.wait()
-            order_create(
-                user=customer,
-                items=[{"product_id": product.pk, "quantity": 1}],
-                shipping_address=address,
-            )
-            outcomes.append("created")
-        except LimitExceeded:
-            outcomes.append("limited")
-        finally:
-            connection.close()
+    def buy(_):
+        order_create(
+            user=customer,
+            items=[{"product_id": product.pk, "quantity": 1}],
+            shipping_address=address,
+        )
+        return "created"
 
-    threads = [threading.Thread(target=buy) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = [
+        "limited" if isinstance(result, LimitExceeded) else result
+        for result in run_concurrently(8, buy)
+    ]
     assert sorted(outcomes) == ["created"] * 3 + ["limited"] * 5
     assert Order.objects.filter(user=customer, status="pending").count() == 3
     product.refresh_from_db()

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import ProductFactory
+from orders.tests.factories import ProductFactory
 from tests.helpers import make_paid
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,9 +7,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from gamarriando.errors import PaymentMethodError
-from orders.tests.factories import OrderFactory
+from orders.tests.factories import OrderFactory, ProductFactory
 from payments.gateways.registry import enabled_gateway_names, get_gateway
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

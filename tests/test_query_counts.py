@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from orders.tests.factories import OrderFactory
+from orders.tests.factories import OrderFactory, ProductFactory
 from payments.tests.factories import PaymentFactory
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import UserFactory
 from transactions.tests.factories import TransactionFactory
 
 pytestmark = pytest.mark.django_db

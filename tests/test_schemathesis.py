@@ -7,7 +7,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis import checks
 
 from gamarriando.wsgi import application
-from tests.factories import ProductFactory, UserFactory
+from orders.tests.factories import ProductFactory
+from tests.factories import UserFactory
 
 # The issue asks for no 5xx and no answer outside the schema. Business rules (password
 # strength, catalog prices) refuse schema-valid bodies, and Django accepts RFC-valid emails

@@ -12,9 +12,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from orders.tests.factories import OrderFactory
+from orders.tests.factories import OrderFactory, ProductFactory
 from payments.tests.factories import PaymentFactory
-from tests.factories import ProductFactory
 from tests.helpers import make_order, make_payment
 from transactions.tests.factories import TransactionFactory
 

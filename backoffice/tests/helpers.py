@@ -1,4 +1,7 @@
-"""Addresses and form steps of the money screens, as a clerk's browser takes them."""
+"""Addresses, form steps and sign-in of the back-office tests, as a clerk's browser takes them."""
+
+PASSWORD = "s3cret-Passw0rd!"
+LOGIN = "/admin/login/"
 
 
 def operation_url(payment, name):
@@ -12,3 +15,15 @@ def submit(client, url, **data):
     first = client.post(url, {"nonce": nonce, **data})
     assert first.status_code == 200 and first.context["confirming"], getattr(first, "context", None)
     return client.post(url, {"nonce": nonce, "confirm": "True", **data}), nonce
+
+
+def sign_in(client, email, password=PASSWORD, code="", **headers):
+    return client.post(
+        LOGIN,
+        {"username": email, "password": password, "otp_token": code, "next": "/admin/"},
+        **headers,
+    )
+
+
+def signed_in_to_admin(client) -> bool:
+    return client.get("/admin/").status_code == 200

@@ -3,10 +3,10 @@
 import uuid
 from decimal import Decimal
 
-from conftest import ADDRESS
 from gamarriando.events import OutboxEvent
 from gamarriando.idempotency import IdempotencyKey
 from orders.models import Order, Product
+from orders.tests.factories import ADDRESS
 from payments.models import Payment
 from tests.factories import UserFactory
 from transactions.models import Transaction

@@ -10,7 +10,8 @@ import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import ProductFactory, UserFactory
+from orders.tests.factories import ProductFactory
+from tests.factories import UserFactory
 from tests.helpers import make_paid
 from transactions.models import Transaction
 

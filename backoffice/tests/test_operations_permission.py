@@ -5,7 +5,6 @@ too, so every caller gets the same answer as the admin.
 """
 
 import pytest
-from django.utils import timezone
 
 from gamarriando.dead_letters import DeadLetter, dead_letter_discard, dead_letter_retry
 from gamarriando.errors import PermissionDeniedError
@@ -14,8 +13,6 @@ from gamarriando.tasks import sweep_outbox
 from notifications import services as notification_services
 from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.services import delivery_redeliver
-from payments import tasks as payment_tasks
-from payments.models import StripeWebhookEvent
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,24 +48,6 @@ def delivery(monkeypatch):
     row = WebhookDelivery.objects.create(subscription=subscription, event=event, status="gave_up")
     row.attempted = attempted
     return row
-
-
-@pytest.fixture
-def stripe_event(monkeypatch):
-    handled = []
-    monkeypatch.setattr(
-        payment_tasks, "stripe_event_process", lambda event_id: handled.append(event_id)
-    )
-    event = StripeWebhookEvent.objects.create(
-        id="evt_failed2",
-        type="refund.updated",
-        stripe_created=timezone.now(),
-        payload={},
-        status="failed",
-        last_error="boom",
-    )
-    event.handled = handled
-    return event
 
 
 def action(client, url, name, pk):

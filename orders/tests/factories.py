@@ -1,10 +1,31 @@
-"""factory-boy factories for orders and their lines, consistent with the order constraints."""
+"""factory-boy factories for products, orders and their lines, consistent with the order constraints."""
+
+from decimal import Decimal
 
 import factory
 
-from conftest import ADDRESS
-from orders.models import Order, OrderItem
-from tests.factories import ProductFactory, UserFactory
+from orders.models import Order, OrderItem, Product
+from tests.factories import UserFactory
+
+ADDRESS = {
+    "street": "Jr. Gamarra 123",
+    "city": "Lima",
+    "state": "Lima",
+    "postal_code": "15018",
+    "country": "PE",
+}
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    price = Decimal("25.00")
+    currency = "PEN"
+    stock = 100
+    is_active = True
 
 
 class OrderFactory(factory.django.DjangoModelFactory):

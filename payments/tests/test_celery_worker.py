@@ -1,22 +1,17 @@
 """A real Celery worker process on Redis completes a payment asynchronously."""
 
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
-from django.db import connection
 
 from payments.models import Payment
 from payments.services import payment_process
 from tests.helpers import make_order, make_payment
+from tests.processes import Process, celery_worker_argv, process_environment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -30,44 +25,11 @@ def redis_broker():
 
 
 @pytest.fixture
-def worker(redis_broker):
-    db = settings.DATABASES["default"]
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="gamarriando.settings.test",
-        CELERY_TEST_BROKER_URL=redis_broker,
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{connection.settings_dict['NAME']}",
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "gamarriando",
-            "worker",
-            "-P",
-            "solo",
-            "-l",
-            "warning",
-            "-Q",
-            "default,payments,events,maintenance",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def worker(redis_broker, tmp_path):
+    env = process_environment(redis_broker)
+    process = Process("worker", celery_worker_argv("solo"), env, tmp_path).start()
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    process.stop()
 
 
 def test_payment_completes_in_a_worker_process(customer, product, redis_broker, worker, use_broker):
@@ -84,12 +46,10 @@ def test_payment_completes_in_a_worker_process(customer, product, redis_broker, 
         if payment.status != "processing":
             break
         time.sleep(0.2)
-    assert worker.poll() is None, worker.stdout.read()
+    assert worker.poll() is None, worker.tail()
     if payment.status != "completed":
-        worker.terminate()
-        pytest.fail(
-            f"payment is {payment.status}; worker said:\n{worker.communicate(timeout=15)[0]}"
-        )
+        worker.stop()
+        pytest.fail(f"payment is {payment.status}; worker said:\n{worker.tail()}")
     order.refresh_from_db()
     assert order.status == "paid"
     assert Payment.objects.get(pk=payment.pk).captured_amount == order.total_amount

@@ -14,11 +14,12 @@ from gamarriando.alerts import alert_checks
 from gamarriando.errors import ApplicationError
 from orders.models import Order, OrderStatus
 from orders.services import order_cancel, order_expire_unpaid
+from orders.tests.factories import ProductFactory
 from payments import services
 from payments.gateways.simulated import SimulatedGateway
 from payments.models import Payment, SimulatedGatewayOperation
 from payments.tasks import reconcile_pending
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import UserFactory
 from tests.helpers import make_order
 from transactions.models import Transaction
 from transactions.selectors import ledger_totals

@@ -11,10 +11,10 @@ from gamarriando.celery import app as celery_app
 from gamarriando.events import OutboxEvent
 from gamarriando.tasks import sweep_outbox
 from orders.services import order_cancel
+from orders.tests.factories import ProductFactory
 from payments.models import Payment, SimulatedGatewayOperation
 from payments.services import payment_process
 from payments.tasks import reconcile_pending
-from tests.factories import ProductFactory
 from tests.helpers import make_order, make_paid, make_payment
 from transactions.models import Transaction
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 from orders.models import Order
+from orders.tests.factories import ProductFactory
 from payments.models import SimulatedGatewayOperation
-from tests.factories import ProductFactory
 from tests.helpers import make_paid
 from transactions.models import Transaction
 

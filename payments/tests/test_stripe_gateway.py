@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from djstripe.models import Customer
 
+from orders.tests.factories import ProductFactory
 from payments.models import Payment
 from payments.tasks import reconcile_pending
-from tests.factories import ProductFactory
 from tests.helpers import make_order, make_payment, post_process
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,16 +11,12 @@ twice at the gateway, payment columns equal the ledger, no request answered 500,
 outbox is fully dispatched.
 """
 
-import os
-import signal
-import subprocess
 import sys
 import threading
 import time
 import uuid
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import requests
@@ -29,15 +25,16 @@ from django.db import connection
 from django.db.models import F
 from rest_framework_simplejwt.tokens import AccessToken
 
-from conftest import ADDRESS
 from gamarriando.events import OutboxEvent
 from gamarriando.tasks import sweep_outbox
 from orders.models import Order
+from orders.tests.factories import ADDRESS, ProductFactory
 from payments.models import Payment, SimulatedGatewayOperation
 from payments.tasks import reconcile_pending
 from payments.transitions import FINAL
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import UserFactory
 from tests.faults.redis_server import RedisServer, free_port
+from tests.processes import Process, celery_worker_argv, process_environment
 from transactions.selectors import ledger_totals
 
 pytestmark = [
@@ -52,7 +49,6 @@ pytestmark = [
     ),
     pytest.mark.skipif(not RedisServer.available(), reason="the fault suite needs redis-server"),
 ]
-ROOT = Path(__file__).resolve().parents[2]
 LATENCY_MS = 700  # slow charges, so that a kill lands mid-charge
 CHECKOUTS = 12
 # Test scale of the README's bound (janitor interval + RECONCILE_AFTER_SECONDS): a 1 s janitor
@@ -63,55 +59,13 @@ OUTBOX_SWEEP_GRACE = timedelta(seconds=30)  # gamarriando.tasks.sweep_outbox
 WEB_APP_NAME, WORKER_APP_NAME = "gam_faults_web", "gam_faults_worker"
 
 
-def _database_url(application_name: str) -> str:
-    db = connection.settings_dict  # the test database, with xdist's suffix when there is one
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{credentials}@{host}/{db['NAME']}?application_name={application_name}"
-
-
 def _environment(redis_url: str, application_name: str) -> dict:
-    return dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="gamarriando.settings.test",
-        DATABASE_URL=_database_url(application_name),
+    return process_environment(
+        redis_url,
+        application_name,
         REDIS_URL=redis_url,
-        CELERY_TEST_BROKER_URL=redis_url,
         SIMULATED_GATEWAY_LATENCY_MS=str(LATENCY_MS),
-        PYTHONUNBUFFERED="1",
     )
-
-
-class Process:
-    """A server process of the stack, with its output kept in a file for the failure message."""
-
-    def __init__(self, name: str, argv: list[str], env: dict, log_dir: Path):
-        self.name, self.argv, self.env = name, argv, env
-        self.log = log_dir / f"{name}.log"
-        self.popen: subprocess.Popen | None = None
-
-    def start(self) -> "Process":
-        with self.log.open("a") as out:
-            self.popen = subprocess.Popen(
-                self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
-            )
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no acknowledgements, nothing flushed."""
-        os.kill(self.popen.pid, signal.SIGKILL)
-        self.popen.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-
-    def tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
 @pytest.fixture(scope="module")
@@ -150,25 +104,7 @@ def stack(django_db_setup, redis_server, tmp_path_factory):
     ).start()
     worker = Process(
         "worker",
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "gamarriando",
-            "worker",
-            "-P",
-            "threads",
-            "-c",
-            "2",
-            "-l",
-            "warning",
-            "-Q",
-            "default,payments,events,maintenance",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+        celery_worker_argv("threads", concurrency=2),
         _environment(redis_server.url, WORKER_APP_NAME),
         logs,
     ).start()
@@ -212,7 +148,7 @@ class Checkouts:
 
     def start(self) -> "Checkouts":
         for n, user in enumerate(self.users):
-            thread = threading.Thread(target=self._checkout, args=(n, user), daemon=True)
+            thread = threading.Thread(target=self._run, args=(n, user), daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
@@ -222,6 +158,14 @@ class Checkouts:
         for thread in self._threads:
             thread.join(max(0.1, deadline - time.monotonic()))
         assert not any(thread.is_alive() for thread in self._threads), "a checkout hung"
+
+    def _run(self, n: int, user) -> None:
+        """One checkout in its thread; what it raises is kept for the test's thread to assert."""
+        try:
+            self._checkout(n, user)
+        except Exception as exc:
+            with self._lock:
+                self.refused.append(f"checkout {n} raised {exc!r}")
 
     def _post(self, session: requests.Session, path: str, body: dict) -> requests.Response:
         key = uuid.uuid4().hex  # one key per operation, reused by every retry of it

@@ -1,39 +1,18 @@
-"""Staff sign-in to the admin: lockout after failed attempts, and a TOTP code for money staff."""
-
-import runpy
-import threading
-from pathlib import Path
+"""Staff sign-in with a TOTP code (django-otp) for money staff, and enrolling a device."""
 
 import pytest
-from axes.models import AccessAttempt
-from django.db import connection
 from django.test import override_settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from backoffice.tests.helpers import LOGIN, sign_in, signed_in_to_admin
 from gamarriando.staff_auth.devices import totp_token_check
 from tests.factories import UserFactory
+from tests.threads import run_concurrently
 
-PASSWORD = "s3cret-Passw0rd!"
-LOGIN = "/admin/login/"
 SETUP = "/admin/two-factor/setup/"
-BASE_SETTINGS = Path(__file__).resolve().parents[2] / "gamarriando" / "settings" / "base.py"
-IPWARE_SETTINGS = (
-    "AXES_IPWARE_META_PRECEDENCE_ORDER",
-    "AXES_IPWARE_PROXY_ORDER",
-    "AXES_IPWARE_PROXY_COUNT",
-    "IPWARE_STRICT",
-)
 
 pytestmark = pytest.mark.django_db
-
-
-def sign_in(client, email, password=PASSWORD, code="", **headers):
-    return client.post(
-        LOGIN,
-        {"username": email, "password": password, "otp_token": code, "next": "/admin/"},
-        **headers,
-    )
 
 
 def code_for(device, offset=0):
@@ -43,133 +22,6 @@ def code_for(device, offset=0):
 
 def enrolled(user):
     return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-
-
-def ipware_settings_for(monkeypatch, proxies: int) -> dict:
-    """The client-address settings base.py derives from TRUSTED_PROXIES=proxies."""
-    monkeypatch.setenv("TRUSTED_PROXIES", str(proxies))
-    derived = runpy.run_path(str(BASE_SETTINGS))
-    return {name: derived[name] for name in IPWARE_SETTINGS}
-
-
-def signed_in_to_admin(client) -> bool:
-    return client.get("/admin/").status_code == 200
-
-
-# --- lockout (django-axes) ---------------------------------------------------------------
-
-
-@override_settings(AXES_FAILURE_LIMIT=3)
-def test_a_rotating_forwarded_for_does_not_escape_the_lockout(client, finance):
-    # Each guess claims another client address and spells the email differently.
-    answers = [
-        sign_in(
-            client,
-            finance.email.upper() if attempt % 2 else finance.email,
-            password=f"guess-{attempt}",
-            HTTP_X_FORWARDED_FOR=f"81.2.69.{attempt + 1}",
-        ).status_code
-        for attempt in range(3)
-    ]
-    # The form again with its error, then the lockout from the failure that reaches the limit.
-    assert answers == [200, 200, 429]
-
-    locked = sign_in(client, finance.email, HTTP_X_FORWARDED_FOR="81.2.69.99")
-
-    assert locked.status_code == 429
-    assert "Sign-in locked" in locked.content.decode()
-    assert not signed_in_to_admin(client)
-    # With TRUSTED_PROXIES=0 the header is ignored: one count, under the socket's address.
-    attempt = AccessAttempt.objects.get()
-    assert (attempt.username, attempt.ip_address) == (finance.email, "127.0.0.1")
-
-
-@override_settings(AXES_FAILURE_LIMIT=3)
-def test_the_lockout_is_per_account_and_address(client, finance, support):
-    for attempt in range(3):
-        sign_in(client, finance.email, password=f"guess-{attempt}")
-
-    assert sign_in(client, finance.email).status_code == 429
-    assert sign_in(client, support.email).status_code == 302
-    assert sign_in(client, finance.email, REMOTE_ADDR="81.2.69.7").status_code == 302
-
-
-@override_settings(AXES_FAILURE_LIMIT=3)
-def test_behind_proxies_the_address_is_the_nth_from_the_right(client, finance, monkeypatch):
-    # Two proxies: the outer one appends the client's address, the inner one the outer's.
-    with override_settings(**ipware_settings_for(monkeypatch, proxies=2)):
-        answers = [
-            sign_in(
-                client,
-                finance.email,
-                password=f"guess-{attempt}",
-                HTTP_X_FORWARDED_FOR=(
-                    ", ".join(f"81.2.69.{n}" for n in range(attempt + 1))
-                    + ", 81.2.69.142, 10.0.0.2"
-                ),
-                REMOTE_ADDR="10.0.0.3",
-            ).status_code
-            for attempt in range(3)
-        ]
-
-        locked = sign_in(
-            client,
-            finance.email,
-            HTTP_X_FORWARDED_FOR="81.2.69.200, 81.2.69.142, 10.0.0.2",
-            REMOTE_ADDR="10.0.0.3",
-        )
-        other_client = sign_in(
-            client,
-            finance.email,
-            HTTP_X_FORWARDED_FOR="81.2.69.142, 81.2.69.160, 10.0.0.2",
-            REMOTE_ADDR="10.0.0.3",
-        )
-
-    assert answers == [200, 200, 429]
-    assert locked.status_code == 429
-    assert other_client.status_code == 302
-    assert AccessAttempt.objects.get().ip_address == "81.2.69.142"
-
-
-def test_without_trusted_proxies_only_the_socket_address_counts(monkeypatch):
-    assert ipware_settings_for(monkeypatch, proxies=0)["AXES_IPWARE_META_PRECEDENCE_ORDER"] == (
-        "REMOTE_ADDR",
-    )
-
-
-@override_settings(AXES_FAILURE_LIMIT=3)
-def test_the_api_token_is_left_to_its_throttles(client, api, finance):
-    for attempt in range(5):
-        refused = api().post(
-            "/api/v1/auth/token",
-            {"email": finance.email, "password": f"guess-{attempt}"},
-            format="json",
-        )
-        assert refused.status_code == 401
-
-    granted = api().post(
-        "/api/v1/auth/token", {"email": finance.email, "password": PASSWORD}, format="json"
-    )
-
-    assert granted.status_code == 200 and "access" in granted.json()
-    assert not AccessAttempt.objects.exists()
-    assert sign_in(client, finance.email).status_code == 302
-
-
-@override_settings(AXES_FAILURE_LIMIT=3)
-def test_a_success_clears_the_count(client, finance):
-    for attempt in range(2):
-        sign_in(client, finance.email, password=f"guess-{attempt}")
-    assert sign_in(client, finance.email).status_code == 302
-    client.post("/admin/logout/")
-
-    for attempt in range(2):
-        sign_in(client, finance.email, password=f"guess-{attempt}")
-
-    assert sign_in(client, finance.email).status_code == 302
-
-
-# --- two-factor sign-in (django-otp) -----------------------------------------------------
 
 
 def test_when_optional_the_demo_logins_sign_in_with_a_password(client, finance, settings):
@@ -325,20 +177,8 @@ def test_the_admin_hides_device_secrets(client, required):
 def test_one_code_signs_in_once_even_at_the_same_moment(finance):
     device = enrolled(finance)
     code = code_for(device)
-    start = threading.Barrier(4)
-    accepted = []
-
-    def submit():
-        try:
-            start.wait()
-            accepted.append(totp_token_check(user=finance, device=device, token=code))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    accepted = run_concurrently(
+        4, lambda _: totp_token_check(user=finance, device=device, token=code)
+    )
 
     assert sorted(accepted) == [False, False, False, True]

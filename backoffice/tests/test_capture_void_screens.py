@@ -1,0 +1,29 @@
+"""The capture and void screens through Django's test client."""
+
+from decimal import Decimal
+
+import pytest
+
+from backoffice.tests.helpers import operation_url, submit
+from orders.tests.factories import ProductFactory
+from tests.helpers import make_paid
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_capture_and_void_screens(browser_for, finance, customer):
+    product = ProductFactory(price=Decimal("40.00"), stock=10)
+    _, to_capture = make_paid(customer, product, capture=False)
+    _, to_void = make_paid(customer, product, capture=False)
+    client = browser_for(finance)
+    assert client.get(operation_url(to_capture, "capture")).context["form"].initial[
+        "amount"
+    ] == Decimal("40.00")
+    submit(client, operation_url(to_capture, "capture"), amount="25.00")
+    to_capture.refresh_from_db()
+    assert (to_capture.status, to_capture.captured_amount) == ("completed", Decimal("25.00"))
+    submit(client, operation_url(to_void, "void"), reason="customer changed order")
+    to_void.refresh_from_db()
+    assert to_void.status == "cancelled"
+    again, _ = submit(client, operation_url(to_void, "void"), reason="again")
+    assert "Only a pending or authorized payment" in again.content.decode()

@@ -1,0 +1,42 @@
+"""The order screens: fulfilment actions and the cancel screen."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_order_fulfilment_actions_and_cancel_screen(browser_for, finance, support, paid):
+    order, payment = paid
+    finance_client = browser_for(finance)
+    for status in ("processing", "shipped"):
+        finance_client.post(
+            "/admin/orders/order/", {"action": f"move_to_{status}", "_selected_action": [order.pk]}
+        )
+        order.refresh_from_db()
+        assert order.status == status
+    support_client = browser_for(support)
+    support_client.post(
+        "/admin/orders/order/", {"action": "move_to_delivered", "_selected_action": [order.pk]}
+    )
+    order.refresh_from_db()
+    assert order.status == "shipped"
+    assert support_client.get(f"/admin/orders/order/{order.pk}/cancel/").status_code == 403
+    finance_client = browser_for(finance)  # one test client: log finance back in
+    page = finance_client.post(
+        f"/admin/orders/order/{order.pk}/cancel/",
+        {"nonce": "6f1e2c1e-2b1c-4d3a-9a7e-1f2e3d4c5b6a", "reason": "lost"},
+        follow=True,
+    )
+    assert "cannot go from shipped to cancelled" in page.content.decode()
+
+
+def test_cancel_screen_cancels_and_refunds(browser_for, finance, paid):
+    order, payment = paid
+    browser_for(finance).post(
+        f"/admin/orders/order/{order.pk}/cancel/",
+        {"nonce": "0b1e2c1e-2b1c-4d3a-9a7e-1f2e3d4c5b6a", "reason": "fraud suspected"},
+    )
+    order.refresh_from_db()
+    payment.refresh_from_db()
+    assert (order.status, order.cancel_reason) == ("cancelled", "fraud suspected")
+    assert payment.status == "refunded"

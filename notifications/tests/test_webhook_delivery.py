@@ -1,0 +1,56 @@
+"""Outgoing webhook deliveries: retries in order, and an endpoint that keeps failing is disabled."""
+
+from decimal import Decimal
+
+import pytest
+
+from notifications.models import WebhookDelivery, WebhookSubscription
+from notifications.tasks import retry_due_deliveries
+from orders.tests.factories import ProductFactory
+from tests.helpers import make_order, make_paid
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_subscriber_that_was_down_gets_every_event_once_in_order(subscriber, customer):
+    from django.utils import timezone
+
+    order, payment = make_paid(customer, ProductFactory(price=Decimal("20.00"), stock=5))
+    assert subscriber.received == []
+    assert WebhookDelivery.objects.filter(status="pending").count() == 4
+    subscriber.up = True
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now())  # the backoff has elapsed
+    retry_due_deliveries()
+    retry_due_deliveries()  # a second sweep sends nothing twice
+    types = [event["type"] for event in subscriber.received]
+    assert types == ["order.created", "payment.created", "payment.succeeded", "order.paid"]
+    assert len({event["id"] for event in subscriber.received}) == 4
+    assert len(subscriber.requests) == 5  # one refused while down (the rest waited), four accepted
+    assert subscriber.unverified() == []
+    assert set(subscriber.received[0]) >= {"id", "type", "created_at", "data"}
+    assert subscriber.received[0]["data"]["order_id"] == order.pk
+    delivery = WebhookDelivery.objects.order_by("created_at").first()
+    attempts = list(delivery.attempt_log.order_by("pk").values_list("status_code", flat=True))
+    assert attempts == [503, 200]
+
+
+def test_an_endpoint_that_keeps_failing_is_disabled_and_admins_told(
+    subscriber, customer, mailoutbox, settings
+):
+    from notifications import services
+
+    settings.ADMINS = [("Ops", "ops@gamarriando.pe")]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    services.DISABLE_AFTER_FAILURES, original = 3, services.DISABLE_AFTER_FAILURES
+    try:
+        make_order(customer, ProductFactory())
+        from django.utils import timezone
+
+        for _ in range(3):
+            WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+            retry_due_deliveries()
+    finally:
+        services.DISABLE_AFTER_FAILURES = original
+    sub = WebhookSubscription.objects.get()
+    assert sub.is_active is False and sub.disabled_at is not None
+    assert any("Webhook endpoint disabled" in mail.subject for mail in mailoutbox)

@@ -1,0 +1,144 @@
+"""POST /payments: amounts, split payments, currencies and every error path."""
+
+from decimal import Decimal
+
+import pytest
+
+from orders.tests.factories import ProductFactory
+from payments.models import Payment
+from payments.tests.helpers import charges, process
+from tests.helpers import make_order, make_paid
+from transactions.models import Transaction
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_create_then_process_completes_and_pays_the_order(api, customer, product):
+    order = make_order(customer, product, quantity=2)
+    client = api(customer)
+    created = client.post(
+        "/api/v1/payments",
+        {"order_id": order.pk, "payment_method": "simulated", "amount": "100.00"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["status"] == "pending"
+    assert body["currency"] == "PEN"
+    assert body["refundable_amount"] == "0.00"
+    response = process(client, body["id"])
+    assert response.status_code == 202
+    assert response.json()["status"] == "completed"
+    assert response.json()["captured_amount"] == "100.00"
+    assert response.json()["gateway_transaction_id"].startswith("sim_ch_")
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert order.amount_paid == Decimal("100.00")
+    rows = list(Transaction.objects.values_list("transaction_type", "status", "amount"))
+    assert rows == [("charge", "succeeded", Decimal("100.00"))]
+    assert charges() == 1
+    order_body = client.get(f"/api/v1/orders/{order.pk}").json()
+    assert order_body["balance_due"] == "0.00"
+    assert order_body["payments"][0]["status"] == "completed"
+
+
+def test_split_payments_settle_the_order_only_when_covered(api, customer, product):
+    order = make_order(customer, product, quantity=2)
+    client = api(customer)
+    first = client.post(
+        "/api/v1/payments",
+        {"order_id": order.pk, "payment_method": "simulated", "amount": 60},
+        format="json",
+    ).json()
+    second = client.post(
+        "/api/v1/payments",
+        {"order_id": order.pk, "payment_method": "simulated", "amount": "40"},
+        format="json",
+    ).json()
+    third = client.post(
+        "/api/v1/payments",
+        {"order_id": order.pk, "payment_method": "simulated", "amount": "0.01"},
+        format="json",
+    )
+    assert third.status_code == 400
+    assert third.json()["error"]["code"] == "AMOUNT_MISMATCH"
+    process(client, first["id"])
+    order.refresh_from_db()
+    assert (order.status, order.amount_paid) == ("pending", Decimal("60.00"))
+    process(client, second["id"])
+    order.refresh_from_db()
+    assert (order.status, order.amount_paid) == ("paid", Decimal("100.00"))
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"payment_method": "simulated", "amount": "50.01"}, 400, "AMOUNT_MISMATCH"),
+        (
+            {"payment_method": "simulated", "amount": "10", "currency": "usd"},
+            400,
+            "AMOUNT_MISMATCH",
+        ),
+        ({"payment_method": "paypal", "amount": "10"}, 400, "PAYMENT_METHOD_ERROR"),
+        ({"payment_method": "simulated", "amount": "10.001"}, 400, "VALIDATION_ERROR"),
+        ({"payment_method": "simulated", "amount": "0"}, 400, "VALIDATION_ERROR"),
+        ({"payment_method": "simulated", "amount": "-1"}, 400, "VALIDATION_ERROR"),
+        ({"payment_method": "simulated", "amount": "Infinity"}, 400, "VALIDATION_ERROR"),
+        ({"payment_method": "simulated", "amount": True}, 400, "VALIDATION_ERROR"),
+        ({"payment_method": "simulated"}, 400, "VALIDATION_ERROR"),
+    ],
+)
+def test_create_error_paths(api, customer, product, body, status, code):
+    order = make_order(customer, product)
+    response = api(customer).post("/api/v1/payments", {"order_id": order.pk, **body}, format="json")
+    assert response.status_code == status, response.json()
+    assert response.json()["error"]["code"] == code
+    assert Payment.objects.count() == 0
+
+
+def test_create_on_someone_elses_or_missing_order_is_a_field_error(
+    api, customer, other_customer, product
+):
+    order = make_order(customer, product)
+    for order_id in (order.pk, 987654):
+        response = api(other_customer).post(
+            "/api/v1/payments",
+            {"order_id": order_id, "payment_method": "simulated", "amount": "1"},
+            format="json",
+        )
+        assert response.status_code == 400
+        assert list(response.json()["error"]["details"]) == ["order_id"]
+
+
+def test_create_on_a_non_pending_order_is_invalid_status(api, customer, product):
+    order, _ = make_paid(customer, product)
+    response = api(customer).post(
+        "/api/v1/payments",
+        {"order_id": order.pk, "payment_method": "simulated", "amount": "1"},
+        format="json",
+    )
+    assert response.status_code == 409
+    assert response.json()["error"] == {
+        **response.json()["error"],
+        "code": "INVALID_STATUS",
+        "details": {"status": "paid"},
+    }
+
+
+def test_jpy_amounts_have_no_decimals(api, customer):
+    product = ProductFactory(price=Decimal("1500"), currency="JPY", stock=5)
+    order = make_order(customer, product, currency="JPY")
+    client = api(customer)
+    bad = client.post(
+        "/api/v1/payments",
+        {"order_id": order.pk, "payment_method": "simulated", "amount": "1500.50"},
+        format="json",
+    )
+    assert bad.status_code == 400
+    good = client.post(
+        "/api/v1/payments",
+        {"order_id": order.pk, "payment_method": "simulated", "amount": "1500"},
+        format="json",
+    )
+    assert good.status_code == 201
+    assert good.json()["amount"] == "1500"

@@ -1,0 +1,47 @@
+"""Reconciliation of unsettled gateway answers on the janitor's schedule."""
+
+import pytest
+
+from payments.tasks import reconcile_pending
+from payments.tests.helpers import charges, process
+from tests.helpers import make_order, make_payment
+from transactions.models import Transaction
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_timeout_stays_processing_until_reconciliation_finds_the_charge(api, customer, product):
+    order = make_order(customer, product)
+    payment = make_payment(customer, order)
+    body = process(api(customer), payment.pk, "tok_timeout").json()
+    assert body["status"] == "processing"
+    assert reconcile_pending() == 1
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == "completed"
+    assert order.status == "paid"
+    assert charges() == 1
+    assert reconcile_pending() == 0
+
+
+def test_pending_rows_are_asked_again_on_the_janitor_schedule(customer, product):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    payment = make_payment(customer, make_order(customer, product))
+    from payments.services import payment_process
+
+    payment_process(payment_id=payment.pk, actor=customer, payment_method_id="tok_requires_action")
+    row = Transaction.objects.get()
+    gaps = []
+    for _ in range(5):
+        Transaction.objects.filter(pk=row.pk).update(
+            next_reconcile_at=timezone.now() - timedelta(seconds=1)
+        )
+        before = timezone.now()
+        reconcile_pending()
+        row.refresh_from_db()
+        gaps.append(round((row.next_reconcile_at - before).total_seconds() / 60))
+    assert gaps == [1, 5, 60, 1440, 1440]
+    assert row.status == "pending"  # the customer never authenticated; nothing was guessed
