@@ -33,8 +33,10 @@ def process_environment(broker_url: str, application_name: str = "", **extra: st
     )
 
 
-def celery_worker_argv(pool: str, concurrency: int | None = None) -> list[str]:
-    """`celery worker` on every queue, quiet, without the cluster chatter a test has no use for."""
+def celery_worker_argv(
+    pool: str, concurrency: int | None = None, queues: str = WORKER_QUEUES
+) -> list[str]:
+    """`celery worker` (on every queue unless told), quiet, without the cluster chatter."""
     threads = ["-c", str(concurrency)] if concurrency else []
     return [
         sys.executable,
@@ -49,7 +51,7 @@ def celery_worker_argv(pool: str, concurrency: int | None = None) -> list[str]:
         "-l",
         "warning",
         "-Q",
-        WORKER_QUEUES,
+        queues,
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
