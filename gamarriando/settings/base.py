@@ -127,6 +127,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# The shop's own zone: exports give every date in UTC and in this zone (issue 13).
+SHOP_TIME_ZONE = env("SHOP_TIME_ZONE", default="America/Lima")
 USE_I18N = True
 USE_TZ = True
 

@@ -25,6 +25,10 @@ HANDLED_EVENTS = [
     "charge.refund.updated",
     "refund.updated",
     "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
 ]
 
 
@@ -80,6 +84,8 @@ def _payment_intent_id(obj: dict) -> str | None:
 
 def enqueue_reconciliation(event_type: str, obj: dict) -> None:
     """Ask a worker to reconcile the payment an event is about (after commit)."""
+    if event_type.startswith("charge.dispute.") and obj.get("id"):
+        enqueue_on_commit("payments.sync_stripe_dispute", dispute_id=obj["id"])
     pi_id = _payment_intent_id(obj)
     if not pi_id:
         logger.info("stripe_event_without_payment_intent", event_type=event_type)
