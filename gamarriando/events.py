@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from gamarriando.finance_metrics import EVENTS_PUBLISHED
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
 
@@ -56,6 +57,7 @@ def subscribe(event_type: str):
 def publish(event_type: str, data: dict, *, order_id: int | None = None) -> OutboxEvent:
     """Write an event inside the caller's transaction and dispatch it after commit."""
     event = OutboxEvent.objects.create(type=event_type, data=data, order_id=order_id)
+    transaction.on_commit(lambda: EVENTS_PUBLISHED.labels(event_type).inc())
     enqueue_on_commit("gamarriando.dispatch_event", event_id=str(event.id))
     return event
 

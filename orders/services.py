@@ -19,6 +19,7 @@ from gamarriando.errors import (
     invalid_status,
 )
 from gamarriando.event_types import EventType
+from gamarriando.finance_metrics import ORDERS_CREATED
 from gamarriando.limits import limit_exceeded
 from orders.models import Order, OrderItem, OrderStatus, OrderStatusHistory, Product
 from orders.transitions import CUSTOMER, FULFILMENT, STAFF, SYSTEM, can_transition
@@ -142,6 +143,7 @@ def order_create(
             order=order, from_status="", to_status=OrderStatus.PENDING, actor=user, reason="created"
         )
         events.publish(EventType.ORDER_CREATED, _order_event_data(order), order_id=order.pk)
+        transaction.on_commit(lambda: ORDERS_CREATED.labels(currency).inc())
     return order
 
 

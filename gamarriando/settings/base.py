@@ -307,6 +307,9 @@ METRICS_ALLOW_LOOPBACK = True
 ALERT_FAILURE_RATE = 0.05
 ALERT_STUCK_PROCESSING_SECONDS = 30
 ALERT_OUTBOX_LAG_SECONDS = 120
+# "Unusual activity": the last hour against the trailing week's same hour (payments/unusual_activity.py).
+ALERT_UNUSUAL_FACTOR = 3
+ALERT_UNUSUAL_MIN_COUNT = 10
 
 # E-mail: the console by default; SMTP with EMAIL_URL=smtp+tls://user:pass@host:587.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

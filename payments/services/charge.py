@@ -6,6 +6,7 @@ from dataclasses import replace
 from django.db import transaction
 
 from gamarriando.errors import PaymentMethodError, invalid_status
+from gamarriando.finance_metrics import DUPLICATE_ATTEMPTS
 from gamarriando.logging import get_logger
 from gamarriando.metrics import observe_gateway_call
 from orders.models import OrderStatus
@@ -53,6 +54,8 @@ def payment_process(
         order, payment = lock_payment(payment_id)
         require_owner(actor, order.user_id)
         if payment.status not in PROCESSABLE:
+            if payment.status != PaymentStatus.CANCELLED:
+                DUPLICATE_ATTEMPTS.labels("second_process").inc()
             raise invalid_status(
                 payment.status, "Only a pending or failed payment can be processed."
             )

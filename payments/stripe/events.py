@@ -10,6 +10,7 @@ from djstripe.models import Event
 from djstripe.signals import WEBHOOK_SIGNALS
 
 from gamarriando.dead_letters import require_operations_permission
+from gamarriando.finance_metrics import WEBHOOK_APPLY_LATENCY
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
 from payments.models import Payment, StripeEventStatus, StripeWebhookEvent
@@ -68,11 +69,15 @@ def stripe_event_process(*, event_id: str) -> None:
             last_error=repr(exc)[:4000],
         )
         raise
+    applied_at = timezone.now()
     StripeWebhookEvent.objects.filter(pk=event_id).update(
         status=StripeEventStatus.PROCESSED,
         attempts=stored.attempts + 1,
         last_error="",
-        processed_at=timezone.now(),
+        processed_at=applied_at,
+    )
+    WEBHOOK_APPLY_LATENCY.labels("stripe").observe(
+        (applied_at - stored.received_at).total_seconds()
     )
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from prometheus_client import REGISTRY
 
 from payments.models import Dispute
 from payments.tests.test_stripe_webhooks import paid_with_stripe, post_event  # noqa: F401
@@ -23,6 +24,10 @@ def test_stripe_dispute_events_record_the_dispute_and_its_loss(
 ):
     _, payment, pi = paid_with_stripe
     mail.outbox.clear()
+    applied = (
+        REGISTRY.get_sample_value("gamarriando_webhook_apply_seconds_count", {"gateway": "stripe"})
+        or 0
+    )
     due = int(time.time()) + 7 * 86400
     opened = fake_stripe.dispute(pi["id"], status="needs_response", amount=5000, due_by=due)
     assert (
@@ -53,3 +58,8 @@ def test_stripe_dispute_events_record_the_dispute_and_its_loss(
     )
     post_event(client, fake_stripe.event("charge.dispute.closed", opened))  # a duplicate
     assert Transaction.objects.filter(transaction_type="chargeback").count() == 1
+    # Received -> applied latency, observed once per event applied.
+    count = REGISTRY.get_sample_value(
+        "gamarriando_webhook_apply_seconds_count", {"gateway": "stripe"}
+    )
+    assert count - applied == 3
