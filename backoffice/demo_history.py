@@ -171,7 +171,12 @@ def make_demo_history(*, finance, now: datetime | None = None, seed: int = 13) -
     eager = current_app.conf.task_always_eager
     current_app.conf.task_always_eager = True
     try:
-        with override_settings(SIMULATED_GATEWAY_DECLINE_RATE=0.0, SIMULATED_GATEWAY_LATENCY_MS=0):
+        # Past e-mails (receipts, dispute notices) are history too: none is sent now.
+        with override_settings(
+            SIMULATED_GATEWAY_DECLINE_RATE=0.0,
+            SIMULATED_GATEWAY_LATENCY_MS=0,
+            EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        ):
             for offset in range(DAYS):
                 history.day(start + timedelta(days=offset))
             _story(history, now)
