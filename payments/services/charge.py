@@ -9,6 +9,7 @@ from gamarriando.errors import PaymentMethodError, invalid_status
 from gamarriando.finance_metrics import DUPLICATE_ATTEMPTS
 from gamarriando.logging import get_logger
 from gamarriando.metrics import observe_gateway_call
+from gamarriando.tracing import traced_gateway
 from orders.models import OrderStatus
 from payments.gateways.base import (
     FailureCode,
@@ -89,7 +90,7 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
     if txn.status != TransactionStatus.PENDING:
         return
     payment = txn.payment
-    gateway = get_gateway(payment.payment_method)
+    gateway = traced_gateway(get_gateway(payment.payment_method))
     key = txn.idempotency_key
     started = time.perf_counter()
     if txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION):
