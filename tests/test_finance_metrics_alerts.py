@@ -151,3 +151,26 @@ def test_business_metrics_count_orders_events_amounts_and_duplicates(api, custom
         - before["second"]
         == 1
     )
+
+
+def test_grafana_and_alert_rules_only_use_metrics_the_service_exports():
+    import json
+    import re
+
+    from prometheus_client import generate_latest
+
+    exported = set(re.findall(r"^# HELP (\w+)", generate_latest(REGISTRY).decode(), re.M))
+    dashboard = json.loads(
+        (ALERTS.parents[1] / "grafana" / "gamarriando-payments.json").read_text()
+    )
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    exprs += [r["expr"] for r in yaml.safe_load(ALERTS.read_text())["groups"][0]["rules"]]
+    used = {
+        re.sub(r"_(bucket|count|sum)$", "", name)
+        for expr in exprs
+        for name in re.findall(r"\bgamarriando_\w+", expr)
+    }
+    assert used - exported == set()
+    titles = " ".join(p["title"] for p in dashboard["panels"]).lower()
+    for topic in ("success rate", "latency", "refunds", "webhook", "queue lag", "currency"):
+        assert topic in titles, topic
