@@ -12,6 +12,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from gamarriando.money import quantize
 from payments.models import Payment, PaymentStatus
 from payments.transitions import FINAL
 from transactions.models import Transaction, TransactionStatus, TransactionType
@@ -80,18 +81,24 @@ def _currency_blocks(payments, days: list[date]) -> list[CurrencyFigures]:
     by_day = {(row["currency"], row["day"]): row for row in daily}
     blocks = []
     for row in outcome:
-        captured, refunded = row["captured"] or ZERO, row["refunded"] or ZERO
+        currency = row["currency"]
+
+        def money(value, currency=currency):
+            # The currency's own decimals: a JPY sum is 4800, not 4800.00.
+            return quantize(value or ZERO, currency)
+
+        captured, refunded = money(row["captured"]), money(row["refunded"])
         per_day = []
         for day in days:
             found = by_day.get((row["currency"], day), {})
             per_day.append(
-                {"day": day, "count": found.get("count", 0), "amount": found.get("amount") or ZERO}
+                {"day": day, "count": found.get("count", 0), "amount": money(found.get("amount"))}
             )
         blocks.append(
             CurrencyFigures(
                 currency=row["currency"],
                 count=row["count"],
-                amount=row["amount"] or ZERO,
+                amount=money(row["amount"]),
                 captured=captured,
                 refunded=refunded,
                 success_rate=_rate(row["succeeded"], row["final"]),

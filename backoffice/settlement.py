@@ -13,6 +13,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from gamarriando.money import quantize
 from payments.stripe.balance import stripe_fees_by_reference
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
@@ -94,4 +95,10 @@ def settlement_rows(*, start: date, end: date) -> list[SettlementRow]:
         else:
             row.fees += known[0]
             row.net += known[1]
-    return [groups[key] for key in sorted(groups)]
+    rows = [groups[key] for key in sorted(groups)]
+    for row in rows:  # the currency's own decimals: a JPY total is 4800, not 4800.00
+        for name in ("gross", "refunds", "chargebacks", "fees", "net"):
+            value = getattr(row, name)
+            if value is not None:
+                setattr(row, name, quantize(value, row.currency))
+    return rows
