@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
 
 from gamarriando.money import format_amount
@@ -151,11 +152,17 @@ def csv_lines(header: list[str], rows, line) -> Iterator[str]:
 def export_view(request, name: str):
     """Stream the list page's filtered rows as CSV (same permission as seeing the list)."""
     model, fields, header, line = EXPORTS[name]
-    model_admin = admin.site._registry[model]
+    model_admin = admin.site.get_model_admin(model)
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    changelist = model_admin.get_changelist_instance(request)
-    queryset = changelist.get_queryset(request).order_by("pk").values_list(*fields)
+    try:
+        changelist = model_admin.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request).order_by("pk").values_list(*fields)
+    except (IncorrectLookupParameters, ValidationError) as exc:
+        # The list page would redirect with ?e=1; a download answers plainly instead.
+        return HttpResponseBadRequest(
+            f"Unknown or malformed filter: {exc}", content_type="text/plain"
+        )
     response = StreamingHttpResponse(
         csv_lines(header, queryset.iterator(chunk_size=CHUNK), line),
         content_type="text/csv; charset=utf-8",
