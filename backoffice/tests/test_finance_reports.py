@@ -256,3 +256,35 @@ def test_offline_records_cannot_invent_chargebacks(api, finance, customer):
         HTTP_IDEMPOTENCY_KEY="k-chargeback-1",
     )
     assert response.status_code == 400
+
+
+def test_open_disputes_are_listed_nearest_deadline_first(customer, finance, browser_for):
+    now = timezone.now()
+    product = ProductFactory(price=Decimal("10.00"), stock=10)
+    for ref, days, status in (
+        ("dp_late", 9, "needs_response"),
+        ("dp_closed", 1, "lost"),
+        ("dp_soon", 2, "under_review"),
+        ("dp_mid", 5, "warning_needs_response"),
+    ):
+        _, payment = make_paid(customer, product)
+        dispute_record(
+            payment_id=payment.pk,
+            gateway="simulated",
+            gateway_dispute_id=ref,
+            amount=Decimal("10.00"),
+            currency="PEN",
+            reason="fraudulent",
+            status=status,
+            evidence_due_by=now + timedelta(days=days),
+        )
+    client = browser_for(finance)
+    page = client.get("/admin/payments/dispute/open/")
+    assert [d.gateway_dispute_id for d in page.context["disputes"]] == [
+        "dp_soon",
+        "dp_mid",
+        "dp_late",
+    ]
+    listing = client.get("/admin/payments/dispute/").content.decode()
+    order = [listing.index(ref) for ref in ("dp_soon", "dp_mid", "dp_late", "dp_closed")]
+    assert order == sorted(order)
