@@ -26,7 +26,7 @@ $(VENV)/.installed: $(LOCK)
 install: $(VENV)/.installed
 
 run: install
-	@echo "Migrating the local SQLite database. The first run takes about a minute and a half (dj-stripe creates 62 tables); it has not hung."
+	@echo "Migrating the local SQLite database. The first run takes about a minute and a half (dj-stripe creates 62 tables), then about 25 s of demo history; it has not hung."
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	@echo ""

@@ -1,4 +1,8 @@
-"""Figures for the finance dashboard, each one database aggregation over a period."""
+"""Figures for the finance dashboard, each one database aggregation over a period.
+
+Amounts and the refund rate are per currency, never summed across currencies (PEN plus JPY
+means nothing); counts and rates, which mix meaningfully, are also given for all payments.
+"""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -8,6 +12,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from gamarriando.money import quantize
 from payments.models import Payment, PaymentStatus
 from payments.transitions import FINAL
 from transactions.models import Transaction, TransactionStatus, TransactionType
@@ -23,44 +28,97 @@ ZERO = Decimal("0")
 
 
 @dataclass(frozen=True)
+class CurrencyFigures:
+    currency: str
+    count: int
+    amount: Decimal
+    captured: Decimal
+    refunded: Decimal
+    success_rate: float | None
+    refund_rate: Decimal | None  # refunded / captured, exact
+    per_day: list[dict]  # {"day", "count", "amount"}
+
+
+@dataclass(frozen=True)
 class Dashboard:
     days: int
-    per_day: list[dict]  # {"day", "count", "amount"}
+    per_day: list[dict]  # {"day", "count"}: counts mix across currencies, amounts do not
     success_rate: float | None
-    refund_rate: float | None
     avg_seconds_to_final: float | None
     failures_by_code: list[dict]  # {"failure_code", "count"}
     latency_by_gateway: list[dict]  # {"payment_method", "avg_ms", "calls"}
-    totals: dict
+    totals: dict  # {"count"} only: an amount total across currencies would be meaningless
+    currencies: list[CurrencyFigures]
+
+
+def _days(today: date, days: int) -> list[date]:
+    return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def _rate(part, whole):
+    return (part / whole) if whole else None
+
+
+def _currency_blocks(payments, days: list[date]) -> list[CurrencyFigures]:
+    outcome = (
+        payments.values("currency")
+        .annotate(
+            count=Count("pk"),
+            amount=Sum("amount"),
+            captured=Sum("captured_amount"),
+            refunded=Sum("refunded_amount"),
+            final=Count("pk", filter=Q(status__in=FINAL)),
+            succeeded=Count("pk", filter=Q(status__in=SUCCEEDED)),
+        )
+        .order_by("currency")
+    )
+    daily = (
+        payments.annotate(day=TruncDate("created_at"))
+        .values("currency", "day")
+        .annotate(count=Count("pk"), amount=Sum("amount"))
+        .order_by()
+    )
+    by_day = {(row["currency"], row["day"]): row for row in daily}
+    blocks = []
+    for row in outcome:
+        currency = row["currency"]
+
+        def money(value, currency=currency):
+            # The currency's own decimals: a JPY sum is 4800, not 4800.00.
+            return quantize(value or ZERO, currency)
+
+        captured, refunded = money(row["captured"]), money(row["refunded"])
+        per_day = []
+        for day in days:
+            found = by_day.get((row["currency"], day), {})
+            per_day.append(
+                {"day": day, "count": found.get("count", 0), "amount": money(found.get("amount"))}
+            )
+        blocks.append(
+            CurrencyFigures(
+                currency=row["currency"],
+                count=row["count"],
+                amount=money(row["amount"]),
+                captured=captured,
+                refunded=refunded,
+                success_rate=_rate(row["succeeded"], row["final"]),
+                refund_rate=_rate(refunded, captured),
+                per_day=per_day,
+            )
+        )
+    return blocks
 
 
 def dashboard_figures(*, days: int, today: date | None = None) -> Dashboard:
     """Aggregate payments and ledger rows created in the last `days` days."""
     since = timezone.now() - timedelta(days=days)
     payments = Payment.objects.filter(created_at__gte=since)
-    rows = (
-        payments.annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(count=Count("pk"), amount=Sum("amount"))
-        .order_by("day")
-    )
-    by_day = {row["day"]: row for row in rows}
-    today = today or timezone.now().date()
-    per_day = []
-    for offset in range(days - 1, -1, -1):
-        day = today - timedelta(days=offset)
-        row = by_day.get(day, {})
-        per_day.append(
-            {"day": day, "count": row.get("count", 0), "amount": row.get("amount") or ZERO}
-        )
-
+    today = today or timezone.localdate()
+    period = _days(today, days)
+    blocks = _currency_blocks(payments, period)
     outcome = payments.aggregate(
         final=Count("pk", filter=Q(status__in=FINAL)),
         succeeded=Count("pk", filter=Q(status__in=SUCCEEDED)),
-        captured=Sum("captured_amount"),
-        refunded=Sum("refunded_amount"),
-        count=Count("pk"),
-        amount=Sum("amount"),
     )
     attempts = Transaction.objects.filter(
         created_at__gte=since,
@@ -85,19 +143,17 @@ def dashboard_figures(*, days: int, today: date | None = None) -> Dashboard:
         .annotate(avg_ms=Avg("gateway_latency_ms"), calls=Count("pk"))
         .order_by("payment_method")
     )
-    captured = outcome["captured"] or ZERO
+    per_day = [
+        {"day": day, "count": sum(block.per_day[index]["count"] for block in blocks)}
+        for index, day in enumerate(period)
+    ]
     return Dashboard(
         days=days,
         per_day=per_day,
-        success_rate=(outcome["succeeded"] / outcome["final"]) if outcome["final"] else None,
-        refund_rate=float((outcome["refunded"] or ZERO) / captured) if captured else None,
+        success_rate=_rate(outcome["succeeded"], outcome["final"]),
         avg_seconds_to_final=to_final.total_seconds() if to_final is not None else None,
         failures_by_code=failures,
         latency_by_gateway=latency,
-        totals={
-            "count": outcome["count"],
-            "amount": outcome["amount"] or ZERO,
-            "captured": captured,
-            "refunded": outcome["refunded"] or ZERO,
-        },
+        totals={"count": sum(block.count for block in blocks)},
+        currencies=blocks,
     )

@@ -7,7 +7,7 @@ but belong to the back office, which the apps' admins reach only by URL name.
 from django.contrib import admin
 from django.urls import path
 
-from backoffice import views
+from backoffice import exports, finance_views, views
 
 app_name = "backoffice"
 
@@ -42,6 +42,28 @@ urlpatterns = [
         name="payment_reconcile",
     ),
     path("payments/payment/dashboard/", _screen(views.dashboard_view), name="dashboard"),
+    path(
+        "payments/payment/settlement/",
+        _screen(finance_views.settlement_view),
+        name="settlement",
+    ),
+    path(
+        "payments/payment/export.csv",
+        _screen(exports.export_view),
+        {"name": "payments"},
+        name="payments_export",
+    ),
+    path(
+        "transactions/transaction/export.csv",
+        _screen(exports.export_view),
+        {"name": "ledger"},
+        name="ledger_export",
+    ),
+    path(
+        "payments/dispute/open/",
+        _screen(finance_views.open_disputes_view),
+        name="open_disputes",
+    ),
     path(
         "orders/order/<int:order_id>/cancel/",
         _screen(views.order_cancel_view),

@@ -11,3 +11,6 @@ class GamarriandoConfig(AppConfig):
         from gamarriando.logging import configure_structlog
 
         configure_structlog()
+        from gamarriando.tracing import configure_tracing
+
+        configure_tracing()  # a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set

@@ -27,6 +27,7 @@ app.conf.beat_schedule = {
     "reconcile-payments": {"task": "payments.reconcile_pending", "schedule": 60.0},
     "sweep-outbox": {"task": "gamarriando.sweep_outbox", "schedule": 30.0},
     "check-alerts": {"task": "gamarriando.check_alerts", "schedule": 300.0},
+    "remind-dispute-deadlines": {"task": "payments.remind_dispute_deadlines", "schedule": 3600.0},
     "retry-webhook-deliveries": {"task": "notifications.retry_due_deliveries", "schedule": 60.0},
     "purge-idempotency-keys": {
         "task": "gamarriando.purge_idempotency_keys",

@@ -10,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from gamarriando.finance_metrics import EVENTS_PUBLISHED
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit, send_now
 
@@ -58,6 +59,7 @@ def subscribe(event_type: str):
 def publish(event_type: str, data: dict, *, order_id: int | None = None) -> OutboxEvent:
     """Write an event inside the caller's transaction and dispatch it after commit."""
     event = OutboxEvent.objects.create(type=event_type, data=data, order_id=order_id)
+    transaction.on_commit(lambda: EVENTS_PUBLISHED.labels(event_type).inc())
     if _in_worker_task():
         # A worker is already here: dispatching in this process after commit saves a broker
         # round trip and a task per event (a charge publishes two). The row is committed

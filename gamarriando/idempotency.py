@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from gamarriando.errors import IdempotencyKeyInUse, IdempotencyKeyReused, field_error
+from gamarriando.finance_metrics import DUPLICATE_ATTEMPTS
 
 REPLAY_HEADER = "Idempotent-Replayed"
 _owning: ContextVar[bool] = ContextVar("idempotency_owns_transaction", default=False)
@@ -120,6 +121,7 @@ def idempotent(view_method):
             if stored is not None:
                 if stored.request_hash != request_hash:
                     raise IdempotencyKeyReused()
+                DUPLICATE_ATTEMPTS.labels("idempotent_replay").inc()
                 return Response(
                     stored.response_body,
                     status=stored.response_status,

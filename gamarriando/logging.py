@@ -6,6 +6,7 @@ import re
 import structlog
 
 from gamarriando.cards import REDACTED, contains_card_number, redact_card_numbers
+from gamarriando.tracing import add_trace_ids
 
 SECRET_KEY_PATTERN = re.compile(
     r"(authorization|password|secret|token|api[_-]?key|cvv|cvc|card[_-]?number|refresh|access)",
@@ -71,6 +72,7 @@ SHARED_PROCESSORS = [
     structlog.stdlib.add_logger_name,
     structlog.processors.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
+    add_trace_ids,
     redact_processor,
 ]
 

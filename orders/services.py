@@ -19,6 +19,7 @@ from gamarriando.errors import (
     invalid_status,
 )
 from gamarriando.event_types import EventType
+from gamarriando.finance_metrics import ORDERS_CREATED
 from gamarriando.limits import limit_exceeded
 from orders.models import Order, OrderItem, OrderStatus, OrderStatusHistory, Product
 from orders.transitions import CUSTOMER, FULFILMENT, STAFF, SYSTEM, can_transition
@@ -188,6 +189,7 @@ def order_create(
         )
         events.publish(EventType.ORDER_CREATED, _order_event_data(order), order_id=order.pk)
         _take_stock(lines)
+        transaction.on_commit(lambda: ORDERS_CREATED.labels(currency).inc())
     _cache_relations(order, order_items)
     return order
 

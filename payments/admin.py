@@ -208,3 +208,6 @@ class StripeWebhookEventAdmin(ReadOnlyAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return
         self.message_user(request, f"Sent {sent} event(s) for processing again.")
+
+
+from payments import admin_disputes  # noqa: E402,F401  (registers the Dispute admin)

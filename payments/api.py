@@ -57,6 +57,7 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
     refunded_amount = MoneyOutputField()
     refundable_amount = serializers.SerializerMethodField()
     next_action = serializers.JSONField(read_only=True, allow_null=True)
+    dispute_status = serializers.SerializerMethodField()
 
     class Meta:
         model = Payment
@@ -74,6 +75,8 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
             "failure_code",
             "failure_message",
             "next_action",
+            "disputed",
+            "dispute_status",
             "processed_at",
             "created_at",
             "updated_at",
@@ -82,6 +85,13 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "format": "decimal"})
     def get_refundable_amount(self, payment) -> str:
         return format_amount(selectors.refundable_amount(payment), payment.currency)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_dispute_status(self, payment) -> str | None:
+        if hasattr(payment, "dispute_status"):
+            return payment.dispute_status
+        latest = payment.disputes.order_by("-created_at", "-pk").first()
+        return latest.status if latest else None
 
 
 class RefundOutputSerializer(serializers.Serializer):
@@ -203,7 +213,10 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 class TransactionCreateInputSerializer(serializers.Serializer):
     payment_id = serializers.IntegerField(min_value=1, max_value=2**62)
-    transaction_type = serializers.ChoiceField(choices=TransactionType.choices)
+    # Chargeback rows come only from a gateway's dispute (payments/services/disputes.py).
+    transaction_type = serializers.ChoiceField(
+        choices=[c for c in TransactionType.choices if not c[0].startswith("chargeback")]
+    )
     amount = MoneyInputField()
     gateway_transaction_id = serializers.CharField(
         max_length=255, required=False, allow_blank=True, default=""

@@ -148,3 +148,50 @@ class StripeWebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.id}"
+
+
+class DisputeStatus(models.TextChoices):
+    """Stripe's dispute statuses; PayPal's reversals map onto them."""
+
+    WARNING_NEEDS_RESPONSE = "warning_needs_response"
+    WARNING_UNDER_REVIEW = "warning_under_review"
+    WARNING_CLOSED = "warning_closed"
+    NEEDS_RESPONSE = "needs_response"
+    UNDER_REVIEW = "under_review"
+    WON = "won"
+    LOST = "lost"
+
+
+class Dispute(models.Model):
+    """A chargeback on a payment, as the gateway reports it; its money moves are ledger rows."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    gateway = models.CharField(max_length=32)
+    gateway_dispute_id = models.CharField(max_length=255, unique=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=32, choices=DisputeStatus.choices, db_index=True)
+    evidence_due_by = models.DateTimeField(null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # When Finance was told: once on opening, once three days before the deadline.
+    opened_notified_at = models.DateTimeField(null=True, blank=True)
+    deadline_notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dispute_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=DisputeStatus.values), name="dispute_status_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Dispute {self.gateway_dispute_id} {self.amount} {self.currency} ({self.status})"
+
+    @property
+    def outcome(self) -> str:
+        """won, lost, or empty while the dispute is open."""
+        return self.status if self.status in (DisputeStatus.WON, DisputeStatus.LOST) else ""

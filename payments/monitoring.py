@@ -3,7 +3,8 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
+from django.utils import timezone
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 
@@ -12,6 +13,7 @@ from orders.models import OrderStatus
 from payments.gateways.base import FailureCode
 from payments.models import Payment, PaymentStatus
 from payments.transitions import FINAL
+from payments.unusual_activity import unusual_activity_alerts
 from transactions.models import TransactionStatus, TransactionType
 
 
@@ -29,6 +31,17 @@ class PaymentCollector:
         for row in rows.order_by():
             payments.add_metric([row["status"], row["payment_method"]], row["count"])
         yield payments
+        # The stuck-payment alert reads this age, not the count: steady traffic always has
+        # some payment processing for a second, but none for 30 s.
+        oldest = Payment.objects.filter(status=PaymentStatus.PROCESSING).aggregate(
+            oldest=Min("updated_at")
+        )["oldest"]
+        age = GaugeMetricFamily(
+            "gamarriando_payment_oldest_processing_seconds",
+            "Age of the oldest payment in processing (0 when none)",
+        )
+        age.add_metric([], (timezone.now() - oldest).total_seconds() if oldest else 0.0)
+        yield age
 
 
 _collector = PaymentCollector()
@@ -39,6 +52,7 @@ def register_payment_monitoring() -> None:
     if _collector not in REGISTRY._collector_to_names:
         REGISTRY.register(_collector)
     register_alert_check(payment_alerts)
+    register_alert_check(unusual_activity_alerts)
 
 
 def payment_alerts(now: datetime) -> list[str]:

@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from payments.gateways.registry import enabled_gateway_names, get_gateway
-from payments.models import Payment
+from payments.models import Dispute, Payment
 from transactions.models import TransactionStatus, TransactionType
 from transactions.selectors import refundable_amount as ledger_refundable
 
@@ -24,7 +24,13 @@ def payment_visible_to(user) -> QuerySet[Payment]:
             ),
             Value(Decimal("0")),
             output_field=DecimalField(max_digits=12, decimal_places=2),
-        )
+        ),
+        # The latest dispute's status, for the API's `dispute_status` (one subquery, no N+1).
+        dispute_status=Subquery(
+            Dispute.objects.filter(payment=OuterRef("pk"))
+            .order_by("-created_at", "-pk")[:1]
+            .values("status")
+        ),
     )
     # is_staff alone is no licence: a staff account without the view permission is a customer here.
     if not (user.is_staff and user.has_perm("payments.view_payment")):

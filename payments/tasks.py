@@ -11,6 +11,8 @@ from gamarriando.logging import get_logger
 from gamarriando.queue import retry_later
 from payments import services
 from payments.gateways.base import GatewayRetryableError
+from payments.services.disputes import disputes_remind_deadlines
+from payments.stripe.disputes import stripe_dispute_sync
 from payments.stripe.events import stripe_event_process
 from payments.stripe.reconcile import payment_reconcile_stripe
 from transactions.models import Transaction, TransactionStatus
@@ -103,3 +105,21 @@ def reconcile_stripe_payment(self, *, payment_intent_id: str, disputed: bool = F
             logger.warning("stripe_reconcile_gave_up", payment_intent_id=payment_intent_id)
             return None
         return retry_later(self, exc, payment_intent_id=payment_intent_id, disputed=disputed)
+
+
+@shared_task(bind=True, name="payments.sync_stripe_dispute", acks_late=True, max_retries=5)
+def sync_stripe_dispute(self, *, dispute_id: str) -> None:
+    """Record a Stripe dispute's current state; retry while Stripe cannot be reached."""
+    try:
+        stripe_dispute_sync(dispute_id=dispute_id)
+    except GatewayRetryableError as exc:
+        if self.request.retries >= self.max_retries:
+            logger.warning("stripe_dispute_sync_gave_up", dispute_id=dispute_id)
+            return None
+        return retry_later(self, exc, dispute_id=dispute_id)
+
+
+@shared_task(name="payments.remind_dispute_deadlines", acks_late=True)
+def remind_dispute_deadlines() -> int:
+    """E-mail Finance about disputes whose evidence is due within three days."""
+    return disputes_remind_deadlines()

@@ -81,6 +81,7 @@ class FakeStripe:
         self.refunds: dict[str, dict] = {}
         self.customers: dict[str, dict] = {}
         self.charges: dict[str, dict] = {}
+        self.disputes: dict[str, dict] = {}
         self.idempotent: dict[str, tuple[int, dict]] = {}
         self.requests: list[tuple[str, str]] = []
         self.drop_next_response = False  # simulate a timeout after Stripe acted
@@ -296,6 +297,31 @@ class FakeStripe:
         with self.lock:
             return self.create_refund({"payment_intent": pi_id, "amount": str(amount)})[1]
 
+    def dispute(self, pi_id: str, *, status: str, amount: int, due_by: int, dp_id=None) -> dict:
+        """Open or move a dispute on a PaymentIntent's charge, as the card network would."""
+        with self.lock:
+            pi = self.payment_intents[pi_id]
+            dp_id = dp_id or new_id("dp")
+            dispute = self.disputes.setdefault(
+                dp_id,
+                {
+                    "id": dp_id,
+                    "object": "dispute",
+                    "amount": amount,
+                    "currency": pi["currency"],
+                    "charge": pi["latest_charge"],
+                    "payment_intent": pi_id,
+                    "reason": "fraudulent",
+                    "created": int(time.time()),
+                    "livemode": False,
+                    "metadata": {},
+                    "balance_transactions": [],
+                    "is_charge_refundable": False,
+                },
+            )
+            dispute.update(status=status, evidence_details={"due_by": due_by})
+            return copy.deepcopy(dispute)
+
     def event(self, type_: str, obj: dict, *, created: int | None = None) -> dict:
         """Build an event as Stripe would post it."""
         return {
@@ -400,6 +426,9 @@ class FakeStripe:
                 }
             refund = self.refunds.get(parts[1])
             return (200, refund) if refund else missing("refund", parts[1])
+        if parts[0] == "disputes" and len(parts) == 2:
+            dispute = self.disputes.get(parts[1])
+            return (200, dispute) if dispute else missing("dispute", parts[1])
         if parts[0] == "charges" and len(parts) == 2:
             charge = self.charges.get(parts[1])
             return (200, charge) if charge else missing("charge", parts[1])

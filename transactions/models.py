@@ -14,6 +14,9 @@ class TransactionType(models.TextChoices):
     CHARGE = "charge"
     REFUND = "refund"
     VOID = "void"
+    # A lost dispute takes the money back; winning it later gives it back (payments/services/disputes.py).
+    CHARGEBACK = "chargeback"
+    CHARGEBACK_REVERSAL = "chargeback_reversal"
 
 
 class TransactionStatus(models.TextChoices):
@@ -32,7 +35,7 @@ class Transaction(models.Model):
     payment = models.ForeignKey(
         "payments.Payment", on_delete=models.PROTECT, related_name="transactions"
     )
-    transaction_type = models.CharField(max_length=16, choices=TransactionType.choices)
+    transaction_type = models.CharField(max_length=24, choices=TransactionType.choices)
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
     status = models.CharField(

@@ -11,8 +11,9 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from orders.tests.factories import ProductFactory
+from payments.services import payment_process
 from tests.factories import UserFactory
-from tests.helpers import make_paid
+from tests.helpers import make_order, make_paid, make_payment
 from transactions.models import Transaction
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -101,7 +102,18 @@ def test_finance_clerk_refunds_part_of_a_payment(live_server, page, staff_groups
     page.locator("#order-timeline").scroll_into_view_if_needed()
     assert "refund 25.00 PEN: succeeded" in page.inner_text("#order-timeline")
     page.screenshot(path=str(DOCS / "order-timeline.png"), full_page=True)
+    # Sales in two more currencies, so the dashboard shows one block per currency.
+    for price, currency, count in (("15.00", "USD", 2), ("4800", "JPY", 1)):
+        product = ProductFactory(price=Decimal(price), currency=currency, stock=10)
+        for _ in range(count):
+            order = make_order(customer, product, currency=currency)
+            pay = make_payment(customer, order)
+            payment_process(payment_id=pay.pk, actor=customer, payment_method_id="tok_success")
     page.goto(f"{live_server.url}/admin/payments/payment/dashboard/?days=7")
     assert "Success rate" in page.inner_text("#dashboard-figures")
+    assert page.inner_text("#currency-PEN .amount") == "100.00 PEN"
+    assert page.inner_text("#currency-PEN .refund-rate") == "31.2 %"  # 25.00 of 80.00 captured
+    assert page.inner_text("#currency-USD .amount") == "30.00 USD"
+    assert page.inner_text("#currency-JPY .amount") == "4800 JPY"
     page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
     assert os.path.getsize(DOCS / "refund-screen.png") > 10_000

@@ -127,6 +127,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# The shop's own zone: exports give every date in UTC and in this zone (issue 13).
+SHOP_TIME_ZONE = env("SHOP_TIME_ZONE", default="America/Lima")
 USE_I18N = True
 USE_TZ = True
 
@@ -305,6 +307,9 @@ METRICS_ALLOW_LOOPBACK = True
 ALERT_FAILURE_RATE = 0.05
 ALERT_STUCK_PROCESSING_SECONDS = 30
 ALERT_OUTBOX_LAG_SECONDS = 120
+# "Unusual activity": the last hour against the trailing week's same hour (payments/unusual_activity.py).
+ALERT_UNUSUAL_FACTOR = 3
+ALERT_UNUSUAL_MIN_COUNT = 10
 
 # E-mail: the console by default; SMTP with EMAIL_URL=smtp+tls://user:pass@host:587.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

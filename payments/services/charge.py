@@ -6,8 +6,10 @@ from dataclasses import replace
 from django.db import transaction
 
 from gamarriando.errors import PaymentMethodError, invalid_status
+from gamarriando.finance_metrics import DUPLICATE_ATTEMPTS
 from gamarriando.logging import get_logger
 from gamarriando.metrics import observe_gateway_call
+from gamarriando.tracing import traced_gateway
 from orders.models import OrderStatus
 from payments.gateways.base import (
     FailureCode,
@@ -53,6 +55,8 @@ def payment_process(
         order, payment = lock_payment(payment_id)
         require_owner(actor, order.user_id)
         if payment.status not in PROCESSABLE:
+            if payment.status != PaymentStatus.CANCELLED:
+                DUPLICATE_ATTEMPTS.labels("second_process").inc()
             raise invalid_status(
                 payment.status, "Only a pending or failed payment can be processed."
             )
@@ -86,7 +90,7 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
     if txn.status != TransactionStatus.PENDING:
         return
     payment = txn.payment
-    gateway = get_gateway(payment.payment_method)
+    gateway = traced_gateway(get_gateway(payment.payment_method))
     key = txn.idempotency_key
     started = time.perf_counter()
     if txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION):

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from gamarriando import events, money
 from gamarriando.event_types import EventType
+from gamarriando.finance_metrics import PAYMENT_AMOUNT
 from gamarriando.metrics import REFUNDS
 from payments.gateways.base import GatewayResult, GatewayStatus
 from payments.models import Payment, PaymentStatus
@@ -15,6 +16,8 @@ from payments.services.ledger_core import (
     sync_from_ledger,
 )
 from transactions.models import Transaction, TransactionStatus, TransactionType
+
+COUNTED = {TransactionType.CHARGE, TransactionType.CAPTURE, TransactionType.REFUND}
 
 
 def payment_apply_gateway_result(
@@ -78,6 +81,11 @@ def payment_apply_gateway_result(
             voided=txn.transaction_type == TransactionType.VOID
             and result.status == GatewayStatus.SUCCEEDED,
         )
+        if txn.status == TransactionStatus.SUCCEEDED and txn.transaction_type in COUNTED:
+            # Counted once the row is committed: a rolled-back settle never counted.
+            labels = (txn.currency, payment.payment_method, txn.transaction_type)
+            amount = float(txn.amount)
+            transaction.on_commit(lambda: PAYMENT_AMOUNT.labels(*labels).inc(amount))
         if txn.transaction_type == TransactionType.REFUND:
             REFUNDS.labels(txn.status).inc()
             kind = (

@@ -10,6 +10,7 @@ from djstripe.models import Event
 from djstripe.signals import WEBHOOK_SIGNALS
 
 from gamarriando.dead_letters import require_operations_permission
+from gamarriando.finance_metrics import WEBHOOK_APPLY_LATENCY
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
 from payments.models import Payment, StripeEventStatus, StripeWebhookEvent
@@ -25,6 +26,10 @@ HANDLED_EVENTS = [
     "charge.refund.updated",
     "refund.updated",
     "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
 ]
 
 
@@ -64,11 +69,15 @@ def stripe_event_process(*, event_id: str) -> None:
             last_error=repr(exc)[:4000],
         )
         raise
+    applied_at = timezone.now()
     StripeWebhookEvent.objects.filter(pk=event_id).update(
         status=StripeEventStatus.PROCESSED,
         attempts=stored.attempts + 1,
         last_error="",
-        processed_at=timezone.now(),
+        processed_at=applied_at,
+    )
+    WEBHOOK_APPLY_LATENCY.labels("stripe").observe(
+        (applied_at - stored.received_at).total_seconds()
     )
 
 
@@ -80,6 +89,8 @@ def _payment_intent_id(obj: dict) -> str | None:
 
 def enqueue_reconciliation(event_type: str, obj: dict) -> None:
     """Ask a worker to reconcile the payment an event is about (after commit)."""
+    if event_type.startswith("charge.dispute.") and obj.get("id"):
+        enqueue_on_commit("payments.sync_stripe_dispute", dispute_id=obj["id"])
     pi_id = _payment_intent_id(obj)
     if not pi_id:
         logger.info("stripe_event_without_payment_intent", event_type=event_type)

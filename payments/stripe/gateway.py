@@ -255,6 +255,16 @@ class StripeGateway(Gateway):
             raise GatewayUnavailable(f"refunds of {pi_id}: {answer.failure_code}")
         return [refund.to_dict() for refund in answer.auto_paging_iter()]
 
+    def dispute(self, dispute_id: str) -> dict | None:
+        """Fetch a Dispute as a plain dict; None when Stripe has no such dispute."""
+        self.assert_outside_transaction()
+        answer = _call(stripe.Dispute.retrieve, id=dispute_id)
+        if isinstance(answer, GatewayResult):
+            if answer.failure_code == FailureCode.RESOURCE_MISSING:
+                return None
+            raise GatewayUnavailable(f"Dispute {dispute_id}: {answer.failure_code}")
+        return answer.to_dict()
+
     def payment_intents_since(self, created_gte: int):
         """Yield, as plain dicts, every PaymentIntent created at or after a Unix time."""
         self.assert_outside_transaction()

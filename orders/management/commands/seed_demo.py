@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from gamarriando.users.groups import ensure_staff_groups
@@ -16,6 +17,9 @@ PRODUCTS = [
     ("CASA-003", "Casaca de cuero", "249.00", "PEN", 50),
     ("MEDIA-004", "Medias deportivas (3 pares)", "19.90", "PEN", 1000),
     ("TEE-USD-005", "Export tee", "15.00", "USD", 200),
+    ("HOODIE-USD-006", "Export hoodie", "39.50", "USD", 200),
+    ("YUKATA-JPY-007", "Yukata de algodón pima", "4800", "JPY", 200),
+    ("SOCKS-JPY-008", "Tabi socks", "900", "JPY", 500),
 ]
 USERS = [
     ("customer@gamarriando.pe", "customer-demo-2026", {}, None),
@@ -47,6 +51,9 @@ class Command(BaseCommand):
                 user = User.objects.create_user(email=email, password=password, **flags)
             if group:
                 user.groups.add(Group.objects.get(name=group))
+        # The history lives in the back office (it drives payments); called by name, since
+        # orders may not import payments.
+        call_command("seed_demo_history", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("Demo logins (email / password):")
         for email, password, _, group in USERS:

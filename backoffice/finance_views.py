@@ -1,0 +1,67 @@
+"""Finance's screens: the settlement report (page and CSV) and the open disputes by deadline."""
+
+from datetime import date, timedelta
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from backoffice import settlement
+from backoffice.exports import csv_lines
+from payments.dispute_transitions import OPEN
+from payments.models import Dispute, Payment
+
+MAX_DAYS = 366
+
+
+def _date(value: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def settlement_view(request):
+    """Show or download the settlement report for a date range (default: the last 30 days)."""
+    if not request.user.has_perm("payments.view_payment"):
+        raise PermissionDenied
+    today = timezone.localdate()
+    end = _date(request.GET.get("end"), today)
+    start = _date(request.GET.get("start"), end - timedelta(days=29))
+    start = max(min(start, end), end - timedelta(days=MAX_DAYS))
+    rows = settlement.settlement_rows(start=start, end=end)
+    if request.GET.get("format") == "csv":
+        text = "".join(csv_lines(settlement.COLUMNS, rows, lambda row: row.cells()))
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="settlement-{start}-{end}.csv"'
+        return response
+    context = {
+        **admin.site.each_context(request),
+        "title": "Settlement report",
+        "rows": rows,
+        "start": start,
+        "end": end,
+        "opts": Payment._meta,
+    }
+    return TemplateResponse(request, "admin/backoffice/settlement.html", context)
+
+
+def open_disputes_view(request):
+    """List open disputes, the nearest evidence deadline first."""
+    if not request.user.has_perm("payments.view_payment"):
+        raise PermissionDenied
+    disputes = (
+        Dispute.objects.filter(status__in=OPEN)
+        .select_related("payment__order__user")
+        .order_by("evidence_due_by", "pk")
+    )
+    context = {
+        **admin.site.each_context(request),
+        "title": "Open disputes by deadline",
+        "disputes": disputes,
+        "now": timezone.now(),
+        "opts": Dispute._meta,
+    }
+    return TemplateResponse(request, "admin/backoffice/open_disputes.html", context)

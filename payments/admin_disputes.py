@@ -1,0 +1,26 @@
+"""Admin of disputes: read-only (the gateway's word), open ones first by their evidence deadline."""
+
+from django.contrib import admin
+from django.db.models import F
+
+from gamarriando.admin import ReadOnlyAdmin
+from payments.models import Dispute
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "gateway_dispute_id",
+        "payment",
+        "amount",
+        "currency",
+        "reason",
+        "status",
+        "evidence_due_by",
+        "closed_at",
+    ]
+    list_filter = ["status", "gateway", "currency"]
+    search_fields = ["gateway_dispute_id", "payment__order__order_number"]
+    list_select_related = ["payment"]
+    # Open ones (not closed) first, each group by its evidence deadline, nearest first.
+    ordering = [F("closed_at").asc(nulls_first=True), F("evidence_due_by").asc(nulls_last=True)]
