@@ -108,6 +108,8 @@ class FakeStripe:
             customer=params.get("customer"),
             capture_method=params.get("capture_method", "automatic"),
             setup_future_usage=params.get("setup_future_usage"),
+            payment_method_types=list((params.get("payment_method_types") or {}).values())
+            or ["card"],
             payment_method=None,
             client_secret=f"{pi_id}_secret_fake",
             status="requires_payment_method",
@@ -459,7 +461,9 @@ class FakeStripe:
         if customer is None:
             return missing("customer", customer_id)
         default = (params.get("invoice_settings") or {}).get("default_payment_method")
-        if default is not None:
+        if default == "":  # Stripe's way of unsetting it
+            customer["invoice_settings"]["default_payment_method"] = None
+        elif default is not None:
             pm = self.payment_methods.get(default)
             if pm is None or pm["customer"] != customer_id:
                 return _error(
@@ -469,7 +473,7 @@ class FakeStripe:
                     code="resource_missing",
                     param="invoice_settings[default_payment_method]",
                 )
-            customer["invoice_settings"]["default_payment_method"] = default or None
+            customer["invoice_settings"]["default_payment_method"] = default
         return 200, customer
 
     def methods_of(self, customer_id: str) -> list[dict]:

@@ -108,8 +108,10 @@ def _call(function, **params):
 
 def wallet_of(payment_method) -> str:
     """Return a PaymentMethod's wallet type (apple_pay, google_pay, ...), or "" for a plain card."""
-    if not isinstance(payment_method, dict):
+    if payment_method is None or isinstance(payment_method, str):
         return ""  # not expanded: only an id
+    if hasattr(payment_method, "to_dict"):
+        payment_method = payment_method.to_dict()
     return ((payment_method.get("card") or {}).get("wallet") or {}).get("type") or ""
 
 
