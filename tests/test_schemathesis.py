@@ -37,7 +37,7 @@ def keep_test_connection():
 
 
 @pytest.fixture
-def bearer(db):
+def bearer(db, fake_stripe):  # the Stripe calls (saved methods) reach the local fake
     user = UserFactory(email="fuzz@example.com", is_staff=True, is_superuser=True)
     ProductFactory()
     return f"Bearer {RefreshToken.for_user(user).access_token}"

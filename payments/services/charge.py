@@ -20,8 +20,8 @@ from payments.gateways.registry import get_gateway
 from payments.limits import check_process_limits
 from payments.models import Payment, PaymentStatus
 from payments.permissions import require_owner
-from payments.services.gateway_results import payment_apply_gateway_result
 from payments.saved_selectors import wallet_of_saved as saved_wallet
+from payments.services.gateway_results import payment_apply_gateway_result
 from payments.services.ledger_core import lock_payment, open_operation, set_status
 from payments.services.saved_methods import saved_method_for_payment
 from payments.transitions import PROCESSABLE

@@ -226,7 +226,9 @@ def test_saved_methods_and_saving_are_stripe_only(api, customer, fake_stripe):
     ):
         response = process(api(customer), payment, **body)
         assert response.json()["error"]["code"] == "PAYMENT_METHOD_ERROR"
-    both = process(api(customer), payment, payment_method_id="tok_success", saved_payment_method_id=1)
+    both = process(
+        api(customer), payment, payment_method_id="tok_success", saved_payment_method_id=1
+    )
     assert both.json()["error"]["code"] == "VALIDATION_ERROR"
     for bad in ("first", 0, -1, True, 1.5, "12a"):
         response = process(api(customer), payment, saved_payment_method_id=bad)
