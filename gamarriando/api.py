@@ -39,7 +39,9 @@ urlpatterns = [
     path("auth/me/", users_api.MeView.as_view()),
     path("payment-methods", PaymentMethodListView.as_view(), name="payment-methods"),
     path("payment-methods/", PaymentMethodListView.as_view()),
-    path("payment-methods/config", PaymentMethodConfigView.as_view(), name="payment-methods-config"),
+    path(
+        "payment-methods/config", PaymentMethodConfigView.as_view(), name="payment-methods-config"
+    ),
     path("payment-methods/config/", PaymentMethodConfigView.as_view()),
     path("payment-methods/setup-intent", SetupIntentView.as_view(), name="setup-intent"),
     path("payment-methods/setup-intent/", SetupIntentView.as_view()),
