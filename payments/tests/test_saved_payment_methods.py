@@ -301,3 +301,19 @@ def test_admin_shows_saved_methods_and_what_paid(api, client, customer, fake_str
     assert 'name="saved_methods"' not in user_page  # read-only: no input
     payment_page = client.get(f"/admin/payments/payment/{paid['id']}/change/").content.decode()
     assert "visa •••• 1881" in payment_page and "wallet: apple_pay" in payment_page
+
+
+def test_a_card_number_in_metadata_is_refused(api, customer):
+    order = make_order(customer, ProductFactory(price=Decimal("10.00"), stock=5))
+    response = api(customer).post(
+        "/api/v1/payments",
+        {
+            "order_id": order.pk,
+            "payment_method": "simulated",
+            "amount": "10",
+            "metadata": {"note": "4242 4242 4242 4242"},
+        },
+        format="json",
+    )
+    assert response.json()["error"]["code"] == "CARD_DATA_NOT_ALLOWED"
+    assert not Payment.objects.exists()
