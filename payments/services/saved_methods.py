@@ -12,6 +12,7 @@ from djstripe.models import Customer, PaymentMethod
 from gamarriando.errors import PaymentMethodError, field_error
 from gamarriando.logging import get_logger
 from payments import saved_selectors
+from payments.gateways.base import GatewayRetryableError
 from payments.gateways.registry import get_gateway
 from payments.stripe import saved_methods as stripe_saved
 
@@ -30,7 +31,11 @@ def saved_method_setup_intent(*, user, client_key: str | None = None) -> dict:
         PaymentMethodError: Stripe is not enabled here.
         StripeCallFailed: Stripe failed or refused.
     """
-    customer_id = get_gateway("stripe").customer_for(user)
+    gateway = get_gateway("stripe")
+    try:
+        customer_id = gateway.customer_for(user)
+    except GatewayRetryableError as exc:
+        raise stripe_saved.StripeCallFailed() from exc
     setup_intent = stripe_saved.setup_intent_create(
         customer_id=customer_id, idempotency_key=_key(user, "setup-intent", client_key)
     )

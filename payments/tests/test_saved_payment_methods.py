@@ -317,3 +317,19 @@ def test_a_card_number_in_metadata_is_refused(api, customer):
     )
     assert response.json()["error"]["code"] == "CARD_DATA_NOT_ALLOWED"
     assert not Payment.objects.exists()
+
+
+def test_stripe_failures_answer_gateway_error(api, client, customer, fake_stripe):
+    shopper = api(customer)
+    fake_stripe.fail_next_with_500 = 1  # the Customer cannot be created
+    failed = shopper.post("/api/v1/payment-methods/setup-intent")
+    assert (failed.status_code, failed.json()["error"]["code"]) == (502, "GATEWAY_ERROR")
+    visa = save_card(shopper, client, fake_stripe)
+    fake_stripe.fail_next_with_500 = 1
+    failed = shopper.delete(f"{SAVED}/{visa['id']}")
+    assert (failed.status_code, failed.json()["error"]["code"]) == (502, "GATEWAY_ERROR")
+    assert [m["id"] for m in shopper.get(SAVED).json()] == [visa["id"]]  # still saved
+    keyed = {"HTTP_IDEMPOTENCY_KEY": "setup-1"}
+    first = shopper.post("/api/v1/payment-methods/setup-intent", **keyed).json()
+    again = shopper.post("/api/v1/payment-methods/setup-intent", **keyed).json()
+    assert first == again  # Stripe replays the same SetupIntent for the same key
