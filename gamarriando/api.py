@@ -6,6 +6,11 @@ from rest_framework.routers import SimpleRouter
 from gamarriando.users import api as users_api
 from orders.api import OrderViewSet, ProductViewSet
 from payments.api import LedgerViewSet, PaymentMethodListView, PaymentViewSet
+from payments.saved_methods_api import (
+    PaymentMethodConfigView,
+    SavedPaymentMethodViewSet,
+    SetupIntentView,
+)
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -21,6 +26,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("orders", OrderViewSet, basename="order")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("transactions", LedgerViewSet, basename="transaction")
+router.register("payment-methods/saved", SavedPaymentMethodViewSet, basename="saved-payment-method")
 
 urlpatterns = [
     path("auth/register", users_api.RegisterView.as_view(), name="auth-register"),
@@ -33,5 +39,11 @@ urlpatterns = [
     path("auth/me/", users_api.MeView.as_view()),
     path("payment-methods", PaymentMethodListView.as_view(), name="payment-methods"),
     path("payment-methods/", PaymentMethodListView.as_view()),
+    path(
+        "payment-methods/config", PaymentMethodConfigView.as_view(), name="payment-methods-config"
+    ),
+    path("payment-methods/config/", PaymentMethodConfigView.as_view()),
+    path("payment-methods/setup-intent", SetupIntentView.as_view(), name="setup-intent"),
+    path("payment-methods/setup-intent/", SetupIntentView.as_view()),
     *router.urls,
 ]

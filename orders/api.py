@@ -68,6 +68,8 @@ class OrderPaymentSummarySerializer(serializers.Serializer):
     status = serializers.CharField()
     captured_amount = MoneyOutputField()
     refunded_amount = MoneyOutputField()
+    metadata = serializers.DictField(child=serializers.CharField())
+    wallet = serializers.CharField()
     created_at = serializers.DateTimeField()
 
     def to_representation(self, payment):

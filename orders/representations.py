@@ -43,8 +43,15 @@ def payment_summary_data(payment) -> dict:
         "status": str(payment.status),
         "captured_amount": format_amount(payment.captured_amount, payment.currency),
         "refunded_amount": format_amount(payment.refunded_amount, payment.currency),
+        "metadata": _string_dict(payment.metadata),
+        "wallet": None if payment.wallet is None else str(payment.wallet),
         "created_at": datetime_data(payment.created_at),
     }
+
+
+def _string_dict(value):
+    """Render a dict of strings as DRF's DictField(child=CharField()) does."""
+    return None if value is None else {str(key): str(item) for key, item in value.items()}
 
 
 def order_data(order) -> dict:

@@ -29,6 +29,8 @@ PAYMENT_SUMMARY_FIELDS = (
     "status",
     "captured_amount",
     "refunded_amount",
+    "metadata",
+    "wallet",
     "created_at",
 )
 

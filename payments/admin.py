@@ -13,8 +13,10 @@ from gamarriando.admin import ReadOnlyAdmin, ReadOnlyInline, may_run_operations
 from gamarriando.errors import ApplicationError
 from orders.admin import OrderAdmin, OrderItemInline, OrderStatusHistoryInline
 from orders.models import Order
+from payments.admin_saved_methods import describe_saved_method
 from payments.models import Payment, PaymentStatusHistory, StripeWebhookEvent
 from payments.permissions import PaymentPermission
+from payments.saved_selectors import describe
 from payments.services import payment_reconcile_request
 from payments.stripe.events import stripe_events_reprocess
 from transactions.models import Transaction
@@ -129,7 +131,17 @@ class PaymentAdmin(admin.ModelAdmin):
     actions = ["refund_selected", "reconcile_selected"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Payment._meta.fields if f.name != "payment_method_token"]
+        fields = [f.name for f in Payment._meta.fields if f.name != "payment_method_token"]
+        return [*fields, "paid_with"]
+
+    @admin.display(description="paid with (saved method, wallet)")
+    def paid_with(self, payment):
+        saved = payment.saved_payment_method
+        method = describe(saved, None) if saved is not None else None
+        parts = [describe_saved_method(method)] if method else []
+        if payment.wallet:
+            parts.append(f"wallet: {payment.wallet}")
+        return "; ".join(parts) or "-"
 
     @admin.display(ordering="order__user__email")
     def customer(self, payment):

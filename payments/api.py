@@ -14,6 +14,7 @@ from gamarriando.throttling import throttles
 from payments import selectors, services
 from payments.filters import PaymentFilter
 from payments.models import Payment
+from payments.payment_fields import MetadataField, SavedMethodIdField
 from payments.permissions import PaymentPermission, require_permission
 from transactions.api import TransactionOutputSerializer, TransactionViewSet
 from transactions.models import Transaction, TransactionType
@@ -28,6 +29,7 @@ class PaymentCreateInputSerializer(serializers.Serializer):
     payment_method = serializers.CharField(max_length=32)
     amount = MoneyInputField()
     currency = CurrencyField(required=False)
+    metadata = MetadataField(required=False)
 
 
 class PaymentUpdateInputSerializer(serializers.Serializer):
@@ -36,9 +38,21 @@ class PaymentUpdateInputSerializer(serializers.Serializer):
 
 
 class PaymentProcessInputSerializer(serializers.Serializer):
-    payment_method_id = serializers.CharField(max_length=255)
+    payment_method_id = serializers.CharField(max_length=255, required=False)
+    saved_payment_method_id = SavedMethodIdField(required=False)
+    save_payment_method = serializers.BooleanField(required=False, default=False)
     capture = serializers.BooleanField(required=False, default=True)
     return_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate(self, attrs):
+        # One way to say what pays: a gateway token, or one of the customer's saved methods.
+        if "payment_method_id" in attrs and "saved_payment_method_id" in attrs:
+            raise serializers.ValidationError(
+                {"saved_payment_method_id": ["Send either this or payment_method_id, not both."]}
+            )
+        if "payment_method_id" not in attrs and "saved_payment_method_id" not in attrs:
+            raise serializers.ValidationError({"payment_method_id": ["This field is required."]})
+        return attrs
 
 
 class PaymentCaptureInputSerializer(serializers.Serializer):
@@ -58,6 +72,8 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
     refundable_amount = serializers.SerializerMethodField()
     next_action = serializers.JSONField(read_only=True, allow_null=True)
     dispute_status = serializers.SerializerMethodField()
+    metadata = serializers.DictField(child=serializers.CharField(), read_only=True)
+    saved_payment_method_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Payment
@@ -77,6 +93,9 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
             "next_action",
             "disputed",
             "dispute_status",
+            "metadata",
+            "saved_payment_method_id",
+            "wallet",
             "processed_at",
             "created_at",
             "updated_at",

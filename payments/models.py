@@ -49,6 +49,14 @@ class Payment(models.Model):
     stripe_payment_intent = models.ForeignKey(
         "djstripe.PaymentIntent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The storefront's own keys and values (<= 20), also sent to the gateway under our own keys.
+    metadata = models.JSONField(default=dict, blank=True)
+    # The customer's saved method (dj-stripe's mirror) that paid, and its wallet if any.
+    saved_payment_method = models.ForeignKey(
+        "djstripe.PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    save_payment_method = models.BooleanField(default=False)
+    wallet = models.CharField(max_length=32, blank=True)  # apple_pay, google_pay, ...
     processed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

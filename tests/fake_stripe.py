@@ -30,7 +30,11 @@ CARD_OUTCOMES = {
         "insufficient_funds",
     ),
     "pm_card_threeDSecure2Required": ("requires_action", None, None),
+    "pm_card_applePay": ("ok", None, None),
+    "pm_card_googlePay": ("ok", None, None),
 }
+# Test tokens whose PaymentMethod comes from a wallet (Stripe.js's Payment Request Button).
+TOKEN_WALLETS = {"pm_card_applePay": "apple_pay", "pm_card_googlePay": "google_pay"}
 
 
 def new_id(prefix: str) -> str:
@@ -82,6 +86,9 @@ class FakeStripe:
         self.customers: dict[str, dict] = {}
         self.charges: dict[str, dict] = {}
         self.disputes: dict[str, dict] = {}
+        self.payment_methods: dict[str, dict] = {}
+        self.setup_intents: dict[str, dict] = {}
+        self.outcome_of: dict[str, str] = {}  # PaymentMethod id -> the test token it behaves as
         self.idempotent: dict[str, tuple[int, dict]] = {}
         self.requests: list[tuple[str, str]] = []
         self.drop_next_response = False  # simulate a timeout after Stripe acted
@@ -101,6 +108,9 @@ class FakeStripe:
             metadata=params.get("metadata", {}),
             customer=params.get("customer"),
             capture_method=params.get("capture_method", "automatic"),
+            setup_future_usage=params.get("setup_future_usage"),
+            payment_method_types=list((params.get("payment_method_types") or {}).values())
+            or ["card"],
             payment_method=None,
             client_secret=f"{pi_id}_secret_fake",
             status="requires_payment_method",
@@ -163,23 +173,95 @@ class FakeStripe:
         pi["latest_charge"] = charge_id
         return charge
 
-    def create_payment_intent(self, params):
-        pi = self._payment_intent(params)
-        self.payment_intents[pi["id"]] = pi
-        if params.get("confirm") != "true":
-            return 200, pi
-        method = params.get("payment_method", "")
-        if method not in CARD_OUTCOMES:
-            del self.payment_intents[pi["id"]]
-            return _error(
-                400,
-                "invalid_request_error",
-                f"No such PaymentMethod: '{method}'",
-                code="resource_missing",
-                param="payment_method",
+    def new_payment_method(
+        self,
+        token: str = "pm_card_visa",
+        *,
+        customer: str | None = None,
+        brand: str = "visa",
+        last4: str = "4242",
+        exp_month: int = 12,
+        exp_year: int = 2099,
+        wallet: str | None = None,
+    ) -> dict:
+        """Create a card PaymentMethod that charges like the test token it is made from."""
+        with self.lock:
+            pm = copy.deepcopy(FIXTURES["payment_method"])
+            wallet = wallet or TOKEN_WALLETS.get(token)
+            pm.update(
+                id=new_id("pm"),
+                customer=customer,
+                customer_account=None,
+                created=int(time.time()),
+                livemode=False,
+                metadata={},
             )
-        outcome, code, decline = CARD_OUTCOMES[method]
-        pi["payment_method"] = None
+            pm["card"].update(
+                brand=brand,
+                display_brand=brand,
+                last4=last4,
+                exp_month=exp_month,
+                exp_year=exp_year,
+                wallet={"type": wallet, "dynamic_last4": None} if wallet else None,
+            )
+            self.payment_methods[pm["id"]] = pm
+            self.outcome_of[pm["id"]] = token
+            return copy.deepcopy(pm)
+
+    def _method_for_charge(self, method: str, customer: str | None):
+        """Resolve what the PaymentIntent charges: a stored PaymentMethod, or a test token."""
+        if method in self.payment_methods:
+            pm = self.payment_methods[method]
+            if pm["customer"] and pm["customer"] != customer:
+                return None, _error(
+                    400,
+                    "invalid_request_error",
+                    "The provided PaymentMethod belongs to another Customer.",
+                    param="payment_method",
+                )
+            return pm, None
+        if method in CARD_OUTCOMES:
+            return self.payment_methods[self.new_payment_method(method)["id"]], None
+        return None, _error(
+            400,
+            "invalid_request_error",
+            f"No such PaymentMethod: '{method}'",
+            code="resource_missing",
+            param="payment_method",
+        )
+
+    @staticmethod
+    def _expired(pm) -> bool:
+        card = pm["card"]
+        now = time.gmtime()
+        return (card["exp_year"], card["exp_month"]) < (now.tm_year, now.tm_mon)
+
+    def _expanded(self, pi, params) -> dict:
+        """Answer with payment_method expanded when the request asked for it, as Stripe does."""
+        pi = copy.deepcopy(pi)
+        if "payment_method" in (params.get("expand") or {}).values() and pi["payment_method"]:
+            pi["payment_method"] = copy.deepcopy(self.payment_methods[pi["payment_method"]])
+        return pi
+
+    def create_payment_intent(self, params):
+        status, answer = self._create_payment_intent(params)
+        return (status, self._expanded(answer, params)) if status == 200 else (status, answer)
+
+    def _create_payment_intent(self, params):
+        pi = self._payment_intent(params)
+        if params.get("confirm") != "true":
+            self.payment_intents[pi["id"]] = pi
+            return 200, pi
+        pm, refused = self._method_for_charge(params.get("payment_method", ""), pi["customer"])
+        if refused:
+            return refused
+        self.payment_intents[pi["id"]] = pi
+        pi["payment_method"] = pm["id"]
+        outcome, code, decline = CARD_OUTCOMES[self.outcome_of[pm["id"]]]
+        if self._expired(pm):
+            outcome, code, decline = "card_error", "expired_card", None
+        if outcome != "card_error" and params.get("setup_future_usage") and pi["customer"]:
+            pm["customer"] = pi["customer"]  # Stripe attaches it once the payment is confirmed
         if outcome == "card_error":
             pi["last_payment_error"] = {
                 "type": "card_error",
@@ -336,6 +418,96 @@ class FakeStripe:
             "data": {"object": copy.deepcopy(obj)},
         }
 
+    # -- saved methods: SetupIntents, attach/detach, the Customer's default ----
+
+    def create_setup_intent(self, params):
+        if params.get("customer") not in self.customers:
+            return missing("customer", params.get("customer"))
+        seti = copy.deepcopy(FIXTURES["setup_intent"])
+        seti_id = new_id("seti")
+        seti.update(
+            id=seti_id,
+            client_secret=f"{seti_id}_secret_fake",
+            created=int(time.time()),
+            customer=params["customer"],
+            usage=params.get("usage", "off_session"),
+            payment_method_types=list((params.get("payment_method_types") or {}).values())
+            or ["card"],
+            metadata=params.get("metadata", {}),
+            status="requires_payment_method",
+            last_setup_error=None,
+            next_action=None,
+            payment_method_configuration_details=None,
+        )
+        self.setup_intents[seti_id] = seti
+        return 200, seti
+
+    def confirm_setup_intent(self, seti_id: str, token: str = "pm_card_visa", **card) -> dict:
+        """What Stripe.js does on the storefront: a new card, attached, the SetupIntent succeeded."""
+        with self.lock:
+            seti = self.setup_intents[seti_id]
+            pm = self.new_payment_method(token, customer=seti["customer"], **card)
+            seti.update(status="succeeded", payment_method=pm["id"])
+            return copy.deepcopy(seti)
+
+    def attach(self, pm_id, params):
+        pm = self.payment_methods.get(pm_id)
+        if pm is None:
+            return missing("payment_method", pm_id)
+        if params.get("customer") not in self.customers:
+            return missing("customer", params.get("customer"))
+        pm["customer"] = params["customer"]
+        return 200, pm
+
+    def detach(self, pm_id):
+        pm = self.payment_methods.get(pm_id)
+        if pm is None:
+            return missing("payment_method", pm_id)
+        if not pm["customer"]:
+            return _error(
+                400,
+                "invalid_request_error",
+                "The payment method you provided is not attached to a customer so detachment "
+                "is impossible.",
+                code="payment_method_unexpected_state",
+            )
+        customer = self.customers.get(pm["customer"])
+        if customer and customer["invoice_settings"]["default_payment_method"] == pm_id:
+            customer["invoice_settings"]["default_payment_method"] = None
+        pm["customer"] = None
+        return 200, pm
+
+    def dashboard_detach(self, pm_id: str) -> dict:
+        """Staff remove a card in Stripe's Dashboard: no call of ours is involved."""
+        with self.lock:
+            return copy.deepcopy(self.detach(pm_id)[1])
+
+    def update_customer(self, customer_id, params):
+        customer = self.customers.get(customer_id)
+        if customer is None:
+            return missing("customer", customer_id)
+        default = (params.get("invoice_settings") or {}).get("default_payment_method")
+        if default == "":  # Stripe's way of unsetting it
+            customer["invoice_settings"]["default_payment_method"] = None
+        elif default is not None:
+            pm = self.payment_methods.get(default)
+            if pm is None or pm["customer"] != customer_id:
+                return _error(
+                    400,
+                    "invalid_request_error",
+                    f"No such PaymentMethod: '{default}'",
+                    code="resource_missing",
+                    param="invoice_settings[default_payment_method]",
+                )
+            customer["invoice_settings"]["default_payment_method"] = default
+        return 200, customer
+
+    def methods_of(self, customer_id: str) -> list[dict]:
+        return [pm for pm in self.payment_methods.values() if pm["customer"] == customer_id]
+
+    def _list(self, url, items):
+        return 200, {"object": "list", "data": items, "has_more": False, "url": url}
+
     def count(self, kind: str) -> int:
         return len(getattr(self, kind))
 
@@ -389,8 +561,26 @@ class FakeStripe:
                     customer.pop(stub, None)
                 self.customers[customer["id"]] = customer
                 return 200, customer
+            if len(parts) == 3 and parts[2] == "payment_methods":
+                return self._list(path, self.methods_of(parts[1]))
+            if len(parts) == 2 and method == "POST":
+                return self.update_customer(parts[1], params)
             customer = self.customers.get(parts[1]) if len(parts) > 1 else None
             return (200, customer) if customer else missing("customer", parts[-1])
+        if parts[0] == "setup_intents":
+            if len(parts) == 1 and method == "POST":
+                return self.create_setup_intent(params)
+            seti = self.setup_intents.get(parts[1]) if len(parts) == 2 else None
+            return (200, seti) if seti else missing("setup_intent", parts[-1])
+        if parts[0] == "payment_methods":
+            if len(parts) == 1:
+                return self._list(path, self.methods_of(query.get("customer", "")))
+            if len(parts) == 3 and parts[2] == "attach":
+                return self.attach(parts[1], params)
+            if len(parts) == 3 and parts[2] == "detach":
+                return self.detach(parts[1])
+            pm = self.payment_methods.get(parts[1])
+            return (200, pm) if pm else missing("payment_method", parts[1])
         if parts[0] == "payment_intents":
             if len(parts) == 1 and method == "POST":
                 return self.create_payment_intent(params)

@@ -38,7 +38,9 @@ def keep_test_connection():
 
 
 @pytest.fixture
-def bearer(db):
+def bearer(transactional_db, fake_stripe):
+    # Saved-method endpoints call Stripe (the local fake), which is refused inside a transaction:
+    # so no test-wide transaction here, as in production.
     user = UserFactory(email="fuzz@example.com", is_staff=True, is_superuser=True)
     ProductFactory()
     return f"Bearer {RefreshToken.for_user(user).access_token}"

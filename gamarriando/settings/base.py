@@ -171,6 +171,7 @@ REST_FRAMEWORK = {
         "payments_create": env("THROTTLE_PAYMENTS_CREATE", default="30/min"),
         "payments_process": env("THROTTLE_PAYMENTS_PROCESS", default="10/min"),
         "payments_refund": env("THROTTLE_PAYMENTS_REFUND", default="10/min"),
+        "payments_setup_intent": env("THROTTLE_PAYMENTS_SETUP_INTENT", default="10/min"),
     },
     "NUM_PROXIES": TRUSTED_PROXIES,
     "COERCE_DECIMAL_TO_STRING": True,
@@ -293,6 +294,9 @@ STRIPE_LIVE_SECRET_KEY = env("STRIPE_LIVE_SECRET_KEY", default="")
 STRIPE_TEST_PUBLIC_KEY = env("STRIPE_TEST_PUBLIC_KEY", default="")
 STRIPE_LIVE_PUBLIC_KEY = env("STRIPE_LIVE_PUBLIC_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# Offered to Stripe.js and sent on PaymentIntents; Apple Pay and Google Pay are card wallets.
+STRIPE_PAYMENT_METHOD_TYPES = env.list("STRIPE_PAYMENT_METHOD_TYPES", default=["card"])
+STRIPE_WALLETS = env.list("STRIPE_WALLETS", default=["apple_pay", "google_pay"])
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 STRIPE_API_VERSION = "2026-08-26.dahlia"  # pinned: the version stripe 15.6.2 speaks
 STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)

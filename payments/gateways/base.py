@@ -39,6 +39,7 @@ class GatewayResult:
     next_action: dict | None = None
     raw: dict = field(default_factory=dict)  # kept for staff; never secrets or card data
     latency_ms: int | None = None  # measured around the call by the caller, for the dashboard
+    wallet: str = ""  # the paying method's wallet (apple_pay, google_pay), when the gateway says
 
 
 class GatewayRetryableError(Exception):

@@ -9,6 +9,7 @@ refund           reserve a refund and hand it to a worker
 offline          money moved outside our gateways, under the same rules
 reconcile        ask the gateway what became of a pending row
 settlement       give back what a cancelled order holds
+saved_methods    a customer's saved Stripe methods: save, make default, remove, pick for a payment
 """
 
 from payments.services.capture_void import payment_capture
@@ -22,6 +23,11 @@ from payments.services.lifecycle import payment_cancel, payment_create, payment_
 from payments.services.offline import ledger_record_settled_row, transaction_record_offline
 from payments.services.reconcile import payment_reconcile_request, payment_reconcile_transaction
 from payments.services.refund import payment_refund
+from payments.services.saved_methods import (
+    saved_method_make_default,
+    saved_method_remove,
+    saved_method_setup_intent,
+)
 from payments.services.settlement import payments_settle_cancelled_order
 
 __all__ = [
@@ -38,5 +44,8 @@ __all__ = [
     "payment_refund",
     "payment_update",
     "payments_settle_cancelled_order",
+    "saved_method_make_default",
+    "saved_method_remove",
+    "saved_method_setup_intent",
     "transaction_record_offline",
 ]

@@ -22,8 +22,10 @@ from payments.gateways.registry import get_gateway
 from payments.limits import check_process_limits
 from payments.models import Payment, PaymentStatus
 from payments.permissions import require_owner
+from payments.saved_selectors import wallet_of_saved as saved_wallet
 from payments.services.gateway_results import payment_apply_gateway_result
 from payments.services.ledger_core import lock_payment, open_operation, set_status
+from payments.services.saved_methods import saved_method_for_payment
 from payments.transitions import PROCESSABLE
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
@@ -31,18 +33,34 @@ logger = get_logger(__name__)
 
 
 def payment_process(
-    *, payment_id: int, actor, payment_method_id: str, capture: bool = True, return_url: str = ""
+    *,
+    payment_id: int,
+    actor,
+    payment_method_id: str = "",
+    capture: bool = True,
+    return_url: str = "",
+    saved_payment_method_id=None,
+    save_payment_method: bool = False,
 ) -> Payment:
     """Open a processing attempt and hand the charge to a worker.
 
     Raises:
-        PaymentMethodError: the token is not one the gateway takes.
+        PaymentMethodError: the token is not one the gateway takes, or the saved card expired.
+        ValidationFailed: the saved method is not one of the actor's.
         PermissionDeniedError: the actor does not own the order.
         InvalidStatus: the payment is not pending or failed, or its order is not pending.
         LimitExceeded: the payment's attempts or the customer's failed attempts are used up.
     """
     method = Payment.objects.values_list("payment_method", flat=True).get(pk=payment_id)
     gateway = get_gateway(method)
+    saved = None
+    if (saved_payment_method_id is not None or save_payment_method) and method != "stripe":
+        raise PaymentMethodError(f"{method} keeps no saved payment methods.")
+    if saved_payment_method_id is not None:
+        saved = saved_method_for_payment(
+            user=actor, saved_payment_method_id=saved_payment_method_id
+        )
+        payment_method_id = saved.id
     try:
         gateway.validate_token(payment_method_id)
     except InvalidPaymentToken as exc:
@@ -69,6 +87,9 @@ def payment_process(
         payment.payment_method_token = payment_method_id
         payment.capture_on_process = capture
         payment.return_url = return_url
+        payment.saved_payment_method = saved
+        payment.save_payment_method = save_payment_method
+        payment.wallet = (saved_wallet(saved) or "") if saved else ""
         payment.failure_code = payment.failure_message = ""
         payment.next_action = None
         set_status(
@@ -94,6 +115,8 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
     key = txn.idempotency_key
     started = time.perf_counter()
     if txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION):
+        # Only a gateway that saves methods is asked to (payment_process refuses it elsewhere).
+        saving = {"save_payment_method": True} if payment.save_payment_method else {}
         result = gateway.charge(
             token=payment.payment_method_token,
             amount=txn.amount,
@@ -101,8 +124,15 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
             capture=txn.transaction_type == TransactionType.CHARGE,
             idempotency_key=key,
             return_url=payment.return_url,
-            metadata={"payment_id": payment.pk, "order_id": payment.order_id, "attempt_key": key},
+            # Ours last: the storefront's keys can never overwrite what webhooks look payments up by.
+            metadata={
+                **payment.metadata,
+                "payment_id": payment.pk,
+                "order_id": payment.order_id,
+                "attempt_key": key,
+            },
             customer=payment.order.user,
+            **saving,
         )
     elif txn.transaction_type == TransactionType.CAPTURE:
         result = gateway.capture(

@@ -69,6 +69,7 @@ def payment_apply_gateway_result(
             payment.gateway_response = result.raw
             payment.processed_at = now
             payment.next_action = None
+            payment.wallet = result.wallet or payment.wallet
             if result.status == GatewayStatus.FAILED:
                 payment.failure_code = result.failure_code
                 payment.failure_message = result.failure_message[:255]

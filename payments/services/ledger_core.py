@@ -68,6 +68,7 @@ def payment_event_data(payment: Payment, **extra) -> dict:
         "refunded_amount": money.format_amount(payment.refunded_amount, payment.currency),
         "currency": payment.currency,
         "failure_code": payment.failure_code,
+        "metadata": payment.metadata,
         **extra,
     }
 

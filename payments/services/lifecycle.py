@@ -23,7 +23,13 @@ from payments.services.ledger_core import (
 
 
 def payment_create(
-    *, user, order_id: int, payment_method: str, amount: Decimal, currency: str | None = None
+    *,
+    user,
+    order_id: int,
+    payment_method: str,
+    amount: Decimal,
+    currency: str | None = None,
+    metadata: dict | None = None,
 ) -> Payment:
     """Open a pending payment for part or all of an order's uncovered balance.
 
@@ -54,7 +60,11 @@ def payment_create(
                 details={"balance_due": money.format_amount(max(available, ZERO), currency)}
             )
         payment = Payment.objects.create(
-            order=order, payment_method=payment_method, amount=amount, currency=currency
+            order=order,
+            payment_method=payment_method,
+            amount=amount,
+            currency=currency,
+            metadata=metadata or {},
         )
         PaymentStatusHistory.objects.create(
             payment=payment, to_status=PaymentStatus.PENDING, actor=user, reason="created"

@@ -106,6 +106,15 @@ def _call(function, **params):
         raise GatewayUnavailable(str(exc)) from exc
 
 
+def wallet_of(payment_method) -> str:
+    """Return a PaymentMethod's wallet type (apple_pay, google_pay, ...), or "" for a plain card."""
+    if payment_method is None or isinstance(payment_method, str):
+        return ""  # not expanded: only an id
+    if hasattr(payment_method, "to_dict"):
+        payment_method = payment_method.to_dict()
+    return ((payment_method.get("card") or {}).get("wallet") or {}).get("type") or ""
+
+
 def result_from_payment_intent(pi) -> GatewayResult:
     status = PI_STATUS.get(pi["status"], GatewayStatus.PENDING)
     next_action = None
@@ -128,6 +137,7 @@ def result_from_payment_intent(pi) -> GatewayResult:
         failure_message=error.get("message", ""),
         next_action=next_action,
         raw=_safe(pi),
+        wallet=wallet_of(pi.get("payment_method")),
     )
 
 
@@ -167,6 +177,7 @@ class StripeGateway(Gateway):
         return_url="",
         metadata=None,
         customer=None,
+        save_payment_method=False,
     ):
         self.assert_outside_transaction()
         customer = self.customer_for(customer) if customer is not None else ""
@@ -178,13 +189,18 @@ class StripeGateway(Gateway):
             "capture_method": "automatic" if capture else "manual",
             "metadata": {k: str(v) for k, v in (metadata or {}).items()},
             "idempotency_key": idempotency_key,
+            # Expanded only to read its wallet type; _safe() keeps card details out of our rows.
+            "expand": ["payment_method"],
         }
         if customer:
             params["customer"] = customer
+        if save_payment_method:
+            params["setup_future_usage"] = "off_session"
         if return_url:
             params["return_url"] = return_url
         else:
-            params["payment_method_types"] = ["card"]
+            # Card includes its wallets: Apple Pay and Google Pay pay as card PaymentMethods.
+            params["payment_method_types"] = list(settings.STRIPE_PAYMENT_METHOD_TYPES)
         answer = _call(stripe.PaymentIntent.create, **params)
         return answer if isinstance(answer, GatewayResult) else result_from_payment_intent(answer)
 
