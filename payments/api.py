@@ -36,7 +36,10 @@ class PaymentUpdateInputSerializer(serializers.Serializer):
 
 
 class PaymentProcessInputSerializer(serializers.Serializer):
-    payment_method_id = serializers.CharField(max_length=255)
+    # PayPal needs none (the buyer approves at PayPal); every other gateway refuses a blank one.
+    payment_method_id = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default=""
+    )
     capture = serializers.BooleanField(required=False, default=True)
     return_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
 

@@ -20,6 +20,7 @@ from payments.gateways.registry import get_gateway
 from payments.limits import check_process_limits
 from payments.models import Payment, PaymentStatus
 from payments.permissions import require_owner
+from payments.services.approval import payment_resume_attempt
 from payments.services.gateway_results import payment_apply_gateway_result
 from payments.services.ledger_core import lock_payment, open_operation, set_status
 from payments.transitions import PROCESSABLE
@@ -52,6 +53,12 @@ def payment_process(
     with transaction.atomic():
         order, payment = lock_payment(payment_id)
         require_owner(actor, order.user_id)
+        if payment.status == PaymentStatus.REQUIRES_ACTION and gateway.resumes_on_process:
+            if order.status != OrderStatus.PENDING:
+                raise invalid_status(
+                    payment.status, f"The order is {order.status}; it takes no payments."
+                )
+            return payment_resume_attempt(payment)  # the buyer is back from approving
         if payment.status not in PROCESSABLE:
             raise invalid_status(
                 payment.status, "Only a pending or failed payment can be processed."
@@ -89,7 +96,19 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
     gateway = get_gateway(payment.payment_method)
     key = txn.idempotency_key
     started = time.perf_counter()
-    if txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION):
+    is_attempt = txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
+    if (
+        is_attempt
+        and payment.status == PaymentStatus.REQUIRES_ACTION
+        and gateway.resumes_on_process
+    ):
+        # The order exists and waits for the buyer: read it, and finish it once approved.
+        result = gateway.retrieve(
+            operation=txn.transaction_type,
+            idempotency_key=key,
+            reference=payment.gateway_transaction_id,
+        )
+    elif is_attempt:
         result = gateway.charge(
             token=payment.payment_method_token,
             amount=txn.amount,
@@ -111,7 +130,9 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
         result = gateway.void(reference=payment.gateway_transaction_id, idempotency_key=key)
     else:
         result = gateway.refund(
-            reference=payment.gateway_transaction_id,
+            reference=refund_reference(payment)
+            if gateway.refunds_by_capture
+            else payment.gateway_transaction_id,
             amount=txn.amount,
             currency=txn.currency,
             idempotency_key=key,
@@ -122,6 +143,20 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
     payment_apply_gateway_result(
         transaction_id=txn.pk, result=replace(result, latency_ms=latency_ms)
     )
+
+
+def refund_reference(payment: Payment) -> str:
+    """Return the gateway id of the payment's capture (a charge's or an authorization's)."""
+    row = (
+        payment.transactions.filter(
+            transaction_type__in=(TransactionType.CHARGE, TransactionType.CAPTURE),
+            status=TransactionStatus.SUCCEEDED,
+        )
+        .exclude(gateway_transaction_id="")
+        .order_by("-pk")
+        .first()
+    )
+    return row.gateway_transaction_id if row else payment.gateway_transaction_id
 
 
 def payment_gateway_gave_up(*, transaction_id: int, error: Exception) -> None:
