@@ -11,6 +11,7 @@ from gamarriando.logging import get_logger
 from gamarriando.queue import retry_later
 from payments import services
 from payments.gateways.base import GatewayRetryableError
+from payments.paypal.events import paypal_event_process
 from payments.stripe.events import stripe_event_process
 from payments.stripe.reconcile import payment_reconcile_stripe
 from transactions.models import Transaction, TransactionStatus
@@ -103,3 +104,14 @@ def reconcile_stripe_payment(self, *, payment_intent_id: str, disputed: bool = F
             logger.warning("stripe_reconcile_gave_up", payment_intent_id=payment_intent_id)
             return None
         return retry_later(self, exc, payment_intent_id=payment_intent_id, disputed=disputed)
+
+
+@shared_task(bind=True, name="payments.process_paypal_event", acks_late=True, max_retries=5)
+def process_paypal_event(self, *, event_id: str) -> None:
+    """Apply one stored PayPal event; a failure stays stored and retryable."""
+    try:
+        paypal_event_process(event_id=event_id)
+    except Exception as exc:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            raise  # the event stays stored as failed, and the task becomes a dead letter
+        return retry_later(self, exc, event_id=event_id)

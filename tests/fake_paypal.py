@@ -62,6 +62,7 @@ class FakePayPal:
         self.requests: list[tuple[str, str, str]] = []  # (method, path, PayPal-Request-Id)
         self.signed: dict[str, str] = {}  # transmission id -> signature the fake issued
         self.fail_next_with_500 = 0
+        self.fail_gets_with_500 = False
         self.drop_next_post = 0  # PayPal acted, but the answer never arrives
         self.delay_seconds = 0.0
 
@@ -344,6 +345,8 @@ class FakePayPal:
                 return 200, {"access_token": token, "token_type": "Bearer", "expires_in": 32400}
             if authorization.removeprefix("Bearer ") not in self.tokens:
                 return 401, {"error": "invalid_token", "error_description": "expired"}
+            if self.fail_gets_with_500 and method == "GET":
+                return error(500, "INTERNAL_SERVER_ERROR", "INTERNAL_SERVICE_ERROR")
             if self.fail_next_with_500:
                 self.fail_next_with_500 -= 1
                 return error(500, "INTERNAL_SERVER_ERROR", "INTERNAL_SERVICE_ERROR")
