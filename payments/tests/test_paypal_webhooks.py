@@ -159,7 +159,10 @@ def test_a_dashboard_refund_lands_once_and_reordered_events_never_go_backwards(
 def test_a_reversal_is_a_ledger_row_and_flags_the_dispute(api, customer, fake_paypal):
     payment, _, capture = paid(api, customer, fake_paypal)
     reversal = fake_paypal.dashboard_refund(capture["id"], "59.98", reversal=True)
-    assert deliver(fake_paypal, fake_paypal.event("PAYMENT.CAPTURE.REVERSED", reversal)).status_code == 200
+    assert (
+        deliver(fake_paypal, fake_paypal.event("PAYMENT.CAPTURE.REVERSED", reversal)).status_code
+        == 200
+    )
     payment.refresh_from_db()
     assert (payment.status, payment.disputed) == ("refunded", True)
     row = Transaction.objects.get(payment=payment, transaction_type="refund")
@@ -176,7 +179,10 @@ def test_a_dispute_flags_the_payment(api, customer, fake_paypal):
         "id": "PP-D-1",
         "disputed_transactions": [{"seller_transaction_id": capture["id"]}],
     }
-    assert deliver(fake_paypal, fake_paypal.event("CUSTOMER.DISPUTE.CREATED", dispute)).status_code == 200
+    assert (
+        deliver(fake_paypal, fake_paypal.event("CUSTOMER.DISPUTE.CREATED", dispute)).status_code
+        == 200
+    )
     payment.refresh_from_db()
     assert (payment.status, payment.disputed) == ("completed", True)
 
