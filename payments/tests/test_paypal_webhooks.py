@@ -223,3 +223,44 @@ def test_a_failed_event_stays_stored_and_staff_reprocess_it(
     assert stored.status == "processed"
     payment.refresh_from_db()
     assert payment.status == "completed"
+
+
+def test_a_pending_capture_completes_through_its_webhook(api, customer, fake_paypal):
+    order, payment, order_id = start(api, customer, fake_paypal)
+    fake_paypal.approve(order_id, instrument="pending")
+    process(api(customer), payment)
+    [capture] = fake_paypal.captures_of(order_id)
+    assert capture["status"] == "PENDING"
+    pending = fake_paypal.event("PAYMENT.CAPTURE.PENDING", fake_paypal._public(capture))
+    assert deliver(fake_paypal, pending).status_code == 200
+    payment.refresh_from_db()
+    assert payment.captured_amount == Decimal("0")
+    assert Transaction.objects.get(payment=payment).status == "pending"
+    capture["status"] = "COMPLETED"  # PayPal clears it
+    completed = fake_paypal.event("PAYMENT.CAPTURE.COMPLETED", fake_paypal._public(capture))
+    assert deliver(fake_paypal, completed).status_code == 200
+    payment.refresh_from_db()
+    assert (payment.status, payment.captured_amount) == ("completed", Decimal("59.98"))
+    assert len(fake_paypal.captures_of(order_id)) == 1
+    # The pending event delivered late changes nothing.
+    assert deliver(fake_paypal, dict(pending, id="WH-LATE-PENDING")).status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == "completed"
+    order.refresh_from_db()
+    assert order.status == "paid"
+
+
+def test_a_pending_capture_that_paypal_denies_fails_the_payment(api, customer, fake_paypal):
+    _, payment, order_id = start(api, customer, fake_paypal)
+    fake_paypal.approve(order_id, instrument="pending")
+    process(api(customer), payment)
+    [capture] = fake_paypal.captures_of(order_id)
+    capture["status"] = "DECLINED"
+    denied = fake_paypal.event("PAYMENT.CAPTURE.DENIED", fake_paypal._public(capture))
+    assert deliver(fake_paypal, denied).status_code == 200
+    payment.refresh_from_db()
+    assert (payment.status, payment.failure_code, payment.captured_amount) == (
+        "failed",
+        "card_declined",
+        Decimal("0"),
+    )
