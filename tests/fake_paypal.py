@@ -6,6 +6,7 @@ does, and offers test-only calls that play the buyer (approve) and PayPal's staf
 refund, a reversal, an expired order).
 """
 
+import base64
 import copy
 import itertools
 import json
@@ -339,6 +340,11 @@ class FakePayPal:
         with self.lock:
             self.requests.append((method, path, request_id or ""))
             if path == "/v1/oauth2/token":
+                expected = base64.b64encode(b"fake-client-id:fake-client-secret").decode()
+                if authorization != f"Basic {expected}" or body.get("grant_type") != (
+                    "client_credentials"
+                ):
+                    return 401, {"error": "invalid_client"}
                 self.token_requests += 1
                 token = new_id("A21AA")
                 self.tokens.add(token)

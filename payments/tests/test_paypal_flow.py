@@ -260,3 +260,14 @@ def test_twenty_processes_and_the_webhook_capture_once(api, customer, fake_paypa
     order.refresh_from_db()
     assert order.status == "paid"
     assert Payment.objects.get(pk=payment.pk).attempts == 1
+
+
+def test_an_unreachable_paypal_fails_the_attempt_with_gateway_error(
+    api, customer, fake_paypal, settings
+):
+    _, payment = paypal_payment(customer)
+    settings.PAYPAL_API_BASE = "http://127.0.0.1:9"  # nothing listens: refused at once
+    client.forget_token()
+    body = process(api(customer), payment).json()
+    assert (body["status"], body["failure_code"]) == ("failed", "gateway_error")
+    assert fake_paypal.orders == {}
