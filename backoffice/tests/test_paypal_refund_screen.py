@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_finance_refunds_a_paypal_payment_from_the_admin(
     api, customer, finance, fake_paypal, client
 ):
-    order = make_order(customer, ProductFactory(price=Decimal("80.00"), stock=5))
+    order = make_order(
+        customer, ProductFactory(price=Decimal("80.00"), currency="USD", stock=5), currency="USD"
+    )
     payment = make_payment(customer, order, method="paypal")
     url = f"/api/v1/payments/{payment.pk}/process"
     order_id = api(customer).post(url, {}, format="json").json()["gateway_transaction_id"]
@@ -29,7 +31,7 @@ def test_finance_refunds_a_paypal_payment_from_the_admin(
     payment.refresh_from_db()
     assert (payment.status, payment.refunded_amount) == ("partially_refunded", Decimal("30.00"))
     [refund] = fake_paypal.refunds.values()
-    assert refund["amount"] == {"currency_code": "PEN", "value": "30.00"}
+    assert refund["amount"] == {"currency_code": "USD", "value": "30.00"}
     row = Transaction.objects.get(transaction_type="refund")
     assert row.gateway_transaction_id == refund["id"]
-    assert "Refund of 30.00 PEN: succeeded." in client.get(response["Location"]).content.decode()
+    assert "Refund of 30.00 USD: succeeded." in client.get(response["Location"]).content.decode()

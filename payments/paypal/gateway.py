@@ -44,6 +44,9 @@ REFUND_STATUS = {
     "FAILED": GatewayStatus.FAILED,
     "CANCELLED": GatewayStatus.FAILED,
 }
+PAYPAL_CURRENCIES = frozenset(
+    ["AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD", "HUF", "ILS", "JPY", "MYR", "MXN", "TWD", "NZD", "NOK", "PHP", "PLN", "GBP", "SGD", "SEK", "CHF", "THB", "USD"]
+)
 # PayPal's order ids are 17 upper-case letters and digits; the storefront may echo one back.
 MAX_TOKEN_LENGTH = 36
 
@@ -143,7 +146,8 @@ class PayPalGateway(Gateway):
     """PayPal Orders v2 with buyer approval, intent CAPTURE or AUTHORIZE."""
 
     name = "paypal"
-    currencies = tuple(CURRENCY_EXPONENTS)
+    # PayPal takes neither PEN nor CLP (its list of currency codes); the rest of ours it does.
+    currencies = tuple(c for c in CURRENCY_EXPONENTS if c in PAYPAL_CURRENCIES)
     resumes_on_process = True
     refunds_by_capture = True
 

@@ -17,7 +17,7 @@ from transactions.models import Transaction
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def paypal_payment(customer, price="59.98", currency="PEN"):
+def paypal_payment(customer, price="59.98", currency="USD"):
     product = ProductFactory(price=Decimal(price), currency=currency, stock=10)
     order = make_order(customer, product, currency=currency)
     return order, make_payment(customer, order, method="paypal")
@@ -44,7 +44,7 @@ def test_approval_flow_captures_once(api, customer, fake_paypal):
     order, payment, order_id = start(api, customer, fake_paypal)
     created = fake_paypal.orders[order_id]
     unit = created["purchase_units"][0]
-    assert unit["amount"] == {"currency_code": "PEN", "value": "59.98"}
+    assert unit["amount"] == {"currency_code": "USD", "value": "59.98"}
     assert unit["custom_id"] == str(payment.pk)
     assert created["intent"] == "CAPTURE"
     assert created["_experience"]["experience_context"]["return_url"].startswith("https://shop")
@@ -271,3 +271,17 @@ def test_an_unreachable_paypal_fails_the_attempt_with_gateway_error(
     body = process(api(customer), payment).json()
     assert (body["status"], body["failure_code"]) == ("failed", "gateway_error")
     assert fake_paypal.orders == {}
+
+
+def test_a_currency_paypal_does_not_take_is_refused(api, customer, fake_paypal):
+    order = make_order(customer, ProductFactory(price=Decimal("10.00")), currency="PEN")
+    response = api(customer).post(
+        "/api/v1/payments",
+        {"order_id": order.pk, "payment_method": "paypal", "amount": "10.00"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "PAYMENT_METHOD_ERROR"
+    methods = {m["name"]: m for m in api(customer).get("/api/v1/payment-methods").json()}
+    assert "PEN" not in methods["paypal"]["currencies"]
+    assert "USD" in methods["paypal"]["currencies"]
