@@ -17,7 +17,7 @@ from gamarriando.logging import get_logger
 from payments.gateways.base import GatewayResult, GatewayStatus
 from payments.gateways.registry import get_gateway
 from payments.models import Payment, PaymentStatus
-from payments.paypal.gateway import (
+from payments.paypal.results import (
     result_from_capture,
     result_from_order,
     result_from_refund,
