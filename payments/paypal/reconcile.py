@@ -96,6 +96,10 @@ def _settle_attempt(payment, order, report) -> None:
         result = gateway.complete_approved(order_id=order["id"], idempotency_key=invoice)
     else:
         result = result_from_order(order)
+    if result.status == GatewayStatus.REQUIRES_ACTION and (
+        payment.status == PaymentStatus.REQUIRES_ACTION
+    ):
+        return  # still waiting for the buyer, as we already know: nothing to repair
     _settle(attempt, result, report)
 
 
