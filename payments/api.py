@@ -38,7 +38,12 @@ class PaymentUpdateInputSerializer(serializers.Serializer):
 class PaymentProcessInputSerializer(serializers.Serializer):
     # PayPal needs none (the buyer approves at PayPal); every other gateway refuses a blank one.
     payment_method_id = serializers.CharField(
-        max_length=255, required=False, allow_blank=True, default=""
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The gateway's token (tok_..., pm_...); none for paypal, whose buyer approves "
+        "at PayPal: process once for next_action.url, and again after the approval.",
     )
     capture = serializers.BooleanField(required=False, default=True)
     return_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
