@@ -146,3 +146,20 @@ def fake_stripe():
     yield fake
     stripe.api_base = previous
     server.shutdown()
+
+
+@pytest.fixture
+def fake_paypal(settings):
+    """Start the fake PayPal API and point our PayPal client at it, with credentials set."""
+    from tests.fake_paypal import WEBHOOK_ID, start_fake_paypal
+
+    fake, server = start_fake_paypal()
+    settings.PAYPAL_API_BASE = fake.base
+    settings.PAYPAL_CLIENT_ID = "fake-client-id"
+    settings.PAYPAL_CLIENT_SECRET = "fake-client-secret"
+    settings.PAYPAL_WEBHOOK_ID = WEBHOOK_ID
+    settings.PAYPAL_RETURN_URL = "https://shop.example.com/paypal/return"
+    settings.PAYPAL_CANCEL_URL = "https://shop.example.com/paypal/cancel"
+    settings.PAYPAL_TIMEOUT_SECONDS = 2
+    yield fake
+    server.shutdown()

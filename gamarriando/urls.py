@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gamarriando.health import health, health_live
 from gamarriando.metrics import metrics_view
+from payments.paypal.webhook import paypal_webhook
 from payments.stripe.webhook import stripe_webhook
 
 urlpatterns = [
@@ -18,6 +19,8 @@ urlpatterns = [
     path("health/live/", health_live),
     path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
     path("webhooks/stripe/", stripe_webhook),
+    path("webhooks/paypal", paypal_webhook, name="paypal-webhook"),
+    path("webhooks/paypal/", paypal_webhook),
     path("metrics", metrics_view, name="metrics"),
     # The back office's screens first: they live under the admin's model addresses.
     path("admin/", include("backoffice.urls")),

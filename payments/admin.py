@@ -14,7 +14,13 @@ from gamarriando.errors import ApplicationError
 from orders.admin import OrderAdmin, OrderItemInline, OrderStatusHistoryInline
 from orders.models import Order
 from payments.admin_saved_methods import describe_saved_method
-from payments.models import Payment, PaymentStatusHistory, StripeWebhookEvent
+from payments.models import (
+    Payment,
+    PaymentStatusHistory,
+    PayPalWebhookEvent,
+    StripeWebhookEvent,
+)
+from payments.paypal.events import paypal_events_reprocess
 from payments.permissions import PaymentPermission
 from payments.saved_selectors import describe
 from payments.services import payment_reconcile_request
@@ -214,6 +220,37 @@ class StripeWebhookEventAdmin(ReadOnlyAdmin):
     def reprocess(self, request, queryset):
         try:
             sent = stripe_events_reprocess(
+                event_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+            )
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(request, f"Sent {sent} event(s) for processing again.")
+
+
+@admin.register(PayPalWebhookEvent)
+class PayPalWebhookEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "type",
+        "status",
+        "attempts",
+        "paypal_created",
+        "received_at",
+        "processed_at",
+    ]
+    list_filter = ["status", "type"]
+    search_fields = ["=id", "=resource_id", "type"]
+    date_hierarchy = "received_at"
+    actions = ["reprocess"]
+
+    def has_reprocess_permission(self, request):
+        return may_run_operations(request)
+
+    @admin.action(description="Reprocess the selected events", permissions=["reprocess"])
+    def reprocess(self, request, queryset):
+        try:
+            sent = paypal_events_reprocess(
                 event_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
             )
         except ApplicationError as exc:

@@ -38,7 +38,16 @@ class PaymentUpdateInputSerializer(serializers.Serializer):
 
 
 class PaymentProcessInputSerializer(serializers.Serializer):
-    payment_method_id = serializers.CharField(max_length=255, required=False)
+    # PayPal needs none (the buyer approves at PayPal); every other gateway refuses a blank one.
+    payment_method_id = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The gateway's token (tok_..., pm_...); none for paypal, whose buyer approves "
+        "at PayPal: process once for next_action.url, and again after the approval; none "
+        "either with saved_payment_method_id.",
+    )
     saved_payment_method_id = SavedMethodIdField(required=False)
     save_payment_method = serializers.BooleanField(required=False, default=False)
     capture = serializers.BooleanField(required=False, default=True)
@@ -46,12 +55,11 @@ class PaymentProcessInputSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         # One way to say what pays: a gateway token, or one of the customer's saved methods.
-        if "payment_method_id" in attrs and "saved_payment_method_id" in attrs:
+        # Neither is refused by the service, which knows whether the gateway needs a token.
+        if attrs.get("payment_method_id") and "saved_payment_method_id" in attrs:
             raise serializers.ValidationError(
                 {"saved_payment_method_id": ["Send either this or payment_method_id, not both."]}
             )
-        if "payment_method_id" not in attrs and "saved_payment_method_id" not in attrs:
-            raise serializers.ValidationError({"payment_method_id": ["This field is required."]})
         return attrs
 
 

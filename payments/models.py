@@ -203,3 +203,30 @@ class Dispute(models.Model):
     def outcome(self) -> str:
         """won, lost, or empty while the dispute is open."""
         return self.status if self.status in (DisputeStatus.WON, DisputeStatus.LOST) else ""
+
+
+class PayPalWebhookEvent(models.Model):
+    """A verified PayPal event, stored raw before anything acts on it; applied by a worker."""
+
+    id = models.CharField(max_length=255, primary_key=True)  # PayPal's WH- id: one row per event
+    type = models.CharField(max_length=100, db_index=True)
+    resource_id = models.CharField(max_length=255, blank=True, db_index=True)
+    paypal_created = models.DateTimeField(null=True, blank=True)
+    transmission_id = models.CharField(max_length=255, blank=True)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16,
+        choices=StripeEventStatus.choices,
+        default=StripeEventStatus.RECEIVED,
+        db_index=True,
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "PayPal webhook event"
+
+    def __str__(self):
+        return f"{self.type} {self.id}"

@@ -11,6 +11,7 @@ from gamarriando.logging import get_logger
 from gamarriando.queue import retry_later
 from payments import services
 from payments.gateways.base import GatewayRetryableError
+from payments.paypal.events import paypal_event_process
 from payments.services.disputes import disputes_remind_deadlines
 from payments.stripe.disputes import stripe_dispute_sync
 from payments.stripe.events import stripe_event_process
@@ -123,3 +124,14 @@ def sync_stripe_dispute(self, *, dispute_id: str) -> None:
 def remind_dispute_deadlines() -> int:
     """E-mail Finance about disputes whose evidence is due within three days."""
     return disputes_remind_deadlines()
+
+
+@shared_task(bind=True, name="payments.process_paypal_event", acks_late=True, max_retries=5)
+def process_paypal_event(self, *, event_id: str) -> None:
+    """Apply one stored PayPal event; a failure stays stored and retryable."""
+    try:
+        paypal_event_process(event_id=event_id)
+    except Exception as exc:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            raise  # the event stays stored as failed, and the task becomes a dead letter
+        return retry_later(self, exc, event_id=event_id)

@@ -174,7 +174,7 @@ def test_production_shape_fails_closed():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().split("|") == [
         "None",  # X-Forwarded-Proto believed from nobody: TRUSTED_PROXIES is 0
-        "['stripe']",
+        "['stripe', 'paypal']",  # each offered only once its credentials are set
         "False",
         "False",
         "False",  # /metrics needs the token, loopback included
@@ -195,3 +195,9 @@ def test_production_runs_the_simulated_gateway_only_when_allowed_and_says_so():
     result = load_production(PAYMENT_GATEWAYS="simulated", ALLOW_SIMULATED_GATEWAY="true")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("|")[1:4] == ["['simulated']", "True", "True"]
+
+
+def test_production_refuses_an_unknown_paypal_environment():
+    result = load_production(PAYPAL_ENVIRONMENT="production")
+    assert result.returncode != 0
+    assert "PAYPAL_ENVIRONMENT must be 'sandbox' or 'live'." in result.stderr

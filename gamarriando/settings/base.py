@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from corsheaders.defaults import default_headers as cors_default_headers
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -269,7 +270,7 @@ CELERY_TIMEZONE = "UTC"
 # Domain settings.
 ORDER_PAYMENT_TTL_MINUTES = env.int("ORDER_PAYMENT_TTL_MINUTES", default=15)
 # "stripe" is offered only when a secret key is configured (payments.gateways.registry).
-PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["simulated", "stripe"])
+PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["simulated", "stripe", "paypal"])
 SIMULATED_GATEWAY_DECLINE_RATE = env.float("SIMULATED_GATEWAY_DECLINE_RATE", default=0.0)
 SIMULATED_GATEWAY_LATENCY_MS = env.int("SIMULATED_GATEWAY_LATENCY_MS", default=0)
 # The simulated gateway marks orders paid with no money taken: production.py refuses it unless
@@ -302,6 +303,23 @@ STRIPE_API_VERSION = "2026-08-26.dahlia"  # pinned: the version stripe 15.6.2 sp
 STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
+
+# PayPal Orders v2 over a thin requests client (payments/paypal/); offered only when configured.
+PAYPAL_CLIENT_ID = env("PAYPAL_CLIENT_ID", default="")
+PAYPAL_CLIENT_SECRET = env("PAYPAL_CLIENT_SECRET", default="")
+PAYPAL_ENVIRONMENT = env("PAYPAL_ENVIRONMENT", default="sandbox")  # sandbox | live
+PAYPAL_API_BASES = {
+    "sandbox": "https://api-m.sandbox.paypal.com",
+    "live": "https://api-m.paypal.com",
+}
+if PAYPAL_ENVIRONMENT not in PAYPAL_API_BASES:
+    raise ImproperlyConfigured("PAYPAL_ENVIRONMENT must be 'sandbox' or 'live'.")
+PAYPAL_API_BASE = PAYPAL_API_BASES[PAYPAL_ENVIRONMENT]
+PAYPAL_WEBHOOK_ID = env("PAYPAL_WEBHOOK_ID", default="")
+PAYPAL_RETURN_URL = env("PAYPAL_RETURN_URL", default="")
+PAYPAL_CANCEL_URL = env("PAYPAL_CANCEL_URL", default="")
+PAYPAL_WEBHOOK_TOLERANCE_SECONDS = 300
+PAYPAL_TIMEOUT_SECONDS = env.int("PAYPAL_TIMEOUT_SECONDS", default=20)
 
 # /metrics answers "Authorization: Bearer <METRICS_TOKEN>"; here loopback too, not in production
 # (a reverse proxy on the same host makes every caller loopback).

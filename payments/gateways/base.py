@@ -65,6 +65,10 @@ class Gateway(ABC):
     supports_authorize: bool = True
     supports_refund: bool = True
     currencies: tuple[str, ...] = ()
+    # The buyer approves at the gateway; `process` again finishes the same attempt (PayPal).
+    resumes_on_process: bool = False
+    # Refunds name the capture, not the payment's authorization or order (PayPal).
+    refunds_by_capture: bool = False
 
     @staticmethod
     def assert_outside_transaction() -> None:

@@ -7,11 +7,13 @@ from django.utils.module_loading import import_string
 
 from gamarriando.errors import PaymentMethodError
 from payments.gateways.base import Gateway
+from payments.paypal.client import configured as paypal_configured
 from payments.stripe.gateway import secret_key
 
 GATEWAY_CLASSES = {
     "simulated": "payments.gateways.simulated.SimulatedGateway",
     "stripe": "payments.stripe.gateway.StripeGateway",
+    "paypal": "payments.paypal.gateway.PayPalGateway",
 }
 
 
@@ -26,6 +28,7 @@ def enabled_gateway_names() -> list[str]:
     configured = {
         "simulated": settings.SIMULATED_GATEWAY_ALLOWED,
         "stripe": bool(secret_key()),
+        "paypal": paypal_configured(),
     }
     return [name for name in settings.PAYMENT_GATEWAYS if configured.get(name)]
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from django.db import transaction
 
-from gamarriando.errors import PaymentMethodError, invalid_status
+from gamarriando.errors import PaymentMethodError, field_error, invalid_status
 from gamarriando.finance_metrics import DUPLICATE_ATTEMPTS
 from gamarriando.logging import get_logger
 from gamarriando.metrics import observe_gateway_call
@@ -23,6 +23,7 @@ from payments.limits import check_process_limits
 from payments.models import Payment, PaymentStatus
 from payments.permissions import require_owner
 from payments.saved_selectors import wallet_of_saved as saved_wallet
+from payments.services.approval import payment_resume_attempt
 from payments.services.gateway_results import payment_apply_gateway_result
 from payments.services.ledger_core import lock_payment, open_operation, set_status
 from payments.services.saved_methods import saved_method_for_payment
@@ -56,6 +57,9 @@ def payment_process(
     saved = None
     if (saved_payment_method_id is not None or save_payment_method) and method != "stripe":
         raise PaymentMethodError(f"{method} keeps no saved payment methods.")
+    if not payment_method_id and saved_payment_method_id is None and not gateway.resumes_on_process:
+        # PayPal's buyer approves at PayPal; every other gateway needs a token or a saved method.
+        raise field_error("payment_method_id", "This field is required.")
     if saved_payment_method_id is not None:
         saved = saved_method_for_payment(
             user=actor, saved_payment_method_id=saved_payment_method_id
@@ -72,6 +76,12 @@ def payment_process(
     with transaction.atomic():
         order, payment = lock_payment(payment_id)
         require_owner(actor, order.user_id)
+        if payment.status == PaymentStatus.REQUIRES_ACTION and gateway.resumes_on_process:
+            if order.status != OrderStatus.PENDING:
+                raise invalid_status(
+                    payment.status, f"The order is {order.status}; it takes no payments."
+                )
+            return payment_resume_attempt(payment)  # the buyer is back from approving
         if payment.status not in PROCESSABLE:
             if payment.status != PaymentStatus.CANCELLED:
                 DUPLICATE_ATTEMPTS.labels("second_process").inc()
@@ -114,7 +124,19 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
     gateway = traced_gateway(get_gateway(payment.payment_method))
     key = txn.idempotency_key
     started = time.perf_counter()
-    if txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION):
+    is_attempt = txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
+    if (
+        is_attempt
+        and payment.status == PaymentStatus.REQUIRES_ACTION
+        and gateway.resumes_on_process
+    ):
+        # The order exists and waits for the buyer: read it, and finish it once approved.
+        result = gateway.retrieve(
+            operation=txn.transaction_type,
+            idempotency_key=key,
+            reference=payment.gateway_transaction_id,
+        )
+    elif is_attempt:
         # Only a gateway that saves methods is asked to (payment_process refuses it elsewhere).
         saving = {"save_payment_method": True} if payment.save_payment_method else {}
         result = gateway.charge(
@@ -145,7 +167,9 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
         result = gateway.void(reference=payment.gateway_transaction_id, idempotency_key=key)
     else:
         result = gateway.refund(
-            reference=payment.gateway_transaction_id,
+            reference=refund_reference(payment)
+            if gateway.refunds_by_capture
+            else payment.gateway_transaction_id,
             amount=txn.amount,
             currency=txn.currency,
             idempotency_key=key,
@@ -156,6 +180,20 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
     payment_apply_gateway_result(
         transaction_id=txn.pk, result=replace(result, latency_ms=latency_ms), payment=payment
     )
+
+
+def refund_reference(payment: Payment) -> str:
+    """Return the gateway id of the payment's capture (a charge's or an authorization's)."""
+    row = (
+        payment.transactions.filter(
+            transaction_type__in=(TransactionType.CHARGE, TransactionType.CAPTURE),
+            status=TransactionStatus.SUCCEEDED,
+        )
+        .exclude(gateway_transaction_id="")
+        .order_by("-pk")
+        .first()
+    )
+    return row.gateway_transaction_id if row else payment.gateway_transaction_id
 
 
 def payment_gateway_gave_up(*, transaction_id: int, error: Exception) -> None:

@@ -7,8 +7,8 @@ import pytest
 from djstripe.models import Customer
 from djstripe.models import PaymentMethod as MirroredPaymentMethod
 
+from orders.tests.factories import ProductFactory
 from payments.models import Payment
-from tests.factories import ProductFactory
 from tests.fake_stripe import sign
 from tests.helpers import make_order, make_payment
 

@@ -1,0 +1,1 @@
+"""PayPal Orders v2: client, gateway, webhook view, events and reconciliation."""

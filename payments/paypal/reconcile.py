@@ -1,0 +1,247 @@
+"""Make our ledger agree with PayPal: settle pending rows, append what PayPal did without us.
+
+Everything here starts from PayPal's current order (never from an event's payload) and only
+settles pending rows or appends rows with PayPal's unique ids, so duplicated or reordered
+events can never move a payment backwards or count money twice.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from gamarriando.errors import ApplicationError
+from gamarriando.logging import get_logger
+from payments.gateways.base import GatewayResult, GatewayStatus
+from payments.gateways.registry import get_gateway
+from payments.models import Payment, PaymentStatus
+from payments.paypal.results import (
+    result_from_capture,
+    result_from_order,
+    result_from_refund,
+)
+from payments.services import ledger_record_settled_row, payment_apply_gateway_result
+from transactions.models import Transaction, TransactionStatus, TransactionType
+
+logger = get_logger(__name__)
+# PayPal's transaction search answers at most 31 days per request.
+SEARCH_WINDOW = timedelta(days=31)
+CAPTURE_EVENT_CODES = ("T0003", "T0004", "T0006")
+
+
+@dataclass
+class ReconcileReport:
+    """What one reconciliation run checked, repaired and could not match."""
+
+    checked: int = 0
+    repaired: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+
+
+def find_payment(order: dict) -> Payment | None:
+    """Find our payment for a PayPal order, by the payment id we sent as custom_id."""
+    unit = (order.get("purchase_units") or [{}])[0]
+    payment_id = str(unit.get("custom_id", ""))
+    if not payment_id.isdigit():
+        return Payment.objects.filter(
+            payment_method="paypal", gateway_transaction_id=order["id"]
+        ).first()
+    return Payment.objects.filter(pk=int(payment_id), payment_method="paypal").first()
+
+
+def _record(payment, kind, amount, reference, reason, report) -> None:
+    """Append a row for what PayPal did without us (a dashboard refund, a reversal, a capture)."""
+    try:
+        ledger_record_settled_row(
+            payment_id=payment.pk,
+            actor=None,
+            transaction_type=kind,
+            amount=amount,
+            reason=reason,
+            gateway_transaction_id=reference,
+        )
+        report.repaired.append(f"payment {payment.pk}: recorded {kind} {amount} ({reference})")
+    except ApplicationError as exc:
+        # Already in the ledger (unique reference) or no longer possible: nothing to repair.
+        logger.info(
+            "paypal_reconcile_skip",
+            payment_id=payment.pk,
+            kind=kind,
+            reference=reference,
+            reason=exc.message,
+        )
+
+
+def _settle(txn: Transaction, result: GatewayResult, report: ReconcileReport) -> None:
+    """Apply PayPal's answer to one of our pending rows."""
+    if txn.status == TransactionStatus.PENDING and result.status != GatewayStatus.PENDING:
+        payment_apply_gateway_result(transaction_id=txn.pk, result=result)
+        report.repaired.append(
+            f"payment {txn.payment_id}: {txn.transaction_type} {txn.pk} -> {result.status}"
+        )
+
+
+def _settle_attempt(payment, order, report) -> None:
+    """Finish our attempt on the order: capture or authorize it once approved, else read it."""
+    invoice = (order.get("purchase_units") or [{}])[0].get("invoice_id", "")
+    attempt = payment.transactions.filter(
+        idempotency_key=invoice, status=TransactionStatus.PENDING
+    ).first()
+    if attempt is None:
+        return
+    gateway = get_gateway("paypal")
+    if order.get("status") == "APPROVED":
+        result = gateway.complete_approved(order_id=order["id"], idempotency_key=invoice)
+    else:
+        result = result_from_order(order)
+    if result.status == GatewayStatus.REQUIRES_ACTION and (
+        payment.status == PaymentStatus.REQUIRES_ACTION
+    ):
+        return  # still waiting for the buyer, as we already know: nothing to repair
+    _settle(attempt, result, report)
+
+
+def _follow_ups(payment, payments: dict, report) -> None:
+    """Settle or record captures and voids of an authorization made in PayPal."""
+    if payment.status != PaymentStatus.AUTHORIZED:
+        return
+    for capture in payments.get("captures") or []:
+        if capture.get("status") not in ("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED"):
+            continue
+        pending = payment.transactions.filter(
+            transaction_type=TransactionType.CAPTURE, status=TransactionStatus.PENDING
+        ).first()
+        if pending is not None:
+            _settle(pending, result_from_capture(capture), report)
+        else:
+            amount = Decimal(capture["amount"]["value"])
+            _record(
+                payment,
+                TransactionType.CAPTURE,
+                amount,
+                capture["id"],
+                "captured in PayPal",
+                report,
+            )
+    for auth in payments.get("authorizations") or []:
+        if auth.get("status") != "VOIDED":
+            continue
+        reference = f"{auth['id']}:void"
+        pending = payment.transactions.filter(
+            transaction_type=TransactionType.VOID, status=TransactionStatus.PENDING
+        ).first()
+        if pending is not None:
+            _settle(
+                pending, GatewayResult(status=GatewayStatus.SUCCEEDED, reference=reference), report
+            )
+        else:
+            _record(
+                payment,
+                TransactionType.VOID,
+                payment.authorized_amount,
+                reference,
+                "voided in PayPal",
+                report,
+            )
+
+
+def _refunds(payment, payments: dict, reversal_id: str, report) -> None:
+    """Settle our refunds and record PayPal's own (dashboard refunds, chargeback reversals)."""
+    for refund in payments.get("refunds") or []:
+        known = Transaction.objects.filter(
+            transaction_type=TransactionType.REFUND, gateway_transaction_id=refund["id"]
+        ).first()
+        ours = str(refund.get("custom_id", ""))
+        if known is None and ours.isdigit():
+            known = Transaction.objects.filter(
+                pk=int(ours), payment=payment, transaction_type=TransactionType.REFUND
+            ).first()
+        if known is not None:
+            _settle(known, result_from_refund(refund), report)
+        elif refund.get("status") == "COMPLETED":
+            reason = (
+                "reversed by PayPal (chargeback)"
+                if refund["id"] == reversal_id
+                else "refunded in PayPal's dashboard"
+            )
+            amount = Decimal(refund["amount"]["value"])
+            _record(payment, TransactionType.REFUND, amount, refund["id"], reason, report)
+
+
+def payment_reconcile_paypal(
+    *, order_id: str, disputed: bool = False, reversal_id: str = ""
+) -> ReconcileReport:
+    """Read a PayPal order (no transaction open) and make its payment agree with it."""
+    gateway = get_gateway("paypal")
+    order = gateway.order(order_id)
+    report = ReconcileReport(checked=1)
+    payment = find_payment(order)
+    if payment is None:
+        report.unmatched.append(order_id)
+        return report
+    _settle_attempt(payment, order, report)
+    payment.refresh_from_db()
+    payments = (order.get("purchase_units") or [{}])[0].get("payments") or {}
+    _follow_ups(payment, payments, report)
+    payment.refresh_from_db()
+    _refunds(payment, payments, reversal_id, report)
+    if disputed and not payment.disputed:
+        with transaction.atomic():
+            Payment.objects.filter(pk=payment.pk).update(disputed=True)
+        report.repaired.append(f"payment {payment.pk}: marked disputed")
+    return report
+
+
+def order_id_of(kind: str, object_id: str) -> str:
+    """Return the order a capture, authorization or refund belongs to, as PayPal says now."""
+    gateway = get_gateway("paypal")
+    if kind == "refunds":
+        refund = gateway.read("refunds", object_id)
+        up = next(
+            (link["href"] for link in refund.get("links") or [] if link.get("rel") == "up"), ""
+        )
+        return order_id_of("captures", up.rstrip("/").rsplit("/", 1)[-1]) if up else ""
+    found = gateway.read(kind, object_id)
+    return ((found.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id", "")
+
+
+def reconcile_paypal_since(since: datetime, *, repair: bool = True) -> ReconcileReport:
+    """Compare every PayPal capture and refund since a date with our ledger; repair or report."""
+    gateway = get_gateway("paypal")
+    report = ReconcileReport()
+    end, start, found = timezone.now(), since, []
+    while start < end:
+        stop = min(start + SEARCH_WINDOW, end)
+        found.extend(
+            gateway.transactions_since(
+                start.strftime("%Y-%m-%dT%H:%M:%SZ"), stop.strftime("%Y-%m-%dT%H:%M:%SZ")
+            )
+        )
+        start = stop
+    order_ids: dict[str, None] = {}
+    for detail in found:
+        info = detail.get("transaction_info") or {}
+        capture_id = (
+            info["transaction_id"]
+            if info.get("transaction_event_code") in CAPTURE_EVENT_CODES
+            else info.get("paypal_reference_id", "")
+        )
+        if not repair:
+            report.checked += 1
+            if not Transaction.objects.filter(
+                gateway_transaction_id=info.get("transaction_id")
+            ).exists():
+                report.unmatched.append(info.get("transaction_id", ""))
+            continue
+        if capture_id:
+            order_id = order_id_of("captures", capture_id)
+            if order_id:
+                order_ids[order_id] = None
+    for order_id in order_ids:
+        one = payment_reconcile_paypal(order_id=order_id)
+        report.checked += one.checked
+        report.repaired.extend(one.repaired)
+        report.unmatched.extend(one.unmatched)
+    return report

@@ -1,0 +1,36 @@
+"""Buyer approval at the gateway (PayPal): finish the attempt the buyer approved, once."""
+
+from gamarriando.errors import invalid_status
+from gamarriando.queue import enqueue_on_commit
+from payments.models import Payment
+from transactions.models import Transaction, TransactionStatus, TransactionType
+
+ATTEMPT_TYPES = (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
+
+
+def pending_attempt(payment: Payment) -> Transaction | None:
+    """Return the payment's attempt still waiting for the gateway, if any."""
+    return (
+        payment.transactions.filter(
+            transaction_type__in=ATTEMPT_TYPES, status=TransactionStatus.PENDING
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def payment_resume_attempt(payment: Payment) -> Payment:
+    """Hand a locked payment's approved attempt to a worker, which captures or authorizes it.
+
+    The worker reads the order at the gateway first and acts only on an approved one, under a
+    key derived from the attempt's, so any number of calls (the storefront's, the webhook's,
+    the janitor's) make one capture.
+
+    Raises:
+        InvalidStatus: the payment has no attempt waiting for the buyer.
+    """
+    attempt = pending_attempt(payment)
+    if attempt is None:
+        raise invalid_status(payment.status, "This payment has no attempt waiting for approval.")
+    enqueue_on_commit("payments.execute_transaction", transaction_id=attempt.pk)
+    return payment
