@@ -127,10 +127,18 @@ def stack(django_db_setup, redis_server, tmp_path_factory):
 
 
 @pytest.fixture
-def beat(settings, use_broker, redis_server):
+def beat(settings, use_broker, redis_server, stack):
     """This process runs the janitor and the sweep, queuing on the stack's broker."""
     settings.RECONCILE_AFTER_SECONDS = RECONCILE_AFTER_SECONDS
     use_broker(redis_server.url)
+    if stack["worker"].poll() is not None:
+        stack["worker"].start()
+    yield
+    # The worker may still be sending the test's e-mails and deliveries: stop it (a warm
+    # shutdown finishes its task) and drop what is queued, so that the database flush after
+    # the test never deadlocks with one of its transactions, nor the next test inherits it.
+    stack["worker"].stop()
+    redis_server.client().flushall()
 
 
 class Checkouts:
