@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from gamarriando.users import api as users_api
 from orders.api import OrderViewSet, ProductViewSet
 from payments.api import LedgerViewSet, PaymentMethodListView, PaymentViewSet
+from wallets.api import WalletEntryViewSet, WalletListView
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -21,6 +22,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("orders", OrderViewSet, basename="order")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("transactions", LedgerViewSet, basename="transaction")
+router.register("wallet/entries", WalletEntryViewSet, basename="wallet-entry")
 
 urlpatterns = [
     path("auth/register", users_api.RegisterView.as_view(), name="auth-register"),
@@ -33,5 +35,7 @@ urlpatterns = [
     path("auth/me/", users_api.MeView.as_view()),
     path("payment-methods", PaymentMethodListView.as_view(), name="payment-methods"),
     path("payment-methods/", PaymentMethodListView.as_view()),
+    path("wallet", WalletListView.as_view(), name="wallet"),
+    path("wallet/", WalletListView.as_view()),
     *router.urls,
 ]

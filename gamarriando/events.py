@@ -7,12 +7,16 @@ from collections.abc import Callable
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
+from prometheus_client import Counter
 
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
 
 logger = get_logger(__name__)
 _handlers: dict[str, list[Callable[[dict], None]]] = defaultdict(list)
+EVENTS_PUBLISHED = Counter(
+    "gamarriando_events_published_total", "Domain events written to the outbox", ["type"]
+)
 
 
 class OutboxEvent(models.Model):
@@ -57,6 +61,8 @@ def publish(event_type: str, data: dict, *, order_id: int | None = None) -> Outb
     """Write an event inside the caller's transaction and dispatch it after commit."""
     event = OutboxEvent.objects.create(type=event_type, data=data, order_id=order_id)
     enqueue_on_commit("gamarriando.dispatch_event", event_id=str(event.id))
+    # Counted at commit: an event rolled back with its change was never published.
+    transaction.on_commit(EVENTS_PUBLISHED.labels(event_type).inc)
     return event
 
 

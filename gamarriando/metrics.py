@@ -20,6 +20,11 @@ GATEWAY_LATENCY = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
 REFUNDS = Counter("gamarriando_refunds_total", "Refunds settled", ["status"])
+PAYMENT_AMOUNT = Counter(
+    "gamarriando_payment_amount_total",
+    "Money captured by payments, in major units (exposition only: money stays Decimal)",
+    ["currency", "payment_method"],
+)
 WEBHOOK_EVENTS = Counter(
     "gamarriando_stripe_webhook_events_total",
     "Stripe webhook events received",

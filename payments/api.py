@@ -36,7 +36,10 @@ class PaymentUpdateInputSerializer(serializers.Serializer):
 
 
 class PaymentProcessInputSerializer(serializers.Serializer):
-    payment_method_id = serializers.CharField(max_length=255)
+    # Card gateways need a token; a wallet payment takes none.
+    payment_method_id = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default=""
+    )
     capture = serializers.BooleanField(required=False, default=True)
     return_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
 
@@ -48,6 +51,9 @@ class PaymentCaptureInputSerializer(serializers.Serializer):
 class PaymentRefundInputSerializer(serializers.Serializer):
     amount = MoneyInputField(required=False)
     reason = serializers.CharField(max_length=255)
+    destination = serializers.ChoiceField(
+        choices=["original", "wallet"], required=False, default="original"
+    )
 
 
 class PaymentOutputSerializer(serializers.ModelSerializer):

@@ -103,3 +103,9 @@ def reconcile_stripe_payment(self, *, payment_intent_id: str, disputed: bool = F
             logger.warning("stripe_reconcile_gave_up", payment_intent_id=payment_intent_id)
             return None
         return retry_later(self, exc, payment_intent_id=payment_intent_id, disputed=disputed)
+
+
+@shared_task(name="payments.expire_wallet_holds")
+def expire_wallet_holds() -> int:
+    """Fail the wallet payment attempts whose holds outlived WALLET_HOLD_TTL_MINUTES."""
+    return services.wallet_expire_holds()

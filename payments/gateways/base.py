@@ -26,6 +26,7 @@ class FailureCode(StrEnum):
     RESOURCE_MISSING = "resource_missing"
     AMOUNT_TOO_LARGE = "amount_too_large"
     CANCELED = "canceled"
+    HOLD_EXPIRED = "hold_expired"  # a store-credit hold that nobody settled in time
 
 
 @dataclass(frozen=True)

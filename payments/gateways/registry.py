@@ -12,6 +12,7 @@ from payments.stripe.gateway import secret_key
 GATEWAY_CLASSES = {
     "simulated": "payments.gateways.simulated.SimulatedGateway",
     "stripe": "payments.stripe.gateway.StripeGateway",
+    "wallet": "payments.gateways.wallet.WalletGateway",
 }
 
 
@@ -26,6 +27,7 @@ def enabled_gateway_names() -> list[str]:
     configured = {
         "simulated": settings.SIMULATED_GATEWAY_ALLOWED,
         "stripe": bool(secret_key()),
+        "wallet": True,  # store credit needs no keys
     }
     return [name for name in settings.PAYMENT_GATEWAYS if configured.get(name)]
 

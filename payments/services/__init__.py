@@ -9,6 +9,8 @@ refund           reserve a refund and hand it to a worker
 offline          money moved outside our gateways, under the same rules
 reconcile        ask the gateway what became of a pending row
 settlement       give back what a cancelled order holds
+wallet_settlement  deduct or release a store-credit hold with its ledger row
+wallet_expiry    fail the attempts whose store-credit holds ran out of time
 """
 
 from payments.services.capture_void import payment_capture
@@ -23,6 +25,7 @@ from payments.services.offline import ledger_record_settled_row, transaction_rec
 from payments.services.reconcile import payment_reconcile_request, payment_reconcile_transaction
 from payments.services.refund import payment_refund
 from payments.services.settlement import payments_settle_cancelled_order
+from payments.services.wallet_expiry import wallet_expire_holds
 
 __all__ = [
     "ledger_record_settled_row",
@@ -39,4 +42,5 @@ __all__ = [
     "payment_update",
     "payments_settle_cancelled_order",
     "transaction_record_offline",
+    "wallet_expire_holds",
 ]

@@ -29,7 +29,12 @@ logger = get_logger(__name__)
 
 
 def payment_process(
-    *, payment_id: int, actor, payment_method_id: str, capture: bool = True, return_url: str = ""
+    *,
+    payment_id: int,
+    actor,
+    payment_method_id: str = "",
+    capture: bool = True,
+    return_url: str = "",
 ) -> Payment:
     """Open a processing attempt and hand the charge to a worker.
 

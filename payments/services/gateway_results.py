@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from gamarriando import events, money
 from gamarriando.event_types import EventType
-from gamarriando.metrics import REFUNDS
+from gamarriando.metrics import PAYMENT_AMOUNT, REFUNDS
 from payments.gateways.base import GatewayResult, GatewayStatus
 from payments.models import Payment, PaymentStatus
 from payments.services.ledger_core import (
@@ -14,6 +14,7 @@ from payments.services.ledger_core import (
     set_status,
     sync_from_ledger,
 )
+from payments.services.wallet_settlement import wallet_settle_hold
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
 
@@ -27,6 +28,7 @@ def payment_apply_gateway_result(*, transaction_id: int, result: GatewayResult) 
         txn = Transaction.objects.select_for_update().get(pk=transaction_id)
         if txn.status != TransactionStatus.PENDING:
             return payment
+        result = wallet_settle_hold(payment, txn, result)
         is_attempt = txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
         now = timezone.now()
         if result.status == GatewayStatus.REQUIRES_ACTION:
@@ -68,6 +70,14 @@ def payment_apply_gateway_result(*, transaction_id: int, result: GatewayResult) 
             voided=txn.transaction_type == TransactionType.VOID
             and result.status == GatewayStatus.SUCCEEDED,
         )
+        if txn.status == TransactionStatus.SUCCEEDED and txn.transaction_type in (
+            TransactionType.CHARGE,
+            TransactionType.CAPTURE,
+        ):
+            amount, currency, method = txn.amount, txn.currency, payment.payment_method
+            # Prometheus samples are floats by nature; the money itself stays Decimal.
+            sample = float(amount)
+            transaction.on_commit(lambda: PAYMENT_AMOUNT.labels(currency, method).inc(sample))
         if txn.transaction_type == TransactionType.REFUND:
             REFUNDS.labels(txn.status).inc()
             kind = (
