@@ -54,9 +54,16 @@ class HoldNotHeld(Exception):
     """The hold was already settled (deducted, released or expired) by someone else."""
 
 
+BACKOFF_SECONDS = 0.01
+
+
 def _pause(attempt: int) -> None:
-    # Jittered backoff: retrying at once tends to collide with the same writers again.
-    time.sleep(random.uniform(0, 0.002 * (2**attempt)))
+    # Full-jitter exponential backoff: retrying at once collides with the same writers again.
+    time.sleep(random.uniform(0, BACKOFF_SECONDS * (2**attempt)))
+
+
+def _is_held(hold: WalletHold) -> bool:
+    return WalletHold.objects.filter(pk=hold.pk, status=HoldStatus.HELD).exists()
 
 
 def apply_moves(
@@ -86,6 +93,9 @@ def apply_moves(
             WALLET_CONFLICTS.inc()
             _pause(attempt)
         wallet = Wallet.objects.get(pk=wallet_id)
+        # Read after the wallet: a hold settled in between shows here, not as a short wallet.
+        if hold_status is not None and not _is_held(hold):
+            raise HoldNotHeld(f"hold {hold.pk} is no longer held")
         moves = moves_for(wallet)
         balance = wallet.balance + sum((m.balance_delta for m in moves), Decimal(0))
         held = wallet.held + sum((m.held_delta for m in moves), Decimal(0))
