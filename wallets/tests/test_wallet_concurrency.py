@@ -9,8 +9,7 @@ from django.db import connection
 
 from gamarriando.errors import ApplicationError
 from wallets import services
-from wallets.models import Wallet, WalletEntry, WalletHold
-from wallets.monitoring import WALLET_CONFLICTS
+from wallets.models import Wallet
 from wallets.selectors import wallet_drift
 from wallets.tests.factories import funded_wallet
 
@@ -45,35 +44,6 @@ def outcome(result):
     if isinstance(result, Exception):
         return f"unexpected {type(result).__name__}: {result}"
     return "ok"
-
-
-def spend(user, index):
-    """Spend 10.00: hold it, then deduct it, as a wallet payment does."""
-    hold = services.wallet_hold_place(
-        user=user, currency="PEN", amount=Decimal("10.00"), idempotency_key=f"spend-{index}"
-    )
-    services.wallet_hold_deduct(hold_id=hold.pk)
-    return hold.pk
-
-
-def test_fifty_threads_spend_ten_each_from_one_hundred(customer):
-    wallet = funded_wallet(customer, "100.00")
-    conflicts_before = WALLET_CONFLICTS._value.get()
-
-    results = run_concurrently(50, lambda i: spend(customer, i))
-
-    counts = Counter(outcome(r) for r in results)
-    assert counts == {"ok": 10, "INSUFFICIENT_FUNDS": 40}
-    wallet.refresh_from_db()
-    assert (wallet.balance, wallet.held) == (Decimal("0.00"), Decimal("0.00"))
-    # Every entry recorded figures inside the constraints, one entry per version.
-    entries = WalletEntry.objects.filter(wallet=wallet).order_by("version")
-    assert [e.version for e in entries] == list(range(1, wallet.version + 1))
-    assert all(0 <= e.held_after <= e.balance_after for e in entries)
-    assert entries.filter(entry_type="debit").count() == 10
-    assert WalletHold.objects.filter(status="deducted").count() == 10
-    assert WALLET_CONFLICTS._value.get() > conflicts_before  # races were lost and retried
-    assert wallet_drift() == []
 
 
 def test_bounded_retries_answer_wallet_busy_and_lose_nothing(customer, settings):
