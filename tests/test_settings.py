@@ -174,7 +174,7 @@ def test_production_shape_fails_closed():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().split("|") == [
         "None",  # X-Forwarded-Proto believed from nobody: TRUSTED_PROXIES is 0
-        "['stripe']",
+        "['stripe', 'wallet']",
         "False",
         "False",
         "False",  # /metrics needs the token, loopback included

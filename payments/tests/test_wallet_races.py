@@ -7,9 +7,14 @@ import pytest
 
 from payments.gateways.registry import get_gateway
 from payments.models import Payment
-from payments.services import payment_apply_gateway_result, payment_process, wallet_expire_holds
+from payments.services import (
+    payment_apply_gateway_result,
+    payment_process,
+    payment_refund,
+    wallet_expire_holds,
+)
 from tests.factories import ProductFactory
-from tests.helpers import make_order, make_payment
+from tests.helpers import make_order, make_paid, make_payment
 from tests.test_concurrency import outcome, run_concurrently
 from transactions.models import Transaction
 from wallets.models import Wallet, WalletEntry, WalletHold
@@ -97,4 +102,32 @@ def test_expiry_and_a_late_success_at_the_same_moment_settle_once(customer, use_
         assert (hold.status, settled) == ("expired", ["expire"])
         assert (wallet.balance, wallet.held) == (Decimal("50.00"), Decimal("0.00"))
         assert Transaction.objects.get(pk=txn.pk).status == "failed"
+    assert wallet_drift() == []
+
+
+def test_refunds_to_a_busy_wallet_answer_wallet_busy_and_write_nothing(customer, finance, settings):
+    settings.WALLET_MAX_RETRIES = 0  # one try: a lost race is at once a WALLET_BUSY
+    settings.ORDER_MAX_PENDING_PER_USER = 100
+    funded_wallet(customer, "1.00")
+    product = ProductFactory(price=Decimal("10.00"), stock=100)
+    paid = [make_paid(customer, product)[1] for _ in range(12)]
+
+    results = run_concurrently(
+        12,
+        lambda i: payment_refund(
+            payment_id=paid[i].pk, actor=finance, reason=f"race {i}", destination="wallet"
+        ),
+    )
+
+    counts = Counter(outcome(r) for r in results)
+    assert set(counts) <= {"ok", "WALLET_BUSY"}
+    busy = [p for p, r in zip(paid, results, strict=True) if outcome(r) == "WALLET_BUSY"]
+    # A busy refund rolled back whole: no ledger row, no credit, the payment untouched.
+    for payment in busy:
+        payment.refresh_from_db()
+        assert (payment.status, payment.refunded_amount) == ("completed", Decimal("0.00"))
+        assert not Transaction.objects.filter(payment=payment, transaction_type="refund").exists()
+    wallet = Wallet.objects.get(user=customer)
+    assert wallet.balance == Decimal("1.00") + 10 * counts["ok"]
+    assert Transaction.objects.filter(transaction_type="refund").count() == counts["ok"]
     assert wallet_drift() == []
