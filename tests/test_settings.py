@@ -107,7 +107,8 @@ def test_embedded_default_needs_nothing():
         "django.db.backends.sqlite3",
         "django.core.cache.backends.locmem.LocMemCache",
         "True",
-        "['simulated']",  # stripe is offered only once its keys are set
+        "['simulated',",  # stripe is offered only once its keys are set
+        "'wallet']",  # store credit needs no keys
     ]
 
 

@@ -1,14 +1,12 @@
-"""Store credit through the HTTP API, outgoing webhooks and /metrics."""
+"""Store credit through the HTTP API and /metrics."""
 
 from decimal import Decimal
 
 import pytest
 
 from gamarriando.errors import WalletBusy, api_exception_handler
-from notifications.tests.test_events_and_notifications import subscriber  # noqa: F401
-from payments.services import payment_process
 from tests.factories import ProductFactory
-from tests.helpers import make_order, make_payment
+from tests.helpers import make_order
 from transactions.models import Transaction
 from wallets.models import Wallet
 from wallets.tests.factories import funded_wallet
@@ -77,20 +75,6 @@ def test_split_payment_through_the_api_then_refund_to_store_credit(api, customer
         ("credit", "50.00"),
     ]
     assert Transaction.objects.filter(status="pending").count() == 0
-
-
-def test_wallet_events_reach_webhook_subscribers(customer, subscriber):  # noqa: F811
-    subscriber.up = True
-    funded_wallet(customer, "5.00")
-    order = make_order(customer, ProductFactory(price=Decimal("10.00"), stock=5))
-    payment = make_payment(customer, order, method="wallet")
-    payment_process(payment_id=payment.pk, actor=customer)
-    types = [event["type"] for event in subscriber.received]
-    assert "wallet.reservation_failed" in types
-    failed = next(e for e in subscriber.received if e["type"] == "wallet.reservation_failed")
-    assert failed["data"]["payment_id"] == payment.pk
-    assert failed["data"]["amount"] == "10.00"
-    assert subscriber.unverified() == []
 
 
 def test_metrics_show_wallet_holds_events_and_amounts(api, customer, settings):
