@@ -121,6 +121,7 @@ def test_refunds_to_a_busy_wallet_answer_wallet_busy_and_write_nothing(customer,
 
     counts = Counter(outcome(r) for r in results)
     assert set(counts) <= {"ok", "WALLET_BUSY"}
+    assert counts["WALLET_BUSY"] > 0  # the races happened (typically 10 of the 12)
     busy = [p for p, r in zip(paid, results, strict=True) if outcome(r) == "WALLET_BUSY"]
     # A busy refund rolled back whole: no ledger row, no credit, the payment untouched.
     for payment in busy:
