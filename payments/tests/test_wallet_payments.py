@@ -148,22 +148,49 @@ def test_refunding_a_wallet_payment_credits_the_wallet(customer, finance, item):
     assert wallet_figures(customer) == (Decimal("32.00"), Decimal("0.00"))
 
 
-def test_split_payment_with_a_failing_card_loses_nothing(customer, item):
-    """30.00 from the wallet and 70.00 by card: the card fails, then the order is cancelled."""
+def test_split_payment_with_a_failing_card_releases_the_hold(customer, item):
+    """30.00 held in the wallet and 70.00 by card: the card fails, the hold is released."""
     funded_wallet(customer, "50.00")
     product = ProductFactory(price=Decimal("100.00"), stock=5)
     order = make_order(customer, product)
     wallet_part = pay_with_wallet(customer, order, amount="30.00", capture=False)
     assert wallet_part.status == "authorized"
+    assert wallet_figures(customer) == (Decimal("50.00"), Decimal("30.00"))
     card = make_payment(customer, order, amount="70.00")
     payment_process(payment_id=card.pk, actor=customer, payment_method_id="tok_declined")
     card.refresh_from_db()
     order.refresh_from_db()
+    wallet_part.refresh_from_db()
     assert (card.status, card.failure_code) == ("failed", "card_declined")
     assert order.status == "pending"  # paid only when both succeed
-    assert wallet_figures(customer) == (Decimal("50.00"), Decimal("30.00"))
+    assert wallet_part.status == "cancelled"
+    assert wallet_figures(customer) == (Decimal("50.00"), Decimal("0.00"))
+    assert WalletHold.objects.get().status == "released"
+    assert wallet_drift() == []
 
-    order_cancel(order_id=order.pk, actor=customer, reason="card declined")
+
+def test_split_payment_captures_the_held_part_when_the_card_succeeds(customer, item):
+    funded_wallet(customer, "50.00")
+    product = ProductFactory(price=Decimal("100.00"), stock=5)
+    order = make_order(customer, product)
+    wallet_part = pay_with_wallet(customer, order, amount="30.00", capture=False)
+    card = make_payment(customer, order, amount="70.00")
+    payment_process(payment_id=card.pk, actor=customer, payment_method_id="tok_success")
+    order.refresh_from_db()
+    wallet_part.refresh_from_db()
+    assert (wallet_part.status, wallet_part.captured_amount) == ("completed", Decimal("30.00"))
+    assert (order.status, order.amount_paid) == ("paid", Decimal("100.00"))
+    assert wallet_figures(customer) == (Decimal("20.00"), Decimal("0.00"))
+    assert WalletHold.objects.get().status == "deducted"
+    assert wallet_drift() == []
+
+
+def test_an_authorized_wallet_part_is_released_when_the_order_is_cancelled(customer, item):
+    funded_wallet(customer, "50.00")
+    product = ProductFactory(price=Decimal("100.00"), stock=5)
+    order = make_order(customer, product)
+    wallet_part = pay_with_wallet(customer, order, amount="30.00", capture=False)
+    order_cancel(order_id=order.pk, actor=customer, reason="changed my mind")
     wallet_part.refresh_from_db()
     assert wallet_part.status == "cancelled"
     assert wallet_figures(customer) == (Decimal("50.00"), Decimal("0.00"))
