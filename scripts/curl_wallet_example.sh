@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sign in as the demo customer (seeded with 50.00 PEN of store credit), place an order and pay
-# it with 30.00 from the wallet and the rest with the simulated card token.
+# it with 30.00 from the wallet and the rest with the simulated card token. The wallet part is
+# authorized first (a hold); the card's success captures it and the order becomes paid.
 set -euo pipefail
 API=${API:-http://127.0.0.1:8000/api/v1}
 TOKEN=$(curl -s -X POST "$API/auth/token" -H 'Content-Type: application/json' \
@@ -16,7 +17,7 @@ WALLET_PAYMENT=$(curl -s -X POST "$API/payments" -H "$AUTH" -H 'Content-Type: ap
   -d "{\"order_id\": $ORDER_ID, \"payment_method\": \"wallet\", \"amount\": \"30.00\"}" \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
 curl -s -X POST "$API/payments/$WALLET_PAYMENT/process" -H "$AUTH" -H 'Content-Type: application/json' \
-  -H "Idempotency-Key: wallet-$ORDER_ID" -d '{}'; echo
+  -H "Idempotency-Key: wallet-$ORDER_ID" -d '{"capture": false}'; echo
 CARD_PAYMENT=$(curl -s -X POST "$API/payments" -H "$AUTH" -H 'Content-Type: application/json' \
   -d "{\"order_id\": $ORDER_ID, \"payment_method\": \"simulated\", \"amount\": \"$REST\"}" \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
