@@ -29,6 +29,7 @@ run: install
 	@echo "Migrating the local SQLite database. The first run takes about a minute and a half (dj-stripe creates 62 tables), then about 25 s of demo history; it has not hung."
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_wallet_demo
 	@echo ""
 	@echo "Admin (back office): http://127.0.0.1:8000/admin/   API docs: http://127.0.0.1:8000/api/docs/"
 	@echo "Try the API in another terminal, exactly as printed (scripts/curl_example.sh):"

@@ -26,6 +26,12 @@ class AmountField(forms.DecimalField):
 class RefundForm(OperationForm):
     amount = AmountField(help_text="Defaults to everything still refundable.")
     reason = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 60}))
+    destination = forms.ChoiceField(
+        choices=[("original", "The original payment method"), ("wallet", "Store credit")],
+        initial="original",
+        required=False,  # older clients post no destination: the original method
+        help_text="Store credit settles at once, in the customer's wallet.",
+    )
 
 
 class CaptureForm(OperationForm):

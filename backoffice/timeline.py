@@ -9,6 +9,7 @@ from gamarriando.events import OutboxEvent
 from orders.models import Order, OrderStatusHistory
 from payments.models import PaymentStatusHistory, StripeWebhookEvent
 from transactions.models import Transaction
+from wallets.models import WalletEntry, WalletHold
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,28 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
                     "gateway",
                 )
             )
+    entries += [
+        TimelineEntry(
+            w.created_at,
+            "wallet",
+            f"payment {w.payment_id}" if w.payment_id else order.order_number,
+            f"{w.entry_type} {w.amount} {w.wallet.currency}: balance {w.balance_after}, "
+            f"held {w.held_after}" + (f" — {w.reason}" if w.reason else ""),
+            _who(w.actor),
+        )
+        for w in WalletEntry.objects.filter(order_id=order.pk).select_related("wallet", "actor")
+    ]
+    entries += [
+        TimelineEntry(
+            h.created_at,
+            "wallet hold",
+            f"payment {h.payment_id}",
+            f"hold {h.pk} of {h.amount} {h.wallet.currency}: {h.status} "
+            f"(expires {h.expires_at:%Y-%m-%d %H:%M:%S} UTC)",
+            "wallet",
+        )
+        for h in WalletHold.objects.filter(order_id=order.pk).select_related("wallet")
+    ]
     entries += [
         TimelineEntry(e.created_at, "event", order.order_number, e.type, "outbox")
         for e in OutboxEvent.objects.filter(order_id=order.pk)

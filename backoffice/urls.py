@@ -7,7 +7,7 @@ but belong to the back office, which the apps' admins reach only by URL name.
 from django.contrib import admin
 from django.urls import path
 
-from backoffice import exports, finance_views, views
+from backoffice import exports, finance_views, views, wallet_views
 
 app_name = "backoffice"
 
@@ -68,5 +68,10 @@ urlpatterns = [
         "orders/order/<int:order_id>/cancel/",
         _screen(views.order_cancel_view),
         name="order_cancel",
+    ),
+    path(
+        "wallets/wallet/<int:wallet_id>/adjust/",
+        _screen(wallet_views.wallet_adjust_view),
+        name="wallet_adjust",
     ),
 ]

@@ -72,7 +72,11 @@ def _facts(payment: Payment) -> dict:
 def _run(screen: MoneyScreen, payment: Payment, data: dict, user) -> Transaction | None:
     if screen.name == "refund":
         return payment_refund(
-            payment_id=payment.pk, actor=user, amount=data["amount"], reason=data["reason"]
+            payment_id=payment.pk,
+            actor=user,
+            amount=data["amount"],
+            reason=data["reason"],
+            destination=data.get("destination") or "original",
         )[1]
     if screen.name == "capture":
         return payment_capture(payment_id=payment.pk, actor=user, amount=data["amount"])[1]

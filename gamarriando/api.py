@@ -11,6 +11,7 @@ from payments.saved_methods_api import (
     SavedPaymentMethodViewSet,
     SetupIntentView,
 )
+from wallets.api import WalletEntryViewSet, WalletListView
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -27,6 +28,7 @@ router.register("orders", OrderViewSet, basename="order")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("transactions", LedgerViewSet, basename="transaction")
 router.register("payment-methods/saved", SavedPaymentMethodViewSet, basename="saved-payment-method")
+router.register("wallet/entries", WalletEntryViewSet, basename="wallet-entry")
 
 urlpatterns = [
     path("auth/register", users_api.RegisterView.as_view(), name="auth-register"),
@@ -45,5 +47,7 @@ urlpatterns = [
     path("payment-methods/config/", PaymentMethodConfigView.as_view()),
     path("payment-methods/setup-intent", SetupIntentView.as_view(), name="setup-intent"),
     path("payment-methods/setup-intent/", SetupIntentView.as_view()),
+    path("wallet", WalletListView.as_view(), name="wallet"),
+    path("wallet/", WalletListView.as_view()),
     *router.urls,
 ]

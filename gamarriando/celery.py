@@ -25,6 +25,7 @@ app.conf.task_routes = {
 app.conf.beat_schedule = {
     "expire-unpaid-orders": {"task": "orders.expire_unpaid_orders", "schedule": 60.0},
     "reconcile-payments": {"task": "payments.reconcile_pending", "schedule": 60.0},
+    "expire-wallet-holds": {"task": "payments.expire_wallet_holds", "schedule": 60.0},
     "sweep-outbox": {"task": "gamarriando.sweep_outbox", "schedule": 30.0},
     "check-alerts": {"task": "gamarriando.check_alerts", "schedule": 300.0},
     "remind-dispute-deadlines": {"task": "payments.remind_dispute_deadlines", "schedule": 3600.0},

@@ -137,6 +137,19 @@ class GatewayNotConfigured(ApplicationError):
     message = "This gateway is not configured."
 
 
+class WalletBusy(ApplicationError):
+    code = "WALLET_BUSY"
+    http_status = 409
+    message = "The wallet changed too many times in a row; try again."
+    retry_after = 1
+
+
+class InsufficientFunds(ApplicationError):
+    code = "INSUFFICIENT_FUNDS"
+    http_status = 402
+    message = "Not enough funds."
+
+
 def invalid_status(current: str, message: str | None = None) -> ApplicationError:
     """Build an INVALID_STATUS error that names the current status."""
     return InvalidStatus(message, details={"status": current})

@@ -21,6 +21,10 @@ class EventType(StrEnum):
     PAYMENT_VOIDED = "payment.voided"
     REFUND_SUCCEEDED = "refund.succeeded"
     REFUND_FAILED = "refund.failed"
+    WALLET_FUNDS_RESERVED = "wallet.funds_reserved"
+    WALLET_RESERVATION_FAILED = "wallet.reservation_failed"
+    WALLET_FUNDS_DEDUCTED = "wallet.funds_deducted"
+    WALLET_FUNDS_RELEASED = "wallet.funds_released"
 
     @classmethod
     def for_order_status(cls, status: str) -> "EventType":

@@ -38,15 +38,15 @@ class PaymentUpdateInputSerializer(serializers.Serializer):
 
 
 class PaymentProcessInputSerializer(serializers.Serializer):
-    # PayPal needs none (the buyer approves at PayPal); every other gateway refuses a blank one.
+    # PayPal (the buyer approves at PayPal) and the wallet need none; other gateways do.
     payment_method_id = serializers.CharField(
         max_length=255,
         required=False,
         allow_blank=True,
         default="",
-        help_text="The gateway's token (tok_..., pm_...); none for paypal, whose buyer approves "
-        "at PayPal: process once for next_action.url, and again after the approval; none "
-        "either with saved_payment_method_id.",
+        help_text="The gateway's token (tok_..., pm_...); none for wallet, nor for paypal, whose "
+        "buyer approves at PayPal: process once for next_action.url, and again after the "
+        "approval; none either with saved_payment_method_id.",
     )
     saved_payment_method_id = SavedMethodIdField(required=False)
     save_payment_method = serializers.BooleanField(required=False, default=False)
@@ -70,6 +70,9 @@ class PaymentCaptureInputSerializer(serializers.Serializer):
 class PaymentRefundInputSerializer(serializers.Serializer):
     amount = MoneyInputField(required=False)
     reason = serializers.CharField(max_length=255)
+    destination = serializers.ChoiceField(
+        choices=["original", "wallet"], required=False, default="original"
+    )
 
 
 class PaymentOutputSerializer(serializers.ModelSerializer):

@@ -135,3 +135,9 @@ def process_paypal_event(self, *, event_id: str) -> None:
         if self.request.is_eager or self.request.retries >= self.max_retries:
             raise  # the event stays stored as failed, and the task becomes a dead letter
         return retry_later(self, exc, event_id=event_id)
+
+
+@shared_task(name="payments.expire_wallet_holds")
+def expire_wallet_holds() -> int:
+    """Fail the wallet payment attempts whose holds outlived WALLET_HOLD_TTL_MINUTES."""
+    return services.wallet_expire_holds()

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 
-from gamarriando.errors import ApplicationError
 from orders.models import Order
 from orders.tests.factories import ProductFactory
 from payments.models import Payment, SimulatedGatewayOperation
@@ -13,18 +12,10 @@ from payments.services import payment_process, payment_refund
 from payments.tasks import reconcile_pending
 from tests.factories import UserFactory
 from tests.helpers import make_order, make_paid, make_payment
-from tests.threads import run_concurrently
+from tests.threads import outcome, run_concurrently
 from transactions.models import Transaction
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def outcome(result):
-    if isinstance(result, ApplicationError):
-        return result.code
-    if isinstance(result, Exception):
-        return f"unexpected {type(result).__name__}: {result}"
-    return "ok"
 
 
 def test_fifty_concurrent_refunds_of_ten_against_one_hundred(finance, use_broker):

@@ -107,7 +107,8 @@ def test_embedded_default_needs_nothing():
         "django.db.backends.sqlite3",
         "django.core.cache.backends.locmem.LocMemCache",
         "True",
-        "['simulated']",  # stripe is offered only once its keys are set
+        "['simulated',",  # stripe is offered only once its keys are set
+        "'wallet']",  # store credit needs no keys
     ]
 
 
@@ -174,7 +175,7 @@ def test_production_shape_fails_closed():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().split("|") == [
         "None",  # X-Forwarded-Proto believed from nobody: TRUSTED_PROXIES is 0
-        "['stripe', 'paypal']",  # each offered only once its credentials are set
+        "['stripe', 'paypal', 'wallet']",  # each offered only once its credentials are set
         "False",
         "False",
         "False",  # /metrics needs the token, loopback included

@@ -4,6 +4,8 @@ import threading
 
 from django.db import connection
 
+from gamarriando.errors import ApplicationError
+
 
 def run_concurrently(count, work, timeout=120):
     """Start count threads at one barrier; return what each returned or raised, in thread order.
@@ -28,3 +30,12 @@ def run_concurrently(count, work, timeout=120):
     for thread in threads:
         thread.join(timeout=timeout)
     return results
+
+
+def outcome(result):
+    """Name what a thread got: "ok", the contract's error code, or the unexpected exception."""
+    if isinstance(result, ApplicationError):
+        return result.code
+    if isinstance(result, Exception):
+        return f"unexpected {type(result).__name__}: {result}"
+    return "ok"

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "orders",
     "djstripe",
     "transactions",
+    "wallets",
     "payments",
     "notifications",
     "backoffice",
@@ -270,7 +271,7 @@ CELERY_TIMEZONE = "UTC"
 # Domain settings.
 ORDER_PAYMENT_TTL_MINUTES = env.int("ORDER_PAYMENT_TTL_MINUTES", default=15)
 # "stripe" is offered only when a secret key is configured (payments.gateways.registry).
-PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["simulated", "stripe", "paypal"])
+PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["simulated", "stripe", "paypal", "wallet"])
 SIMULATED_GATEWAY_DECLINE_RATE = env.float("SIMULATED_GATEWAY_DECLINE_RATE", default=0.0)
 SIMULATED_GATEWAY_LATENCY_MS = env.int("SIMULATED_GATEWAY_LATENCY_MS", default=0)
 # The simulated gateway marks orders paid with no money taken: production.py refuses it unless
@@ -278,6 +279,10 @@ SIMULATED_GATEWAY_LATENCY_MS = env.int("SIMULATED_GATEWAY_LATENCY_MS", default=0
 SIMULATED_GATEWAY_ALLOWED = True
 SIMULATED_GATEWAY_IN_PRODUCTION = False
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=60)
+# Store credit (wallets): unsettled holds expire after this; a lost compare-and-swap on a
+# wallet is retried this many times before the request answers 409 WALLET_BUSY.
+WALLET_HOLD_TTL_MINUTES = env.int("WALLET_HOLD_TTL_MINUTES", default=15)
+WALLET_MAX_RETRIES = env.int("WALLET_MAX_RETRIES", default=5)
 IDEMPOTENCY_TTL_HOURS = 24
 # API bodies above these are refused with 400 before any parsing (gamarriando.parsers).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=262_144)

@@ -43,7 +43,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # The simulated gateway takes no money: it runs here only when explicitly allowed.
-PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["stripe", "paypal"])
+# Each is offered only once its keys are set; store credit needs none.
+PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["stripe", "paypal", "wallet"])
 SIMULATED_GATEWAY_ALLOWED = env.bool("ALLOW_SIMULATED_GATEWAY", default=False)
 if "simulated" in PAYMENT_GATEWAYS and not SIMULATED_GATEWAY_ALLOWED:
     raise ImproperlyConfigured(

@@ -2,7 +2,15 @@
 
 from django.apps import apps as global_apps
 
-VIEW_APPS = ("orders", "payments", "transactions", "users", "gamarriando", "notifications")
+VIEW_APPS = (
+    "orders",
+    "payments",
+    "transactions",
+    "users",
+    "gamarriando",
+    "notifications",
+    "wallets",
+)
 
 GROUP_PERMISSIONS = {
     "Finance": [
@@ -11,6 +19,7 @@ GROUP_PERMISSIONS = {
         "transactions.add_transaction",
         "orders.change_order",
         "gamarriando.run_operations",
+        "wallets.adjust_wallet",
     ],
     "Support": [],
 }

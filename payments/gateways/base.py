@@ -26,6 +26,7 @@ class FailureCode(StrEnum):
     RESOURCE_MISSING = "resource_missing"
     AMOUNT_TOO_LARGE = "amount_too_large"
     CANCELED = "canceled"
+    HOLD_EXPIRED = "hold_expired"  # a store-credit hold that nobody settled in time
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class Gateway(ABC):
     resumes_on_process: bool = False
     # Refunds name the capture, not the payment's authorization or order (PayPal).
     refunds_by_capture: bool = False
+    # The storefront sends a token (or a saved method) to process; PayPal and the wallet take none.
+    takes_token: bool = True
 
     @staticmethod
     def assert_outside_transaction() -> None:

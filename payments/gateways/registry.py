@@ -14,6 +14,7 @@ GATEWAY_CLASSES = {
     "simulated": "payments.gateways.simulated.SimulatedGateway",
     "stripe": "payments.stripe.gateway.StripeGateway",
     "paypal": "payments.paypal.gateway.PayPalGateway",
+    "wallet": "payments.gateways.wallet.WalletGateway",
 }
 
 
@@ -29,6 +30,7 @@ def enabled_gateway_names() -> list[str]:
         "simulated": settings.SIMULATED_GATEWAY_ALLOWED,
         "stripe": bool(secret_key()),
         "paypal": paypal_configured(),
+        "wallet": True,  # store credit needs no keys
     }
     return [name for name in settings.PAYMENT_GATEWAYS if configured.get(name)]
 

@@ -40,6 +40,8 @@ class PayPalGateway(Gateway):
     resumes_on_process = True
     refunds_by_capture = True
 
+    takes_token = False
+
     def validate_token(self, token: str) -> None:
         # No card or token comes from the storefront: the buyer approves at PayPal.
         if len(token) > MAX_TOKEN_LENGTH or not (token == "" or token.isalnum()):

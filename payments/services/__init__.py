@@ -10,6 +10,8 @@ offline          money moved outside our gateways, under the same rules
 reconcile        ask the gateway what became of a pending row
 settlement       give back what a cancelled order holds
 saved_methods    a customer's saved Stripe methods: save, make default, remove, pick for a payment
+wallet_settlement  deduct or release a store-credit hold with its ledger row
+wallet_expiry    fail the attempts whose store-credit holds ran out of time
 """
 
 from payments.services.capture_void import payment_capture
@@ -29,6 +31,7 @@ from payments.services.saved_methods import (
     saved_method_setup_intent,
 )
 from payments.services.settlement import payments_settle_cancelled_order
+from payments.services.wallet_expiry import wallet_expire_holds
 
 __all__ = [
     "ledger_record_settled_row",
@@ -48,4 +51,5 @@ __all__ = [
     "saved_method_remove",
     "saved_method_setup_intent",
     "transaction_record_offline",
+    "wallet_expire_holds",
 ]

@@ -57,8 +57,8 @@ def payment_process(
     saved = None
     if (saved_payment_method_id is not None or save_payment_method) and method != "stripe":
         raise PaymentMethodError(f"{method} keeps no saved payment methods.")
-    if not payment_method_id and saved_payment_method_id is None and not gateway.resumes_on_process:
-        # PayPal's buyer approves at PayPal; every other gateway needs a token or a saved method.
+    if not payment_method_id and saved_payment_method_id is None and gateway.takes_token:
+        # PayPal's buyer approves at PayPal and the wallet needs none; a card gateway does.
         raise field_error("payment_method_id", "This field is required.")
     if saved_payment_method_id is not None:
         saved = saved_method_for_payment(

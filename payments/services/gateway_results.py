@@ -15,6 +15,7 @@ from payments.services.ledger_core import (
     set_status,
     sync_from_ledger,
 )
+from payments.services.wallet_settlement import wallet_settle_hold
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
 COUNTED = {TransactionType.CHARGE, TransactionType.CAPTURE, TransactionType.REFUND}
@@ -40,6 +41,7 @@ def payment_apply_gateway_result(
         txn = Transaction.objects.select_for_update().get(pk=transaction_id)
         if txn.status != TransactionStatus.PENDING:
             return payment
+        result = wallet_settle_hold(payment, txn, result)
         is_attempt = txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
         now = timezone.now()
         if result.status == GatewayStatus.REQUIRES_ACTION:

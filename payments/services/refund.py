@@ -11,26 +11,37 @@ from payments import rules
 from payments.models import Payment
 from payments.permissions import PaymentPermission, require_owner
 from payments.services.ledger_core import checked_amount, lock_payment, open_operation
+from payments.services.refund_to_wallet import DESTINATION_WALLET, refund_to_wallet
 from transactions.models import Transaction, TransactionType
 from transactions.selectors import ledger_totals
 
 
 def payment_refund(
-    *, payment_id: int, actor, reason: str, amount: Decimal | None = None
+    *,
+    payment_id: int,
+    actor,
+    reason: str,
+    amount: Decimal | None = None,
+    destination: str = "original",
 ) -> tuple[Payment, Transaction]:
     """Reserve a refund under the payment's lock and hand it to a worker.
 
     Finance may refund at any time, in full or in part. The owner may refund only while the
     order is paid (not yet processing) and only everything refundable, so that a refunded
-    order leaves fulfilment instead of shipping after a partial refund.
+    order leaves fulfilment instead of shipping after a partial refund. Only Finance may send
+    a refund to the customer's store credit (`destination="wallet"`); it settles at once.
 
     Raises:
-        PermissionDeniedError: staff without payments.refund_payment.
+        PermissionDeniedError: staff without payments.refund_payment, or a customer asking
+            for a refund to store credit.
         RefundNotEligible: the owner asks once the order is past paid, or for part only.
         AlreadyRefunded: the payment is fully refunded.
         InvalidStatus: nothing was captured.
         RefundExceedsRefundable: the amount is above what is left to refund.
+        WalletBusy: a refund to store credit found the wallet changing too often.
     """
+    if destination == DESTINATION_WALLET and not actor.has_perm(PaymentPermission.REFUND):
+        raise PermissionDeniedError("Only Finance may refund to store credit.")
     with transaction.atomic():
         order, payment = lock_payment(payment_id)
         if not actor.has_perm(PaymentPermission.REFUND):
@@ -48,5 +59,10 @@ def payment_refund(
                 details={"refundable_amount": money.format_amount(everything, payment.currency)},
             )
         rules.check_refundable(payment, amount, totals)
-        txn = open_operation(payment, TransactionType.REFUND, amount, actor=actor, reason=reason)
+        if destination == DESTINATION_WALLET:
+            txn = refund_to_wallet(order, payment, amount=amount, actor=actor, reason=reason)
+        else:
+            txn = open_operation(
+                payment, TransactionType.REFUND, amount, actor=actor, reason=reason
+            )
     return payment, txn

@@ -138,9 +138,12 @@ def test_a_timeout_after_stripe_charged_is_resolved_by_reconciliation(api, custo
 
 def test_stripe_is_offered_only_with_keys(api, customer, settings):
     names = [m["name"] for m in api(customer).get("/api/v1/payment-methods").json()]
-    assert names == ["simulated", "stripe"]
+    assert names == ["simulated", "stripe", "wallet"]
     settings.STRIPE_TEST_SECRET_KEY = ""
-    assert [m["name"] for m in api(customer).get("/api/v1/payment-methods").json()] == ["simulated"]
+    assert [m["name"] for m in api(customer).get("/api/v1/payment-methods").json()] == [
+        "simulated",
+        "wallet",
+    ]
     order = make_order(customer, ProductFactory())
     response = api(customer).post(
         "/api/v1/payments",

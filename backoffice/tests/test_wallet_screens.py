@@ -1,0 +1,91 @@
+"""Store credit in the back office: refund to the wallet, adjust credit, see it on the timeline."""
+
+from decimal import Decimal
+
+import pytest
+
+from backoffice.tests.helpers import operation_url, submit
+from transactions.models import Transaction
+from wallets.models import Wallet, WalletEntry
+from wallets.tests.factories import funded_wallet
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_refund_screen_sends_the_money_to_store_credit(browser_for, finance, paid):
+    order, payment = paid
+    client = browser_for(finance)
+    response, _ = submit(
+        client,
+        operation_url(payment, "refund"),
+        amount="80.00",
+        reason="customer prefers credit",
+        destination="wallet",
+    )
+    assert response.status_code == 302
+    payment.refresh_from_db()
+    assert (payment.status, payment.refunded_amount) == ("refunded", Decimal("80.00"))
+    refund = Transaction.objects.get(transaction_type="refund")
+    assert (refund.status, refund.gateway_response["destination"]) == ("succeeded", "wallet")
+    wallet = Wallet.objects.get(user=order.user)
+    assert (wallet.balance, wallet.held) == (Decimal("80.00"), Decimal("0.00"))
+    follow = client.get(response["Location"])
+    assert "Refund of 80.00 PEN: succeeded." in follow.content.decode()
+    # Finance sees the entry on the wallet's page and on the order's timeline.
+    page = client.get(f"/admin/wallets/wallet/{wallet.pk}/change/").content.decode()
+    assert "customer prefers credit" in page
+    order_page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    timeline = order_page[order_page.index('id="order-timeline"') :]
+    assert "credit 80.00 PEN: balance 80.00, held 0.00" in timeline
+
+
+def test_finance_grants_and_removes_credit_with_a_reason(browser_for, finance, customer):
+    wallet = funded_wallet(customer, "10.00")
+    client = browser_for(finance)
+    url = f"/admin/wallets/wallet/{wallet.pk}/adjust/"
+    page = client.get(url)
+    assert page.status_code == 200
+    nonce = str(page.context["form"].initial["nonce"])
+    granted = client.post(
+        url, {"nonce": nonce, "direction": "grant", "amount": "15.00", "reason": "goodwill"}
+    )
+    assert granted.status_code == 302
+    again = client.post(
+        url,
+        {"nonce": nonce, "direction": "grant", "amount": "15.00", "reason": "goodwill"},
+        follow=True,
+    )
+    assert "already submitted" in again.content.decode()
+    nonce = str(client.get(url).context["form"].initial["nonce"])
+    too_much = client.post(
+        url, {"nonce": nonce, "direction": "remove", "amount": "30.00", "reason": "typo"}
+    )
+    assert too_much.status_code == 200
+    assert "not hold enough" in too_much.content.decode()
+    removed = client.post(
+        url, {"nonce": nonce, "direction": "remove", "amount": "5.00", "reason": "typo"}
+    )
+    assert removed.status_code == 302
+    wallet.refresh_from_db()
+    assert wallet.balance == Decimal("20.00")
+    adjustments = WalletEntry.objects.filter(actor=finance).order_by("version")
+    assert list(adjustments.values_list("entry_type", "amount", "reason")) == [
+        ("credit", Decimal("15.00"), "adjustment: goodwill"),
+        ("debit", Decimal("5.00"), "adjustment: typo"),
+    ]
+
+
+def test_support_may_see_wallets_but_not_adjust(browser_for, support, customer):
+    wallet = funded_wallet(customer, "10.00")
+    client = browser_for(support)
+    assert client.get(f"/admin/wallets/wallet/{wallet.pk}/change/").status_code == 200
+    assert client.get(f"/admin/wallets/wallet/{wallet.pk}/adjust/").status_code == 403
+    assert (
+        client.post(
+            f"/admin/wallets/wallet/{wallet.pk}/adjust/",
+            {"direction": "grant", "amount": "5", "reason": "x"},
+        ).status_code
+        == 403
+    )
+    wallet.refresh_from_db()
+    assert wallet.balance == Decimal("10.00")

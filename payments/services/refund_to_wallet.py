@@ -1,0 +1,65 @@
+"""Refund any payment to the customer's store credit, in one transaction with its ledger row."""
+
+from decimal import Decimal
+
+from django.utils import timezone
+
+from gamarriando import events, money
+from gamarriando.event_types import EventType
+from gamarriando.metrics import REFUNDS
+from orders.models import Order
+from payments.models import Payment
+from payments.services.ledger_core import payment_event_data, sync_from_ledger
+from transactions.models import Transaction, TransactionStatus, TransactionType
+from wallets import services as wallet_services
+
+DESTINATION_WALLET = "wallet"
+
+
+def refund_to_wallet(
+    order: Order, payment: Payment, *, amount: Decimal, actor, reason: str
+) -> Transaction:
+    """Append a settled refund row and credit the owner's wallet; the caller holds the locks.
+
+    Raises:
+        WalletBusy: the wallet kept changing; nothing is written (the caller's transaction rolls back).
+    """
+    number = payment.transactions.filter(transaction_type=TransactionType.REFUND).count() + 1
+    key = f"payment-{payment.pk}-refund-{number}"
+    now = timezone.now()
+    entry = wallet_services.wallet_credit(
+        user=order.user,
+        currency=payment.currency,
+        amount=amount,
+        reason=f"refund of payment {payment.pk}: {reason}",
+        actor=actor,
+        payment_id=payment.pk,
+        order_id=order.pk,
+        idempotency_key=key,
+    )
+    txn = Transaction.objects.create(
+        payment=payment,
+        transaction_type=TransactionType.REFUND,
+        amount=amount,
+        currency=payment.currency,
+        status=TransactionStatus.SUCCEEDED,
+        idempotency_key=key,
+        gateway_transaction_id=f"we_{entry.pk}",
+        gateway_response={"destination": DESTINATION_WALLET, "wallet_entry_id": entry.pk},
+        reason=reason[:255],
+        created_by=actor,
+        processed_at=now,
+    )
+    sync_from_ledger(order, payment, actor=actor, reason=f"refund to store credit: {reason}")
+    REFUNDS.labels(txn.status).inc()
+    events.publish(
+        EventType.REFUND_SUCCEEDED,
+        payment_event_data(
+            payment,
+            transaction_id=txn.pk,
+            refund_amount=money.format_amount(amount, payment.currency),
+            destination=DESTINATION_WALLET,
+        ),
+        order_id=order.pk,
+    )
+    return txn

@@ -1,0 +1,104 @@
+"""Admin of store credit: wallets with their entries and holds; figures change only by service.
+
+Finance grants or removes credit on the back office's adjust screen (`wallets.adjust_wallet`),
+linked from each wallet's page by URL name.
+"""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from gamarriando.admin import ReadOnlyAdmin, ReadOnlyInline
+from wallets.models import Wallet, WalletEntry, WalletHold
+
+
+class WalletEntryInline(ReadOnlyInline):
+    model = WalletEntry
+    ordering = ["-version"]
+    fields = readonly_fields = [
+        "version",
+        "entry_type",
+        "amount",
+        "balance_after",
+        "held_after",
+        "reason",
+        "payment_id",
+        "order_id",
+        "actor",
+        "created_at",
+    ]
+
+
+class WalletHoldInline(ReadOnlyInline):
+    model = WalletHold
+    ordering = ["-pk"]
+    fields = readonly_fields = [
+        "amount",
+        "deducted_amount",
+        "status",
+        "payment_id",
+        "order_id",
+        "expires_at",
+        "settled_at",
+        "created_at",
+    ]
+
+
+@admin.register(Wallet)
+class WalletAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "user", "currency", "balance", "held", "available", "version"]
+    list_filter = ["currency"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    ordering = ["-updated_at"]
+    fields = readonly_fields = [
+        "user",
+        "currency",
+        "balance",
+        "held",
+        "available",
+        "version",
+        "updated_at",
+        "adjust",
+    ]
+    inlines = [WalletHoldInline, WalletEntryInline]
+
+    @admin.display(description="available")
+    def available(self, wallet):
+        return wallet.available
+
+    @admin.display(description="adjust")
+    def adjust(self, wallet):
+        return format_html(
+            '<a class="button" id="adjust-wallet" href="{}">Grant or remove credit</a>',
+            reverse("backoffice:wallet_adjust", args=[wallet.pk]),
+        )
+
+
+@admin.register(WalletEntry)
+class WalletEntryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "pk",
+        "wallet",
+        "entry_type",
+        "amount",
+        "balance_after",
+        "held_after",
+        "reason",
+        "payment_id",
+        "order_id",
+        "actor",
+        "created_at",
+    ]
+    list_filter = ["entry_type", "wallet__currency"]
+    search_fields = ["wallet__user__email", "reason"]
+    list_select_related = ["wallet__user", "actor"]
+    ordering = ["-created_at"]
+
+
+@admin.register(WalletHold)
+class WalletHoldAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "wallet", "amount", "status", "payment_id", "expires_at", "settled_at"]
+    list_filter = ["status"]
+    list_select_related = ["wallet__user"]
+    ordering = ["-created_at"]
