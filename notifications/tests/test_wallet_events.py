@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 
-from notifications.tests.test_events_and_notifications import subscriber  # noqa: F401
 from orders.tests.factories import ProductFactory
 from payments.services import payment_process
 from tests.helpers import make_order, make_payment

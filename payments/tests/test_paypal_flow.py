@@ -76,7 +76,7 @@ def test_zero_decimal_currency_has_no_decimals(api, customer, fake_paypal):
 
 def test_paypal_is_offered_only_when_configured(api, customer, settings, fake_paypal):
     names = [m["name"] for m in api(customer).get("/api/v1/payment-methods").json()]
-    assert names == ["simulated", "stripe", "paypal"]
+    assert names == ["simulated", "stripe", "paypal", "wallet"]
     settings.PAYPAL_CLIENT_SECRET = ""
     names = [m["name"] for m in api(customer).get("/api/v1/payment-methods").json()]
     assert "paypal" not in names
