@@ -8,8 +8,14 @@ yes or no for screens that only show or hide a button.
 from decimal import Decimal
 
 from gamarriando import money
-from gamarriando.errors import AlreadyRefunded, RefundExceedsRefundable, invalid_status
-from payments.models import Payment, PaymentStatus
+from gamarriando.errors import (
+    AlreadyRefunded,
+    RefundExceedsRefundable,
+    RefundNotEligible,
+    invalid_status,
+)
+from payments.dispute_transitions import OPEN
+from payments.models import Dispute, Payment, PaymentStatus
 from payments.transitions import PROCESSABLE
 from transactions.models import TransactionType
 from transactions.selectors import LedgerTotals, ledger_totals, pending_operation_exists
@@ -26,6 +32,12 @@ def refundable(payment: Payment, totals: LedgerTotals | None = None) -> Decimal:
     """Return what may still be refunded: captured, minus refunded, minus refunds in flight."""
     # Quantized: SQLite's sums come back without the currency's decimals ("80", not "80.00").
     return money.quantize((totals or ledger_totals(payment.pk)).refundable, payment.currency)
+
+
+def _open_dispute(payment: Payment) -> Dispute | None:
+    if not payment.disputed:  # set with the first dispute: no query for the rest
+        return None
+    return Dispute.objects.filter(payment=payment, status__in=OPEN).order_by("-pk").first()
 
 
 def _hold_is_busy(payment: Payment) -> bool:
@@ -62,12 +74,20 @@ def check_refundable(payment: Payment, amount: Decimal, totals: LedgerTotals) ->
     Raises:
         AlreadyRefunded: the payment is fully refunded.
         InvalidStatus: nothing was captured.
+        RefundNotEligible: a dispute on the payment is open.
         RefundExceedsRefundable: the amount is not above zero or above what is left.
     """
     if payment.status == PaymentStatus.REFUNDED:
         raise AlreadyRefunded(details={"status": payment.status})
     if totals.captured <= 0:
         raise invalid_status(payment.status, "Nothing was captured on this payment.")
+    open_dispute = _open_dispute(payment)
+    if open_dispute is not None:
+        # The bank may take the money back; a refund now could return it twice.
+        raise RefundNotEligible(
+            "A payment under dispute cannot be refunded until the dispute closes.",
+            details={"dispute_status": open_dispute.status},
+        )
     left = refundable(payment, totals)
     if amount <= 0 or amount > left:
         raise RefundExceedsRefundable(

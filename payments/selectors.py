@@ -8,23 +8,28 @@ from django.db.models.functions import Coalesce
 from payments.gateways.registry import enabled_gateway_names, get_gateway
 from payments.models import Dispute, Payment
 from transactions.models import TransactionStatus, TransactionType
+from transactions.selectors import ledger_totals
 from transactions.selectors import refundable_amount as ledger_refundable
 
 
-def payment_visible_to(user) -> QuerySet[Payment]:
-    """Return the payments the user may see, with what is still being refunded."""
-    queryset = Payment.objects.annotate(
-        refund_pending=Coalesce(
-            Sum(
-                "transactions__amount",
-                filter=Q(
-                    transactions__status=TransactionStatus.PENDING,
-                    transactions__transaction_type=TransactionType.REFUND,
-                ),
-            ),
-            Value(Decimal("0")),
-            output_field=DecimalField(max_digits=12, decimal_places=2),
+def _ledger_sum(status: str, kind: str) -> Coalesce:
+    return Coalesce(
+        Sum(
+            "transactions__amount",
+            filter=Q(transactions__status=status, transactions__transaction_type=kind),
         ),
+        Value(Decimal("0")),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
+def payment_visible_to(user) -> QuerySet[Payment]:
+    """Return the payments the user may see, with what is being refunded and was charged back."""
+    succeeded = TransactionStatus.SUCCEEDED
+    queryset = Payment.objects.annotate(
+        refund_pending=_ledger_sum(TransactionStatus.PENDING, TransactionType.REFUND),
+        charged_back=_ledger_sum(succeeded, TransactionType.CHARGEBACK)
+        - _ledger_sum(succeeded, TransactionType.CHARGEBACK_REVERSAL),
         # The latest dispute's status, for the API's `dispute_status` (one subquery, no N+1).
         dispute_status=Subquery(
             Dispute.objects.filter(payment=OuterRef("pk"))
@@ -39,13 +44,15 @@ def payment_visible_to(user) -> QuerySet[Payment]:
 
 
 def refundable_amount(payment: Payment) -> Decimal:
-    """Return what can still be refunded: captured, minus refunded, minus refunds in flight."""
+    """Return what can still be refunded: captured, minus refunded, refunds in flight and
+    lost disputes (from payment_visible_to's sums, else from the ledger)."""
     pending = getattr(payment, "refund_pending", None)
-    if pending is None:
-        pending = payment.transactions.filter(
-            status=TransactionStatus.PENDING, transaction_type=TransactionType.REFUND
-        ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    return ledger_refundable(payment.captured_amount, payment.refunded_amount, pending)
+    charged_back = getattr(payment, "charged_back", None)
+    if pending is None or charged_back is None:
+        return ledger_totals(payment.pk).refundable
+    return ledger_refundable(
+        payment.captured_amount, payment.refunded_amount, pending, max(charged_back, Decimal("0"))
+    )
 
 
 def payment_methods() -> list[dict]:

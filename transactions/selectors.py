@@ -11,9 +11,12 @@ ZERO = Decimal("0")
 SUCCEEDED = Q(status=TransactionStatus.SUCCEEDED)
 
 
-def refundable_amount(captured: Decimal, refunded: Decimal, refund_pending: Decimal) -> Decimal:
-    """Return what may still be refunded: captured, minus refunded, minus refunds in flight."""
-    return max(captured - refunded - refund_pending, ZERO)
+def refundable_amount(
+    captured: Decimal, refunded: Decimal, refund_pending: Decimal, charged_back: Decimal = ZERO
+) -> Decimal:
+    """Return what may still be refunded: captured, minus refunded, refunds in flight and
+    what a lost dispute took back (the bank already returned that money to the cardholder)."""
+    return max(captured - refunded - refund_pending - charged_back, ZERO)
 
 
 @dataclass(frozen=True)
@@ -23,11 +26,14 @@ class LedgerTotals:
     refunded: Decimal
     refund_pending: Decimal
     voided: bool
+    charged_back: Decimal = ZERO  # lost disputes, net of the ones won back
 
     @property
     def refundable(self) -> Decimal:
         """What may still be refunded (never below zero)."""
-        return refundable_amount(self.captured, self.refunded, self.refund_pending)
+        return refundable_amount(
+            self.captured, self.refunded, self.refund_pending, self.charged_back
+        )
 
 
 def ledger_totals(payment_id: int) -> LedgerTotals:
@@ -49,6 +55,12 @@ def ledger_totals(payment_id: int) -> LedgerTotals:
             filter=Q(status=TransactionStatus.PENDING, transaction_type=TransactionType.REFUND),
         ),
         voided=Count("pk", filter=SUCCEEDED & Q(transaction_type=TransactionType.VOID)),
+        chargebacks=Sum(
+            "amount", filter=SUCCEEDED & Q(transaction_type=TransactionType.CHARGEBACK)
+        ),
+        chargeback_reversals=Sum(
+            "amount", filter=SUCCEEDED & Q(transaction_type=TransactionType.CHARGEBACK_REVERSAL)
+        ),
     )
     return LedgerTotals(
         authorized=sums["authorized"] or ZERO,
@@ -56,6 +68,9 @@ def ledger_totals(payment_id: int) -> LedgerTotals:
         refunded=sums["refunded"] or ZERO,
         refund_pending=sums["refund_pending"] or ZERO,
         voided=bool(sums["voided"]),
+        charged_back=max(
+            (sums["chargebacks"] or ZERO) - (sums["chargeback_reversals"] or ZERO), ZERO
+        ),
     )
 
 

@@ -14,6 +14,12 @@ from transactions.models import Transaction
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(params=["card", "wallet"])
+def wallet_refund_destination(request):
+    """A refund back to the card, or to store credit (which no gateway would refuse)."""
+    return {} if request.param == "card" else {"destination": "wallet"}
+
+
 def test_stripe_dispute_events_record_the_dispute_and_its_loss(
     client,
     api,
@@ -63,3 +69,28 @@ def test_stripe_dispute_events_record_the_dispute_and_its_loss(
         "gamarriando_webhook_apply_seconds_count", {"gateway": "stripe"}
     )
     assert count - applied == 3
+
+
+def test_disputed_money_is_not_refunded_twice(
+    client, api, finance, paid_with_stripe, fake_stripe, wallet_refund_destination
+):
+    """Open dispute: no refund at all; lost: what the bank took back is no longer refundable."""
+    _, payment, pi = paid_with_stripe
+    due = int(time.time()) + 7 * 86400
+    opened = fake_stripe.dispute(pi["id"], status="needs_response", amount=3000, due_by=due)
+    post_event(client, fake_stripe.event("charge.dispute.created", opened))
+    refund = {"amount": "10.00", "reason": "goodwill", **wallet_refund_destination}
+    answer = api(finance).post(f"/api/v1/payments/{payment.pk}/refund", refund, format="json")
+    assert answer.status_code == 409, answer.json()
+    assert answer.json()["error"]["code"] == "REFUND_NOT_ELIGIBLE"
+    assert answer.json()["error"]["details"] == {"dispute_status": "needs_response"}
+    assert not Transaction.objects.filter(payment=payment, transaction_type="refund").exists()
+
+    fake_stripe.dispute(pi["id"], status="lost", amount=3000, due_by=due, dp_id=opened["id"])
+    post_event(client, fake_stripe.event("charge.dispute.closed", opened))
+    body = api(finance).get(f"/api/v1/payments/{payment.pk}").json()
+    assert body["refundable_amount"] == "20.00"  # 50.00 captured, 30.00 charged back
+    too_much = {"amount": "20.01", "reason": "goodwill", **wallet_refund_destination}
+    answer = api(finance).post(f"/api/v1/payments/{payment.pk}/refund", too_much, format="json")
+    assert answer.json()["error"]["code"] == "REFUND_EXCEEDS_REFUNDABLE", answer.json()
+    assert answer.json()["error"]["details"] == {"refundable_amount": "20.00"}
