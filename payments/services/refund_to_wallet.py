@@ -2,10 +2,12 @@
 
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from gamarriando import events, money
 from gamarriando.event_types import EventType
+from gamarriando.finance_metrics import PAYMENT_AMOUNT
 from gamarriando.metrics import REFUNDS
 from orders.models import Order
 from payments.models import Payment
@@ -52,6 +54,10 @@ def refund_to_wallet(
     )
     sync_from_ledger(order, payment, actor=actor, reason=f"refund to store credit: {reason}")
     REFUNDS.labels(txn.status).inc()
+    # Counted like a gateway refund once committed; no money left a card gateway, so the
+    # gateway label is the wallet (as in the settlement report).
+    labels, counted = (payment.currency, DESTINATION_WALLET, TransactionType.REFUND), float(amount)
+    transaction.on_commit(lambda: PAYMENT_AMOUNT.labels(*labels).inc(counted))
     events.publish(
         EventType.REFUND_SUCCEEDED,
         payment_event_data(

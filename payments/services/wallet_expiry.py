@@ -5,6 +5,7 @@ takes the payment's lock first wins; the other finds the ledger row settled and 
 and the hold itself can leave `held` only once (wallets.services.apply_moves).
 """
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from payments.gateways.base import FailureCode, GatewayResult, GatewayStatus
@@ -16,16 +17,21 @@ from wallets.models import HoldStatus, WalletHold
 
 def wallet_expire_holds(*, limit: int = 200) -> int:
     """Fail the attempts whose holds outlived WALLET_HOLD_TTL_MINUTES; return how many."""
-    due = WalletHold.objects.filter(status=HoldStatus.HELD, expires_at__lte=timezone.now())
+    # Only holds whose attempt is still pending: an authorized payment's hold waits for capture
+    # or void (the order's own expiry voids it), and must not use up the limit.
+    pending = Transaction.objects.filter(
+        idempotency_key=OuterRef("idempotency_key"), status=TransactionStatus.PENDING
+    )
+    due = WalletHold.objects.filter(
+        Exists(pending), status=HoldStatus.HELD, expires_at__lte=timezone.now()
+    )
     expired = 0
     for hold in due.order_by("expires_at")[:limit]:
         txn = Transaction.objects.filter(
             idempotency_key=hold.idempotency_key, status=TransactionStatus.PENDING
         ).first()
         if txn is None:
-            # An authorized payment's hold waits for capture or void (the order's own expiry
-            # voids it); nothing is pending here to fail.
-            continue
+            continue  # settled meanwhile by a late success
         payment_apply_gateway_result(
             transaction_id=txn.pk,
             result=GatewayResult(
