@@ -78,11 +78,12 @@ INSERT INTO payments_payment (
     order_id, payment_method, amount, currency, status, authorized_amount, captured_amount,
     refunded_amount, attempts, payment_method_token, capture_on_process, return_url,
     gateway_transaction_id, gateway_response, failure_code, failure_message, next_action,
-    disputed, stripe_payment_intent_id, processed_at, created_at, updated_at
+    disputed, stripe_payment_intent_id, metadata, saved_payment_method_id, save_payment_method,
+    wallet, processed_at, created_at, updated_at
 )
 SELECT o.id, 'simulated', o.total_amount, 'PEN', %(status)s, %(settled)s, %(settled)s,
        0, 1, 'tok_success', true, '', %(reference)s, '{}'::jsonb, '', '', NULL,
-       false, NULL, %(processed_at)s, o.created_at, o.created_at
+       false, NULL, '{}'::jsonb, NULL, false, '', %(processed_at)s, o.created_at, o.created_at
 FROM orders_order o
 WHERE o.id > %(after)s
 """
