@@ -66,6 +66,7 @@ class FakePayPal:
         self.fail_gets_with_500 = False
         self.drop_next_post = 0  # PayPal acted, but the answer never arrives
         self.delay_seconds = 0.0
+        self.decline_link_suffix = ""  # appended to an INSTRUMENT_DECLINED answer's link
 
     # -- helpers for tests ------------------------------------------------------
 
@@ -193,7 +194,8 @@ class FakePayPal:
         instrument = self.instruments.get(order_id, "ok")
         if instrument == "declined":
             order["status"] = "PAYER_ACTION_REQUIRED"
-            link = {"href": f"{self.base}/checkoutnow?token={order_id}", "rel": "redirect"}
+            href = f"{self.base}/checkoutnow?token={order_id}{self.decline_link_suffix}"
+            link = {"href": href, "rel": "redirect"}
             return error(422, "UNPROCESSABLE_ENTITY", "INSTRUMENT_DECLINED", links=[link])
         unit = order["purchase_units"][0]
         related = {"supplementary_data": {"related_ids": {"order_id": order_id}}}

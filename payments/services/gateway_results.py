@@ -45,13 +45,19 @@ def payment_apply_gateway_result(
         is_attempt = txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
         now = timezone.now()
         if result.status == GatewayStatus.REQUIRES_ACTION:
-            if is_attempt and payment.status != PaymentStatus.REQUIRES_ACTION:
+            if is_attempt:
+                # Also when already requires_action: a resumed PayPal attempt declined again
+                # (INSTRUMENT_DECLINED) sends the buyer to a fresh approve link.
                 payment.next_action = result.next_action
-                payment.gateway_transaction_id = result.reference
+                payment.gateway_transaction_id = result.reference or payment.gateway_transaction_id
                 payment.gateway_response = result.raw
-                set_status(
-                    payment, PaymentStatus.REQUIRES_ACTION, reason="the customer must authenticate"
-                )
+                payment.failure_code = result.failure_code
+                if payment.status != PaymentStatus.REQUIRES_ACTION:
+                    set_status(
+                        payment,
+                        PaymentStatus.REQUIRES_ACTION,
+                        reason="the customer must authenticate",
+                    )
                 payment.save()
             return payment
         txn.status = (
@@ -72,6 +78,8 @@ def payment_apply_gateway_result(
             payment.processed_at = now
             payment.next_action = None
             payment.wallet = result.wallet or payment.wallet
+            if result.status == GatewayStatus.SUCCEEDED:
+                payment.failure_code = ""  # e.g. the decline a resumed PayPal attempt got past
             if result.status == GatewayStatus.FAILED:
                 payment.failure_code = result.failure_code
                 payment.failure_message = result.failure_message[:255]

@@ -94,6 +94,21 @@ def test_instrument_declined_sends_the_buyer_back_then_pays(api, customer, fake_
     assert len(fake_paypal.captures_of(order_id)) == 1
 
 
+def test_a_resumed_attempt_declined_again_gets_the_fresh_link(api, customer, fake_paypal):
+    _, payment, order_id = start(api, customer, fake_paypal)
+    for attempt in ("1", "2"):  # payment is already requires_action: the link still changes
+        fake_paypal.decline_link_suffix = f"&retry={attempt}"
+        fake_paypal.approve(order_id, instrument="declined")
+        body = process(api(customer), payment).json()
+        assert body["status"] == "requires_action"
+        assert body["next_action"]["url"].endswith(f"token={order_id}&retry={attempt}")
+        assert body["failure_code"] == "card_declined"
+        assert body["gateway_transaction_id"] == order_id
+    fake_paypal.approve(order_id)
+    body = process(api(customer), payment).json()
+    assert (body["status"], body["next_action"], body["failure_code"]) == ("completed", None, "")
+
+
 def test_denied_capture_fails_the_payment(api, customer, fake_paypal):
     _, payment, order_id = start(api, customer, fake_paypal)
     fake_paypal.approve(order_id, instrument="denied")
