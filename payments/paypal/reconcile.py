@@ -16,19 +16,21 @@ from gamarriando.errors import ApplicationError
 from gamarriando.logging import get_logger
 from payments.gateways.base import GatewayResult, GatewayStatus
 from payments.gateways.registry import get_gateway
-from payments.models import Payment, PaymentStatus
+from payments.models import DisputeStatus, Payment, PaymentStatus
 from payments.paypal.results import (
     result_from_capture,
     result_from_order,
     result_from_refund,
 )
 from payments.services import ledger_record_settled_row, payment_apply_gateway_result
+from payments.services.disputes import dispute_record
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
 logger = get_logger(__name__)
 # PayPal's transaction search answers at most 31 days per request.
 SEARCH_WINDOW = timedelta(days=31)
 CAPTURE_EVENT_CODES = ("T0003", "T0004", "T0006")
+REVERSAL_REASON = "capture_reversed"
 
 
 @dataclass
@@ -52,7 +54,7 @@ def find_payment(order: dict) -> Payment | None:
 
 
 def _record(payment, kind, amount, reference, reason, report) -> None:
-    """Append a row for what PayPal did without us (a dashboard refund, a reversal, a capture)."""
+    """Append a row for what PayPal did without us (a dashboard refund, a capture, a void)."""
     try:
         ledger_record_settled_row(
             payment_id=payment.pk,
@@ -64,14 +66,53 @@ def _record(payment, kind, amount, reference, reason, report) -> None:
         )
         report.repaired.append(f"payment {payment.pk}: recorded {kind} {amount} ({reference})")
     except ApplicationError as exc:
-        # Already in the ledger (unique reference) or no longer possible: nothing to repair.
-        logger.info(
+        known = Transaction.objects.filter(
+            transaction_type=kind, gateway_transaction_id=reference
+        ).exists()
+        # Already in the ledger (a repeated event) is nothing to repair; anything else is money
+        # PayPal moved that our ledger does not show, which someone must look at.
+        log = logger.info if known else logger.warning
+        log(
             "paypal_reconcile_skip",
             payment_id=payment.pk,
             kind=kind,
             reference=reference,
             reason=exc.message,
         )
+        if not known:
+            report.unmatched.append(reference)
+
+
+def _chargeback(payment, refund: dict, report: ReconcileReport) -> None:
+    """Record PayPal's reversal of a capture as a lost dispute with its chargeback row."""
+    reference = refund["id"]
+    dispute = dispute_record(
+        payment_id=payment.pk,
+        gateway="paypal",
+        gateway_dispute_id=reference,
+        amount=Decimal(refund["amount"]["value"]),
+        currency=payment.currency,
+        reason=REVERSAL_REASON,
+        status=DisputeStatus.LOST,
+        evidence_due_by=None,
+    )
+    recorded = Transaction.objects.filter(
+        transaction_type=TransactionType.CHARGEBACK, gateway_transaction_id=reference
+    ).exists()
+    if recorded:
+        report.repaired.append(
+            f"payment {payment.pk}: recorded chargeback {dispute.amount} ({reference})"
+        )
+        return
+    # The dispute could not move to lost (e.g. already won): the money PayPal took is not in
+    # our ledger, so say so loudly.
+    logger.error(
+        "paypal_reversal_not_recorded",
+        payment_id=payment.pk,
+        reference=reference,
+        dispute_status=dispute.status,
+    )
+    report.unmatched.append(reference)
 
 
 def _settle(txn: Transaction, result: GatewayResult, report: ReconcileReport) -> None:
@@ -148,8 +189,16 @@ def _follow_ups(payment, payments: dict, report) -> None:
 
 
 def _refunds(payment, payments: dict, reversal_id: str, report) -> None:
-    """Settle our refunds and record PayPal's own (dashboard refunds, chargeback reversals)."""
+    """Settle our refunds, record PayPal's dashboard refunds, and reversals as chargebacks."""
     for refund in payments.get("refunds") or []:
+        if Transaction.objects.filter(
+            transaction_type=TransactionType.CHARGEBACK, gateway_transaction_id=refund["id"]
+        ).exists():
+            continue  # a reversal already recorded: never a refund as well, never twice
+        if refund["id"] == reversal_id:
+            if refund.get("status") == "COMPLETED":
+                _chargeback(payment, refund, report)
+            continue
         known = Transaction.objects.filter(
             transaction_type=TransactionType.REFUND, gateway_transaction_id=refund["id"]
         ).first()
@@ -161,13 +210,15 @@ def _refunds(payment, payments: dict, reversal_id: str, report) -> None:
         if known is not None:
             _settle(known, result_from_refund(refund), report)
         elif refund.get("status") == "COMPLETED":
-            reason = (
-                "reversed by PayPal (chargeback)"
-                if refund["id"] == reversal_id
-                else "refunded in PayPal's dashboard"
-            )
             amount = Decimal(refund["amount"]["value"])
-            _record(payment, TransactionType.REFUND, amount, refund["id"], reason, report)
+            _record(
+                payment,
+                TransactionType.REFUND,
+                amount,
+                refund["id"],
+                "refunded in PayPal's dashboard",
+                report,
+            )
 
 
 def payment_reconcile_paypal(

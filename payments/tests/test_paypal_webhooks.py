@@ -10,10 +10,14 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from structlog.testing import capture_logs
 
 from gamarriando.errors import PermissionDeniedError
-from payments.models import PayPalWebhookEvent
+from gamarriando.events import OutboxEvent
+from payments.models import Dispute, PayPalWebhookEvent
 from payments.paypal.events import paypal_events_reprocess
+from payments.paypal.reconcile import payment_reconcile_paypal
+from payments.services import payment_refund
 from payments.tests.test_paypal_flow import paypal_payment, process, start
 from transactions.models import Transaction
 
@@ -155,20 +159,72 @@ def test_a_dashboard_refund_lands_once_and_reordered_events_never_go_backwards(
     assert Transaction.objects.filter(payment=payment, transaction_type="refund").count() == 1
 
 
-def test_a_reversal_is_a_ledger_row_and_flags_the_dispute(api, customer, fake_paypal):
+def reverse(fake, capture, amount="59.98"):
+    """PayPal reverses a capture (a chargeback) and tells us twice, under two event ids."""
+    reversal = fake.dashboard_refund(capture["id"], amount, reversal=True)
+    for _ in range(2):
+        event = fake.event("PAYMENT.CAPTURE.REVERSED", reversal)
+        assert deliver(fake, event).status_code == 200
+    return reversal
+
+
+def test_a_reversal_is_a_lost_dispute_with_one_chargeback_row(api, customer, fake_paypal):
     payment, _, capture = paid(api, customer, fake_paypal)
-    reversal = fake_paypal.dashboard_refund(capture["id"], "59.98", reversal=True)
-    assert (
-        deliver(fake_paypal, fake_paypal.event("PAYMENT.CAPTURE.REVERSED", reversal)).status_code
-        == 200
-    )
-    payment.refresh_from_db()
-    assert (payment.status, payment.disputed) == ("refunded", True)
-    row = Transaction.objects.get(payment=payment, transaction_type="refund")
-    assert (row.gateway_transaction_id, row.reason) == (
+    reversal = reverse(fake_paypal, capture)
+    dispute = Dispute.objects.get()
+    assert (dispute.payment_id, dispute.gateway, dispute.gateway_dispute_id) == (
+        payment.pk,
+        "paypal",
         reversal["id"],
-        "reversed by PayPal (chargeback)",
     )
+    assert (dispute.status, dispute.amount, dispute.currency) == ("lost", Decimal("59.98"), "USD")
+    row = Transaction.objects.get(payment=payment, transaction_type="chargeback")
+    assert (row.gateway_transaction_id, row.amount, row.status) == (
+        reversal["id"],
+        Decimal("59.98"),
+        "succeeded",
+    )
+    # Not a refund: no refund row, no refund.succeeded event, and the payment stays paid.
+    assert not Transaction.objects.filter(payment=payment, transaction_type="refund").exists()
+    assert not OutboxEvent.objects.filter(type="refund.succeeded").exists()
+    payment.refresh_from_db()
+    assert (payment.status, payment.disputed, payment.refunded_amount) == (
+        "completed",
+        True,
+        Decimal("0.00"),
+    )
+    # The sweep finds the reversal in the order and neither records it again nor as a refund.
+    out = StringIO()
+    call_command("reconcile_paypal", "--since", "2020-01-01", stdout=out)
+    assert "no differences" in out.getvalue()
+    assert (
+        Transaction.objects.filter(payment=payment).exclude(transaction_type="charge").count() == 1
+    )
+
+
+def test_a_reversal_after_a_refund_to_store_credit_still_reaches_the_ledger(
+    api, customer, finance, fake_paypal
+):
+    payment, _, capture = paid(api, customer, fake_paypal)
+    payment_refund(payment_id=payment.pk, actor=finance, reason="goodwill", destination="wallet")
+    reversal = reverse(fake_paypal, capture)
+    row = Transaction.objects.get(payment=payment, transaction_type="chargeback")
+    assert (row.gateway_transaction_id, row.amount) == (reversal["id"], Decimal("59.98"))
+    assert Dispute.objects.get().status == "lost"
+    assert Transaction.objects.filter(payment=payment, transaction_type="refund").count() == 1
+
+
+def test_a_dashboard_refund_the_ledger_cannot_take_is_a_warning(
+    api, customer, finance, fake_paypal
+):
+    payment, order_id, capture = paid(api, customer, fake_paypal)
+    payment_refund(payment_id=payment.pk, actor=finance, reason="goodwill", destination="wallet")
+    refund = fake_paypal.dashboard_refund(capture["id"], "10.00")
+    with capture_logs() as logs:
+        report = payment_reconcile_paypal(order_id=order_id)
+    assert report.unmatched == [refund["id"]]
+    [skip] = [log for log in logs if log["event"] == "paypal_reconcile_skip"]
+    assert (skip["log_level"], skip["reference"]) == ("warning", refund["id"])
 
 
 def test_a_dispute_flags_the_payment(api, customer, fake_paypal):
