@@ -1,49 +1,17 @@
 """Fifty real threads on PostgreSQL against one wallet: optimistic locking under fire."""
 
-import threading
 from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
-from gamarriando.errors import ApplicationError
+from tests.threads import outcome, run_concurrently
 from wallets import services
 from wallets.models import Wallet
 from wallets.selectors import wallet_drift
 from wallets.tests.factories import funded_wallet
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_concurrently(count, work):
-    """Start count threads at one barrier; return what each returned or raised."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def runner(index):
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # collected and asserted by the caller
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
-def outcome(result):
-    if isinstance(result, ApplicationError):
-        return result.code
-    if isinstance(result, Exception):
-        return f"unexpected {type(result).__name__}: {result}"
-    return "ok"
 
 
 def test_bounded_retries_answer_wallet_busy_and_lose_nothing(customer, settings):
