@@ -197,8 +197,29 @@ class PaymentAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
 
+class ReprocessEventsAdmin(ReadOnlyAdmin):
+    """A gateway's stored webhook events, with the operations action that applies them again."""
+
+    actions = ["reprocess"]
+    reprocess_events = None  # the gateway's events_reprocess service
+
+    def has_reprocess_permission(self, request):
+        return may_run_operations(request)
+
+    @admin.action(description="Reprocess the selected events", permissions=["reprocess"])
+    def reprocess(self, request, queryset):
+        try:
+            sent = self.reprocess_events(
+                event_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+            )
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(request, f"Sent {sent} event(s) for processing again.")
+
+
 @admin.register(StripeWebhookEvent)
-class StripeWebhookEventAdmin(ReadOnlyAdmin):
+class StripeWebhookEventAdmin(ReprocessEventsAdmin):
     list_display = [
         "id",
         "type",
@@ -211,25 +232,11 @@ class StripeWebhookEventAdmin(ReadOnlyAdmin):
     list_filter = ["status", "type", "livemode"]
     search_fields = ["=id", "type"]
     date_hierarchy = "received_at"
-    actions = ["reprocess"]
-
-    def has_reprocess_permission(self, request):
-        return may_run_operations(request)
-
-    @admin.action(description="Reprocess the selected events", permissions=["reprocess"])
-    def reprocess(self, request, queryset):
-        try:
-            sent = stripe_events_reprocess(
-                event_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
-            )
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return
-        self.message_user(request, f"Sent {sent} event(s) for processing again.")
+    reprocess_events = staticmethod(stripe_events_reprocess)
 
 
 @admin.register(PayPalWebhookEvent)
-class PayPalWebhookEventAdmin(ReadOnlyAdmin):
+class PayPalWebhookEventAdmin(ReprocessEventsAdmin):
     list_display = [
         "id",
         "type",
@@ -242,21 +249,7 @@ class PayPalWebhookEventAdmin(ReadOnlyAdmin):
     list_filter = ["status", "type"]
     search_fields = ["=id", "=resource_id", "type"]
     date_hierarchy = "received_at"
-    actions = ["reprocess"]
-
-    def has_reprocess_permission(self, request):
-        return may_run_operations(request)
-
-    @admin.action(description="Reprocess the selected events", permissions=["reprocess"])
-    def reprocess(self, request, queryset):
-        try:
-            sent = paypal_events_reprocess(
-                event_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
-            )
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return
-        self.message_user(request, f"Sent {sent} event(s) for processing again.")
+    reprocess_events = staticmethod(paypal_events_reprocess)
 
 
 from payments import admin_disputes  # noqa: E402,F401  (registers the Dispute admin)
