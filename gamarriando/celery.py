@@ -1,12 +1,14 @@
 """The Celery app, its queues and the beat schedule."""
 
 import os
+import sys
 import threading
 import time
 
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections, connection
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gamarriando.settings.production")
@@ -35,6 +37,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=17),
     },
 }
+# Celery's Django fixup closes every database connection before and after each task and,
+# in a prefork child, Django's connection pool with it: every task then opened a new pool of
+# new PostgreSQL backends (a server fork each), which cost more than the task (issue 9). A
+# worker treats a task like Django treats a request instead: the fixup's closing is off and
+# _release_connections hands the connection back to the pool, dropping it only when broken.
+app.conf.CELERY_DB_REUSE_MAX = sys.maxsize
 app.autodiscover_tasks()
 
 
@@ -68,6 +76,16 @@ def _log_task(task_id=None, task=None, state=None, **_):
 
 
 _started: dict = {}
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _release_connections(task=None, **_):
+    """Return the database connection to the pool around a task, as Django does per request."""
+    # An inline (eager) task runs inside its caller, often inside its transaction.
+    if getattr(task.request, "is_eager", False) or connection.in_atomic_block:
+        return
+    close_old_connections()
 
 
 _task_lookup = threading.Lock()
