@@ -194,6 +194,11 @@ class Stack:
             "ORDER_MAX_PENDING_PER_USER": "100000000",
             "JWT_ACCESS_MINUTES": "240",  # the 1M insert may outlast the default 15 minutes
             "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if k.startswith("DATABASE_") and k != "DATABASE_URL"
+            },
         }
 
     def redis(self) -> redis.Redis:

@@ -60,7 +60,7 @@ INSERT INTO orders_order (
 SELECT %(user_id)s, %(prefix)s || g, %(status)s, 'PEN', 20.00, %(paid)s, 0,
        %(address)s::jsonb, %(address)s::jsonb, '', '', %(expires_at)s,
        now() - %(step)s * g * interval '1 second', now() - %(step)s * g * interval '1 second'
-FROM generate_series(%(first)s, %(last)s) AS g
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
 """
 INSERT_LINE = """
 INSERT INTO orders_orderitem (order_id, product_id, quantity, unit_price, total_price)

@@ -81,9 +81,27 @@ def pending_operation_exists(payment_id: int, *types: str) -> bool:
     ).exists()
 
 
+# The columns a ledger row shows (transactions.representations.transaction_data): the
+# gateway's JSON answer and the reconciliation columns are not read for the API.
+TRANSACTION_FIELDS = (
+    "id",
+    "payment_id",
+    "transaction_type",
+    "amount",
+    "currency",
+    "status",
+    "gateway_transaction_id",
+    "failure_reason",
+    "reason",
+    "created_by_id",
+    "processed_at",
+    "created_at",
+)
+
+
 def transaction_visible_to(user) -> QuerySet[Transaction]:
     """Return the ledger rows the user may see: all with staff's view permission, else their own."""
-    queryset = Transaction.objects.select_related("payment")
+    queryset = Transaction.objects.only(*TRANSACTION_FIELDS)
     if not (user.is_staff and user.has_perm("transactions.view_transaction")):
         queryset = queryset.filter(payment__order__user=user)
     return queryset

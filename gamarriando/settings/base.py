@@ -101,6 +101,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's own psycopg pool; CONN_MAX_AGE must stay 0 with it.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})
+    # Parameters bound by the server and statements prepared after a few uses per
+    # connection: PostgreSQL parses and plans a hot statement once instead of per call, and
+    # psycopg stops quoting values into the SQL text (issue 9: +30 % on the order detail and
+    # create). Behind a pooler in transaction mode without prepared-statement support
+    # (pgbouncer < 1.21), set DATABASE_PREPARE_THRESHOLD to an empty value.
+    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        threshold = env("DATABASE_PREPARE_THRESHOLD", default="5")
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(threshold) if threshold else None
     if env.bool("DATABASE_POOL", default=True):
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN", default=2),
