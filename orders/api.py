@@ -13,7 +13,7 @@ from gamarriando.throttling import throttles
 from orders import selectors, services
 from orders.filters import OrderFilter
 from orders.models import Order, OrderItem, OrderStatus, Product
-from orders.representations import item_data, order_data, payment_summary_data
+from orders.representations import item_data, order_data, payment_summary_data, product_data
 
 
 class ProductOutputSerializer(serializers.ModelSerializer):
@@ -22,6 +22,10 @@ class ProductOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = ["id", "sku", "name", "price", "currency", "stock"]
+
+    def to_representation(self, product):
+        # The declared fields above are the schema; orders.representations renders them.
+        return product_data(product)
 
 
 class OrderItemInputSerializer(serializers.Serializer):

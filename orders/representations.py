@@ -22,6 +22,18 @@ def address_data(address):
     }
 
 
+def product_data(product) -> dict:
+    """Render one catalog product."""
+    return {
+        "id": product.pk,
+        "sku": product.sku,
+        "name": product.name,
+        "price": format_amount(product.price, product.currency),
+        "currency": product.currency,
+        "stock": product.stock,
+    }
+
+
 def item_data(item, currency: str) -> dict:
     """Render one order line."""
     return {

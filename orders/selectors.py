@@ -4,10 +4,13 @@ from django.db.models import Prefetch, QuerySet
 
 from orders.models import Order, OrderItem, Product
 
+# The columns a catalog entry shows (orders.representations.product_data).
+PRODUCT_FIELDS = ("id", "sku", "name", "price", "currency", "stock", "created_at")
+
 
 def product_list_active() -> QuerySet[Product]:
-    """Return the products a storefront may sell."""
-    return Product.objects.filter(is_active=True)
+    """Return the products a storefront may sell, with the columns the catalog shows."""
+    return Product.objects.filter(is_active=True).only(*PRODUCT_FIELDS)
 
 
 def order_visible_to(user) -> QuerySet[Order]:

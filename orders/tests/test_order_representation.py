@@ -8,6 +8,7 @@ from orders.api import (
     OrderItemOutputSerializer,
     OrderOutputSerializer,
     OrderPaymentSummarySerializer,
+    ProductOutputSerializer,
 )
 from orders.models import Order
 from tests.helpers import make_order, make_payment
@@ -53,3 +54,11 @@ def test_create_answer_equals_the_detail_read_back(api, customer, product, addre
     assert created.status_code == 201, created.json()
     detail = client.get(f"/api/v1/orders/{created.json()['id']}")
     assert created.content == detail.content
+
+
+def test_product_renders_as_its_declared_fields(product):
+    listed = selectors.product_list_active().get(pk=product.pk)
+    assert ProductOutputSerializer(listed).data == declared(ProductOutputSerializer, listed)
+    assert list(ProductOutputSerializer(listed).data) == list(
+        declared(ProductOutputSerializer, listed)
+    )
