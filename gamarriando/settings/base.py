@@ -160,7 +160,7 @@ if REDIS_URL:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "gamarriando.users.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["gamarriando.parsers.DecimalJSONParser"],
@@ -251,7 +251,7 @@ SPECTACULAR_SETTINGS = {
     # Staff reach /api/docs/ with their admin session; API_DOCS_PUBLIC says who else may.
     "SERVE_AUTHENTICATION": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "gamarriando.users.authentication.JWTAuthentication",
     ],
     "SERVE_PERMISSIONS": ["gamarriando.api_docs.ApiDocsAccess"],
 }
