@@ -6,7 +6,8 @@ What it does, by itself, in one run (see docs/benchmarks.md):
    migrations make this take about a minute and a half) and seeds it (bench/seed.py);
 2. starts gunicorn (3 sync workers, as the Dockerfile) with bench.settings, which is
    gamarriando.settings.production serving bench/urls.py (the project's URLs plus the two
-   reference endpoints), one Celery worker process on the same settings, and uses Redis
+   reference endpoints), one Celery worker (prefork, concurrency 2, as docker-compose runs it)
+   on the same settings, and uses Redis
    database 13 (flushed first) as cache and broker;
 3. counts SQL statements per request in-process (bench/profile.py);
 4. drives each row with wrk (bench/wrk.lua) for BENCH_SECONDS after a short warm-up;
@@ -21,10 +22,12 @@ Environment (all optional): BENCH_SECONDS (10 s per row), BENCH_WARMUP (2), BENC
 BENCH_ORDERS_SMALL (10000), BENCH_ORDERS_LARGE (1000000; 0 skips that row), BENCH_BACKLOG (5000),
 BENCH_DRAIN_LIMIT (60 s: the longest the drain and the checkout's settling are waited for),
 BENCH_GUNICORN_WORKERS (3), BENCH_GUNICORN_ARGS (extra gunicorn arguments, e.g. a worker class),
-BENCH_WORKER_CONCURRENCY (1), BENCH_TEMPLATE_DB (copy this migrated database instead of
+BENCH_WORKER_CONCURRENCY (2), BENCH_TEMPLATE_DB (copy this migrated database instead of
 migrating), BENCH_PROFILE_DIR (also cProfile the hot paths in-process into this directory),
 BENCH_PYSPY_DIR (sample the gunicorn workers and the Celery worker with py-spy during
 BENCH_PYSPY_ROWS; the sampling slows those rows), BENCH_KEEP_DB=1 (keep the database and logs).
+DATABASE_* variables other than DATABASE_URL (DATABASE_POOL, DATABASE_SERVER_SIDE_BINDING, ...)
+are passed to gunicorn and the worker, to compare those settings.
 """
 
 import contextlib
@@ -62,7 +65,7 @@ ORDERS_LARGE = int(os.environ.get("BENCH_ORDERS_LARGE", "1000000"))
 BACKLOG = int(os.environ.get("BENCH_BACKLOG", "5000"))
 GUNICORN_WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "3")
 GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "").split()
-WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "1")
+WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "2")  # as docker-compose runs it
 TEMPLATE_DB = os.environ.get("BENCH_TEMPLATE_DB", "")
 PROFILE_DIR = os.environ.get("BENCH_PROFILE_DIR", "")
 KEEP = os.environ.get("BENCH_KEEP_DB", "") == "1"
