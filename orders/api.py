@@ -143,7 +143,7 @@ class OrderViewSet(
     ordering_fields = ["created_at"]
 
     def get_queryset(self):
-        return selectors.order_with_details(selectors.order_visible_to(self.request.user))
+        return selectors.order_visible_to(self.request.user)
 
     def get_throttles(self):
         if self.action == "create":
@@ -151,8 +151,19 @@ class OrderViewSet(
             return throttles("orders_create", fail_open=True)
         return super().get_throttles()
 
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        selectors.attach_details(page)
+        return self.get_paginated_response([order_data(order) for order in page])
+
+    def retrieve(self, request, pk=None):
+        order = self.get_object()
+        selectors.attach_details([order])
+        return Response(order_data(order))
+
     def _render(self, order_id: int, http_status=status.HTTP_200_OK) -> Response:
         order = self.get_queryset().get(pk=order_id)
+        selectors.attach_details([order])
         return Response(order_data(order), status=http_status)
 
     @extend_schema(request=OrderCreateInputSerializer, responses={201: OrderOutputSerializer})

@@ -67,7 +67,7 @@ def _string_dict(value):
 
 
 def order_data(order) -> dict:
-    """Render an order with its lines and payments (selectors.order_with_details's lists)."""
+    """Render an order with its lines and payments (selectors.attach_details's lists)."""
     currency = order.currency
     items = getattr(order, "item_list", None)
     if items is None:

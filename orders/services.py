@@ -128,7 +128,7 @@ def _take_stock(lines) -> None:
 
 
 def _cache_relations(order: Order, items: list[OrderItem]) -> None:
-    """Attach the new order's lines and (no) payments as selectors.order_with_details does."""
+    """Attach the new order's lines and (no) payments as selectors.attach_details does."""
     order.item_list = items
     order.payment_list = []
 

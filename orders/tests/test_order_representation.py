@@ -30,7 +30,7 @@ def test_order_item_and_payment_render_as_their_declared_fields(customer, produc
     make_payment(customer, order)
     order.notes = "ring twice"
     order.save()
-    order = selectors.order_with_details(Order.objects.filter(pk=order.pk)).get()
+    [order] = selectors.attach_details([Order.objects.get(pk=order.pk)])
 
     fast = OrderOutputSerializer(order).data
     assert fast == declared(OrderOutputSerializer, order)
