@@ -799,6 +799,7 @@ def webhook_ingest(runner: Runner) -> None:
 def drain(runner: Runner) -> None:
     """Queue BACKLOG charges with the worker stopped, start it, time the settling."""
     stack = runner.stack
+    stack.stop_worker()  # already stopped by the webhook row; a second worker would share the drain
     say(f"queueing {BACKLOG} simulated charges with the worker stopped ...")
     backlog = stack.python_json(
         "-m", "bench.seed", "backlog", "--count", str(BACKLOG), log="backlog.log"
