@@ -8,8 +8,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The real-worker test starts a worker process with CELERY_TEST_BROKER_URL set.
 CELERY_BROKER_URL = env("CELERY_TEST_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
-# Tests open one connection per thread; a pool would hide leaked connections.
-DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
+# Tests open one connection per thread; a pool would hide leaked connections. A worker
+# process a test starts may ask for production's pool (the connection-reuse test does).
+if not env.bool("TEST_DATABASE_POOL", default=False):
+    DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {

@@ -5,6 +5,7 @@ import time
 
 import pytest
 import redis
+from django.db import connection
 
 from gamarriando.events import OutboxEvent
 from payments.models import Payment
@@ -88,3 +89,45 @@ def test_a_charge_dispatches_its_own_events_in_the_worker(
     assert not OutboxEvent.objects.filter(
         order_id=order.pk, type="order.created", dispatched_at__isnull=False
     ).exists()
+
+
+def _worker_backends(application_name: str) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [application_name]
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def _charge_in_worker(customer, product, worker) -> None:
+    order = make_order(customer, product)
+    payment = make_payment(customer, order)
+    payment = payment_process(
+        payment_id=payment.pk, actor=customer, payment_method_id="tok_success"
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and payment.status == "processing":
+        time.sleep(0.2)
+        payment.refresh_from_db()
+    assert payment.status == "completed", worker.tail()
+
+
+def test_a_prefork_worker_keeps_its_database_connection_between_tasks(
+    customer, product, redis_broker, tmp_path, use_broker
+):
+    """Celery's Django fix-up closed the pool around every task: new backends per task (issue 9)."""
+    use_broker(redis_broker)
+    name = "gam-reuse-worker"
+    env = process_environment(redis_broker, application_name=name, TEST_DATABASE_POOL="1")
+    worker = Process("prefork-worker", celery_worker_argv("prefork", 1), env, tmp_path).start()
+    try:
+        _charge_in_worker(customer, product, worker)
+        before = _worker_backends(name)
+        assert before, worker.tail()
+        for _ in range(3):
+            _charge_in_worker(customer, product, worker)
+        after = _worker_backends(name)
+    finally:
+        worker.stop()
+    # The connections the first charge opened served the next three: none closed, none new.
+    assert after == before, worker.tail()
