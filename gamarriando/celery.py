@@ -7,8 +7,8 @@ import time
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import task_postrun, task_prerun
-from django.db import close_old_connections, connection
+from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
+from django.db import close_old_connections, connection, connections
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gamarriando.settings.production")
@@ -60,8 +60,6 @@ def _bind_task_context(task_id=None, task=None, kwargs=None, **_):
 @task_postrun.connect
 def _log_task(task_id=None, task=None, state=None, **_):
     """Write one line per task run with its outcome and duration."""
-    from gamarriando.logging import get_logger
-
     started, ids = _started.pop(task_id, (None, {}))
     duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
     # Inline tasks nest, so the ids are passed explicitly rather than read from the context.
@@ -72,7 +70,7 @@ def _log_task(task_id=None, task=None, state=None, **_):
         "state": state,
         "duration_ms": duration_ms,
     }
-    get_logger("gamarriando.task").info("task", **fields)
+    _logger().info("task", **fields)
 
 
 _started: dict = {}
@@ -82,10 +80,39 @@ _started: dict = {}
 @task_postrun.connect
 def _release_connections(task=None, **_):
     """Return the database connection to the pool around a task, as Django does per request."""
-    # An inline (eager) task runs inside its caller, often inside its transaction.
-    if getattr(task.request, "is_eager", False) or connection.in_atomic_block:
+    if getattr(task.request, "is_eager", False):
+        return  # an inline task runs inside its caller, often inside its transaction
+    if connection.in_atomic_block:
+        # Only a task that left its transaction open gets here; say so, keep the process going.
+        _logger().error("task_left_transaction_open", task=task.name)
         return
     close_old_connections()
+
+
+@worker_init.connect
+def _close_parent_connections(**_):
+    """Close what the worker's start-up checks opened, before the pool forks its children.
+
+    Celery's fix-up did this at start (its closing is off, above); runs after its own handler.
+    """
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+        if conn.vendor == "postgresql":
+            conn.close_pool()
+
+
+@worker_process_init.connect
+def _check_pooled_connections(**_):
+    """Test a pooled connection before a task takes it: a worker's connections outlive tasks,
+    so after a PostgreSQL restart the next task reconnects instead of failing."""
+    for alias in connections:
+        connections[alias].settings_dict["CONN_HEALTH_CHECKS"] = True
+
+
+def _logger():
+    from gamarriando.logging import get_logger
+
+    return get_logger("gamarriando.task")
 
 
 _task_lookup = threading.Lock()

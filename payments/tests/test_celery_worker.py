@@ -127,6 +127,12 @@ def test_a_prefork_worker_keeps_its_database_connection_between_tasks(
         for _ in range(3):
             _charge_in_worker(customer, product, worker)
         after = _worker_backends(name)
+        # A PostgreSQL restart, as the worker sees it: its connections die between tasks.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [list(after)]
+            )
+        _charge_in_worker(customer, product, worker)  # tested before use: reconnects, completes
     finally:
         worker.stop()
     # The connections the first charge opened served the next three: none closed, none new.
