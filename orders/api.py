@@ -151,12 +151,12 @@ class OrderViewSet(
             return throttles("orders_create", fail_open=True)
         return super().get_throttles()
 
-    def list(self, request):
+    def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         selectors.attach_details(page)
         return self.get_paginated_response([order_data(order) for order in page])
 
-    def retrieve(self, request, pk=None):
+    def retrieve(self, request, *args, **kwargs):
         order = self.get_object()
         selectors.attach_details([order])
         return Response(order_data(order))

@@ -105,7 +105,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # connection: PostgreSQL parses and plans a hot statement once instead of per call, and
     # psycopg stops quoting values into the SQL text (issue 9: +30 % on the order detail and
     # create). Behind a pooler in transaction mode without prepared-statement support
-    # (pgbouncer < 1.21), set DATABASE_PREPARE_THRESHOLD to an empty value.
+    # (PgBouncer before 1.22), set DATABASE_PREPARE_THRESHOLD to an empty value.
     if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
         DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
         threshold = env("DATABASE_PREPARE_THRESHOLD", default="5")

@@ -2,14 +2,14 @@
 
 simplejwt's JWTAuthentication reads the user with `User.objects.get(id=...)` on every request,
 and building and compiling that query cost more than running it: with the token's decoding it
-took a trivial authenticated endpoint from about 1,900 to about 800 requests per second
-(docs/benchmarks.md). The user is still read fresh on every request, so a deactivated user or
+took a trivial endpoint from 1,700–1,800 requests per second without a token to 850–1,100
+with one (docs/benchmarks.md). The user is still read fresh on every request, so a deactivated user or
 a changed password (CHECK_REVOKE_TOKEN) takes effect at once; only the SQL text is reused.
 """
 
 from functools import cache
 
-from django.db import connections
+from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
@@ -32,8 +32,9 @@ def _user_by_id_statement(alias: str) -> tuple[str, list[str], list]:
     return sql, columns, list(converters.items())
 
 
-def user_by_id(user_id, alias: str = "default") -> User | None:
+def user_by_id(user_id) -> User | None:
     """Return the user with this id, read now, or None; the same row the ORM's get() reads."""
+    alias = router.db_for_read(User)
     sql, columns, converters = _user_by_id_statement(alias)
     connection = connections[alias]
     with connection.cursor() as cursor:
