@@ -3,8 +3,9 @@
 simplejwt's JWTAuthentication reads the user with `User.objects.get(id=...)` on every request,
 and building and compiling that query cost more than running it: with a token, a trivial
 endpoint answered about 760 requests per second with simplejwt's class and about 1,100 with
-this one, against 1,700-1,800 without a token (docs/benchmarks.md, round 2). The user is still read fresh on every request, so a deactivated user or
-a changed password (CHECK_REVOKE_TOKEN) takes effect at once; only the SQL text is reused.
+this one, against 1,700-1,800 without a token (docs/benchmarks.md, round 2). The user is
+still read fresh on every request, so a deactivated user or a changed password
+(CHECK_REVOKE_TOKEN) takes effect at once; only the SQL text is reused.
 """
 
 from functools import cache
