@@ -5,13 +5,18 @@ import sys
 import threading
 import time
 
+import structlog
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
 from django.db import close_old_connections, connection, connections
 from kombu import Queue
 
+from gamarriando.logging import get_logger
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gamarriando.settings.production")
+
+logger = get_logger("gamarriando.task")
 
 app = Celery("gamarriando", task_cls="gamarriando.dead_letters:DeadLetterTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -49,8 +54,6 @@ app.autodiscover_tasks()
 @task_prerun.connect
 def _bind_task_context(task_id=None, task=None, kwargs=None, **_):
     """Bind the task and the ids it works on to every log line it writes."""
-    import structlog
-
     structlog.contextvars.clear_contextvars()
     ids = {k: v for k, v in (kwargs or {}).items() if k.endswith("_id")}
     structlog.contextvars.bind_contextvars(task=task.name, task_id=task_id, **ids)
@@ -70,7 +73,7 @@ def _log_task(task_id=None, task=None, state=None, **_):
         "state": state,
         "duration_ms": duration_ms,
     }
-    _logger().info("task", **fields)
+    logger.info("task", **fields)
 
 
 _started: dict = {}
@@ -84,7 +87,7 @@ def _release_connections(task=None, **_):
         return  # an inline task runs inside its caller, often inside its transaction
     if connection.in_atomic_block:
         # Only a task that left its transaction open gets here; say so, keep the process going.
-        _logger().error("task_left_transaction_open", task=task.name)
+        logger.error("task_left_transaction_open", task=task.name)
         return
     close_old_connections()
 
@@ -107,12 +110,6 @@ def _check_pooled_connections(**_):
     so after a PostgreSQL restart the next task reconnects instead of failing."""
     for alias in connections:
         connections[alias].settings_dict["CONN_HEALTH_CHECKS"] = True
-
-
-def _logger():
-    from gamarriando.logging import get_logger
-
-    return get_logger("gamarriando.task")
 
 
 _task_lookup = threading.Lock()
