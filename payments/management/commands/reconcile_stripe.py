@@ -1,29 +1,17 @@
 """Compare our ledger with Stripe's PaymentIntents and refunds since a date; repair or report."""
 
-from datetime import UTC, datetime
-
-from django.core.management.base import BaseCommand, CommandError
-
+from payments.management.commands._reconcile import ReconcileCommand
 from payments.stripe.reconcile import reconcile_stripe_since
 
 
-class Command(BaseCommand):
+class Command(ReconcileCommand):
     help = "Reconcile Stripe PaymentIntents and refunds created since --since (YYYY-MM-DD)."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--since", required=True, help="YYYY-MM-DD (UTC)")
-        parser.add_argument("--dry-run", action="store_true", help="report only, change nothing")
+    def reconcile(self, start, *, repair):
+        return reconcile_stripe_since(start, repair=repair)
 
-    def handle(self, *args, since, dry_run, **options):
-        try:
-            start = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC)
-        except ValueError as exc:
-            raise CommandError("--since must be YYYY-MM-DD") from exc
-        report = reconcile_stripe_since(start, repair=not dry_run)
-        self.stdout.write(f"checked {report.checked} PaymentIntent(s) since {since}")
-        for line in report.repaired:
-            self.stdout.write(f"repaired: {line}")
-        for pi_id in report.unmatched:
-            self.stdout.write(f"unmatched: {pi_id} has no payment here")
-        if not report.repaired and not report.unmatched:
-            self.stdout.write("no differences")
+    def checked_noun(self, dry_run):
+        return "PaymentIntent(s)"
+
+    def unmatched_text(self, object_id):
+        return f"{object_id} has no payment here"
