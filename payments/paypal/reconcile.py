@@ -5,14 +5,12 @@ settles pending rows or appends rows with PayPal's unique ids, so duplicated or 
 events can never move a payment backwards or count money twice.
 """
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from gamarriando.errors import ApplicationError
 from gamarriando.logging import get_logger
 from payments.gateways.base import GatewayResult, GatewayStatus
 from payments.gateways.registry import get_gateway
@@ -22,7 +20,11 @@ from payments.paypal.results import (
     result_from_order,
     result_from_refund,
 )
-from payments.services import ledger_record_settled_row, payment_apply_gateway_result
+from payments.services import (
+    ReconcileReport,
+    ledger_record_what_the_gateway_did,
+    payment_apply_gateway_result,
+)
 from payments.services.disputes import dispute_record
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
@@ -31,15 +33,6 @@ logger = get_logger(__name__)
 SEARCH_WINDOW = timedelta(days=31)
 CAPTURE_EVENT_CODES = ("T0003", "T0004", "T0006")
 REVERSAL_REASON = "capture_reversed"
-
-
-@dataclass
-class ReconcileReport:
-    """What one reconciliation run checked, repaired and could not match."""
-
-    checked: int = 0
-    repaired: list[str] = field(default_factory=list)
-    unmatched: list[str] = field(default_factory=list)
 
 
 def find_payment(order: dict) -> Payment | None:
@@ -55,32 +48,24 @@ def find_payment(order: dict) -> Payment | None:
 
 def _record(payment, kind, amount, reference, reason, report) -> None:
     """Append a row for what PayPal did without us (a dashboard refund, a capture, a void)."""
-    try:
-        ledger_record_settled_row(
-            payment_id=payment.pk,
-            actor=None,
-            transaction_type=kind,
-            amount=amount,
-            reason=reason,
-            gateway_transaction_id=reference,
-        )
-        report.repaired.append(f"payment {payment.pk}: recorded {kind} {amount} ({reference})")
-    except ApplicationError as exc:
-        known = Transaction.objects.filter(
-            transaction_type=kind, gateway_transaction_id=reference
-        ).exists()
-        # Already in the ledger (a repeated event) is nothing to repair; anything else is money
-        # PayPal moved that our ledger does not show, which someone must look at.
-        log = logger.info if known else logger.warning
-        log(
-            "paypal_reconcile_skip",
-            payment_id=payment.pk,
-            kind=kind,
-            reference=reference,
-            reason=exc.message,
-        )
-        if not known:
-            report.unmatched.append(reference)
+    refused = ledger_record_what_the_gateway_did(payment, kind, amount, reference, reason, report)
+    if refused is None:
+        return
+    known = Transaction.objects.filter(
+        transaction_type=kind, gateway_transaction_id=reference
+    ).exists()
+    # Already in the ledger (a repeated event) is nothing to repair; anything else is money
+    # PayPal moved that our ledger does not show, which someone must look at.
+    log = logger.info if known else logger.warning
+    log(
+        "paypal_reconcile_skip",
+        payment_id=payment.pk,
+        kind=kind,
+        reference=reference,
+        reason=refused.message,
+    )
+    if not known:
+        report.unmatched.append(reference)
 
 
 def _chargeback(payment, refund: dict, report: ReconcileReport) -> None:

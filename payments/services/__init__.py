@@ -7,7 +7,7 @@ gateway_results  settle a gateway's answer
 capture_void     capture an authorization, void it
 refund           reserve a refund and hand it to a worker
 offline          money moved outside our gateways, under the same rules
-reconcile        ask the gateway what became of a pending row
+reconcile        ask the gateway what became of a pending row; the report and ledger append both gateways share
 settlement       give back what a cancelled order holds
 saved_methods    a customer's saved Stripe methods: save, make default, remove, pick for a payment
 wallet_settlement  deduct or release a store-credit hold with its ledger row
@@ -23,7 +23,12 @@ from payments.services.charge import (
 from payments.services.gateway_results import payment_apply_gateway_result
 from payments.services.lifecycle import payment_cancel, payment_create, payment_update
 from payments.services.offline import ledger_record_settled_row, transaction_record_offline
-from payments.services.reconcile import payment_reconcile_request, payment_reconcile_transaction
+from payments.services.reconcile import (
+    ReconcileReport,
+    ledger_record_what_the_gateway_did,
+    payment_reconcile_request,
+    payment_reconcile_transaction,
+)
 from payments.services.refund import payment_refund
 from payments.services.saved_methods import (
     saved_method_make_default,
@@ -42,6 +47,8 @@ __all__ = [
     "payment_execute_transaction",
     "payment_gateway_gave_up",
     "payment_process",
+    "ReconcileReport",
+    "ledger_record_what_the_gateway_did",
     "payment_reconcile_request",
     "payment_reconcile_transaction",
     "payment_refund",

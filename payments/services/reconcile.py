@@ -1,12 +1,47 @@
 """Reconciliation: ask the gateway what became of a pending row, and apply the truth."""
 
-from gamarriando.errors import PermissionDeniedError
+from dataclasses import dataclass, field
+
+from gamarriando.errors import ApplicationError, PermissionDeniedError
 from gamarriando.queue import enqueue_on_commit
 from payments.gateways.registry import get_gateway
 from payments.permissions import PaymentPermission
 from payments.services.charge import payment_execute_transaction
 from payments.services.gateway_results import payment_apply_gateway_result
+from payments.services.offline import ledger_record_settled_row
 from transactions.models import Transaction, TransactionStatus
+
+
+@dataclass
+class ReconcileReport:
+    """What one reconciliation run checked, repaired and could not match."""
+
+    checked: int = 0
+    repaired: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+
+
+def ledger_record_what_the_gateway_did(
+    payment, kind: str, amount, reference: str, reason: str, report: ReconcileReport
+) -> ApplicationError | None:
+    """Append a settled row for what the gateway did without us and add it to the report.
+
+    Returns the error when the ledger refuses it (already recorded, or no longer possible);
+    each gateway's reconciliation decides what that means for its report.
+    """
+    try:
+        ledger_record_settled_row(
+            payment_id=payment.pk,
+            actor=None,
+            transaction_type=kind,
+            amount=amount,
+            reason=reason,
+            gateway_transaction_id=reference,
+        )
+    except ApplicationError as exc:
+        return exc
+    report.repaired.append(f"payment {payment.pk}: recorded {kind} {amount} ({reference})")
+    return None
 
 
 def payment_reconcile_transaction(*, transaction_id: int) -> None:

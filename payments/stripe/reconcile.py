@@ -1,17 +1,19 @@
 """Make our ledger agree with Stripe: settle pending rows, append what Stripe did without us."""
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
 from djstripe.models import PaymentIntent
 
-from gamarriando.errors import ApplicationError
 from gamarriando.logging import get_logger
 from payments.gateways.base import GatewayResult, GatewayStatus
 from payments.gateways.registry import get_gateway
 from payments.models import Payment, PaymentStatus
-from payments.services import ledger_record_settled_row, payment_apply_gateway_result
+from payments.services import (
+    ReconcileReport,
+    ledger_record_what_the_gateway_did,
+    payment_apply_gateway_result,
+)
 from payments.stripe.events import find_payment
 from payments.stripe.gateway import result_from_payment_intent, result_from_refund
 from transactions.models import Transaction, TransactionStatus, TransactionType
@@ -19,37 +21,19 @@ from transactions.models import Transaction, TransactionStatus, TransactionType
 logger = get_logger(__name__)
 
 
-@dataclass
-class ReconcileReport:
-    """What one reconciliation run checked, repaired and could not match."""
-
-    checked: int = 0
-    repaired: list[str] = field(default_factory=list)
-    unmatched: list[str] = field(default_factory=list)
-
-
 def _record_what_stripe_did(
     payment: Payment, kind: str, amount, reference: str, reason: str, report: ReconcileReport
 ) -> None:
     """Append a row for what Stripe did without us (a dashboard refund or capture)."""
-    try:
-        ledger_record_settled_row(
-            payment_id=payment.pk,
-            actor=None,
-            transaction_type=kind,
-            amount=amount,
-            reason=reason,
-            gateway_transaction_id=reference,
-        )
-        report.repaired.append(f"payment {payment.pk}: recorded {kind} {amount} ({reference})")
-    except ApplicationError as exc:
+    refused = ledger_record_what_the_gateway_did(payment, kind, amount, reference, reason, report)
+    if refused is not None:
         # Already in the ledger (unique reference) or no longer possible: nothing to repair.
         logger.info(
             "stripe_reconcile_skip",
             payment_id=payment.pk,
             kind=kind,
             reference=reference,
-            reason=exc.message,
+            reason=refused.message,
         )
 
 
