@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from gamarriando.errors import PermissionDeniedError
@@ -152,17 +153,20 @@ class OrderViewSet(
         return super().get_throttles()
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        queryset = selectors.with_details(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(queryset)
         selectors.attach_details(page)
         return self.get_paginated_response([order_data(order) for order in page])
 
     def retrieve(self, request, *args, **kwargs):
-        order = self.get_object()
+        # get_object's own steps, on the queryset that carries the lines and payments
+        order = get_object_or_404(selectors.with_details(self.get_queryset()), pk=kwargs["pk"])
+        self.check_object_permissions(request, order)
         selectors.attach_details([order])
         return Response(order_data(order))
 
     def _render(self, order_id: int, http_status=status.HTTP_200_OK) -> Response:
-        order = self.get_queryset().get(pk=order_id)
+        order = selectors.with_details(self.get_queryset()).get(pk=order_id)
         selectors.attach_details([order])
         return Response(order_data(order), status=http_status)
 

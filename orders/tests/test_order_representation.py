@@ -1,6 +1,8 @@
 """The order's fast rendering equals what its declared serializer fields render."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from orders import selectors
@@ -62,3 +64,35 @@ def test_product_renders_as_its_declared_fields(product):
     assert list(ProductOutputSerializer(listed).data) == list(
         declared(ProductOutputSerializer, listed)
     )
+
+
+@pytest.mark.postgres
+def test_the_one_statement_read_renders_what_the_separate_reads_render(customer, product):
+    order = make_order(customer, product, quantity=2)
+    first = make_payment(customer, order, amount="1.10")
+    second = make_payment(customer, order, amount="2.25")
+    # metadata, a wallet and a whole-second timestamp: the JSON path must keep each as is
+    type(first).objects.filter(pk=first.pk).update(
+        metadata={"cart": "c-1", "n": "2"}, wallet="apple_pay"
+    )
+    type(second).objects.filter(pk=second.pk).update(
+        created_at=second.created_at.replace(microsecond=0)
+    )
+    [separate] = selectors.attach_details([Order.objects.get(pk=order.pk)])
+    [joined] = selectors.attach_details(
+        [selectors.with_details(Order.objects.filter(pk=order.pk)).get()]
+    )
+    assert hasattr(joined, "item_rows")  # the PostgreSQL path was the one taken
+    assert OrderOutputSerializer(joined).data == OrderOutputSerializer(separate).data
+    assert len(OrderOutputSerializer(joined).data["payments"]) == 2
+
+
+@pytest.mark.postgres
+def test_an_order_page_is_one_statement_after_authentication(api, customer, product):
+    order = make_order(customer, product, quantity=1)
+    make_payment(customer, order)
+    client = api(customer)
+    for path in (f"/api/v1/orders/{order.pk}", "/api/v1/orders"):
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(path).status_code == 200
+        assert len(context.captured_queries) == 2, [q["sql"] for q in context.captured_queries]
