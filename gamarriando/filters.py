@@ -3,6 +3,7 @@
 from datetime import UTC
 
 import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
 
 
 class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
@@ -31,4 +32,22 @@ class FiltersOnListMixin:
     def filter_queryset(self, queryset):
         if self.action != "list":
             return queryset
-        return super().filter_queryset(queryset)
+        asked = self._filter_names_asked()
+        for backend in self.filter_backends:
+            if issubclass(backend, DjangoFilterBackend) and not asked:
+                # No parameter names a filter: the FilterSet would build and validate its form
+                # only to filter nothing (a tenth of a ledger page in the profile).
+                continue
+            queryset = backend().filter_queryset(self.request, queryset, self)
+        return queryset
+
+    def _filter_names_asked(self) -> bool:
+        """Tell whether any query parameter starts with the name of one of the view's filters
+        (prefixes, so a range filter's name_min and name_max count)."""
+        filterset_class = getattr(self, "filterset_class", None)
+        names = (
+            filterset_class.base_filters
+            if filterset_class
+            else getattr(self, "filterset_fields", None) or ()
+        )
+        return any(key.startswith(name) for key in self.request.query_params for name in names)

@@ -30,3 +30,17 @@ def test_read_visibility_and_filters(api, customer, other_customer, support, pro
         )
         == 1
     )
+
+
+def test_filters_apply_beside_paging_parameters_and_refuse_bad_values(api, support, product):
+    """The filter form is skipped only when no parameter names a filter (FiltersOnListMixin)."""
+    _, first = make_paid(support, product)
+    make_paid(support, product)
+    staff = api(support)
+    unfiltered = staff.get("/api/v1/transactions?page_size=5&unknown=1")
+    assert len(unfiltered.json()["results"]) == 2
+    filtered = staff.get(f"/api/v1/transactions?page_size=5&payment_id={first.pk}")
+    assert [row["payment_id"] for row in filtered.json()["results"]] == [first.pk]
+    bad = staff.get("/api/v1/transactions?created_after=yesterday")
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "VALIDATION_ERROR"
