@@ -1,20 +1,27 @@
 """Serializer fields shared by every app: money in and out, currency, addresses."""
 
+from datetime import UTC
 from decimal import Decimal
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gamarriando import money
 
-# DRF's own field renders datetimes for the hand-written representations (orders, ledger), so
-# their format follows the REST_FRAMEWORK settings exactly as the declared fields' does.
-_datetime_field = serializers.DateTimeField()
-
 
 def datetime_data(value):
-    """Render a datetime as DRF's DateTimeField does (None stays None)."""
-    return None if value is None else _datetime_field.to_representation(value)
+    """Render a datetime as the contract's ISO 8601 in UTC, as DRF's DateTimeField does."""
+    # DRF's field asks Django for the active time zone on every value (a thread-local read
+    # that was a tenth of an order list); the contract and TIME_ZONE are UTC and nothing
+    # activates another zone, so the hand-written representations convert to UTC directly.
+    # tests/test_datetime_data.py holds the two equal.
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 @extend_schema_field(

@@ -13,6 +13,8 @@ CURRENCY_EXPONENTS = {
     "JPY": 0,
     "CLP": 0,
 }
+# The smallest amount of each currency, as the quantum Decimal.quantize rounds to.
+_MINOR_UNITS = {code: Decimal(1).scaleb(-places) for code, places in CURRENCY_EXPONENTS.items()}
 DEFAULT_CURRENCY = "PEN"
 MAX_AMOUNT = Decimal("99999999.99")
 ZERO = Decimal("0")
@@ -39,7 +41,7 @@ def exponent(currency: str) -> int:
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round an amount to the currency's minor unit (half up)."""
-    return amount.quantize(Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_HALF_UP)
+    return amount.quantize(_MINOR_UNITS[currency], rounding=ROUND_HALF_UP)
 
 
 def parse_amount(value) -> Decimal:
@@ -80,4 +82,6 @@ def from_minor_units(value: int, currency: str) -> Decimal:
 
 def format_amount(amount: Decimal, currency: str) -> str:
     """Render an amount as the contract's decimal string."""
-    return str(quantize(Decimal(amount), currency))
+    if not isinstance(amount, Decimal):
+        amount = Decimal(amount)
+    return str(amount.quantize(_MINOR_UNITS[currency], rounding=ROUND_HALF_UP))
