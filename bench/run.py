@@ -568,6 +568,7 @@ class Runner:
                     "100",
                     "--idle",
                     "--nonblocking",
+                    *(["--subprocesses"] if pids else []),  # a worker's prefork children
                     "--format",
                     "raw",
                     "--output",
