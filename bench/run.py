@@ -869,7 +869,8 @@ def large_list(runner: Runner) -> None:
         tokens=runner.tokens["lister"],
     )
     runner.rows["list_large"].note = (
-        f"{grown['orders']} orders in the table, all but the POSTed ones the lister's; "
+        f"{grown['orders']} orders in the table: the lister's {grown['lister_orders']}, the rest "
+        f"from earlier rows' buyers and {grown['crowd']} other customers; "
         f"inserted in {runner.grow_seconds:.0f} s"
     )
 
