@@ -533,12 +533,10 @@ class Runner:
         return stats["per_second"]
 
     def reference_after(self, before: float) -> float:
-        """Measure the reference again once the row's work is done; return the mean of both.
-
-        The machine's speed drifts within a run (other processes, the database's background
-        writers): the mean of the reference just before and just after a row halves the error
-        a drift puts into the row's ratio, which one measurement before the row could not.
-        """
+        """Measure the reference again once the row's work is done; return the mean of both."""
+        # The machine's speed drifts within a run (other processes, the database's background
+        # writers): the mean of the reference just before and just after a row halves the
+        # error a drift puts into the row's ratio.
         self.stack.wait_idle()
         return (before + self.reference()) / 2
 
@@ -1004,8 +1002,9 @@ def main() -> int:
         f"{GUNICORN_WORKERS} sync workers and 1 Celery worker (concurrency {WORKER_CONCURRENCY}) "
         f"on production settings, PostgreSQL, Redis; wrk for {SECONDS:g} s per row after "
         f"{WARMUP:g} s of warm-up.\n"
-        f"ratio = req/s / ref req/s, the mean of the trivial DRF APIView measured ({REF_SECONDS:g} "
-        f"s) just before and just after the row. SQL/req = statements per request in-process, + Nw: statements of "
+        f"ratio = req/s / ref req/s, the mean of the trivial DRF APIView measured "
+        f"({REF_SECONDS:g} s) just before and just after the row. SQL/req = statements per "
+        f"request in-process, + Nw: statements of "
         f"the tasks it queues, run by the worker.\n"
     )
     print(table(rows))

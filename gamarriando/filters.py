@@ -42,12 +42,15 @@ class FiltersOnListMixin:
         return queryset
 
     def _filter_names_asked(self) -> bool:
-        """Tell whether any query parameter starts with the name of one of the view's filters
-        (prefixes, so a range filter's name_min and name_max count)."""
+        """Tell whether the FilterSet has work: a parameter names a filter, or one is required."""
+        # django-filter names every form field after its filter, a range's with a suffix
+        # (name_min, name_after): a prefix match finds them all. A required filter must still
+        # answer 400 when its parameter is missing, so its FilterSet always runs.
         filterset_class = getattr(self, "filterset_class", None)
-        names = (
-            filterset_class.base_filters
-            if filterset_class
-            else getattr(self, "filterset_fields", None) or ()
-        )
+        if filterset_class is None:
+            names = getattr(self, "filterset_fields", None) or ()
+        elif any(f.extra.get("required") for f in filterset_class.base_filters.values()):
+            return True
+        else:
+            names = filterset_class.base_filters
         return any(key.startswith(name) for key in self.request.query_params for name in names)

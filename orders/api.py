@@ -159,7 +159,8 @@ class OrderViewSet(
         return self.get_paginated_response([order_data(order) for order in page])
 
     def retrieve(self, request, *args, **kwargs):
-        # get_object's own steps, on the queryset that carries the lines and payments
+        # get_object's steps by hand: get_object would read the order without its lines and
+        # payments, which with_details adds to the same statement.
         order = get_object_or_404(selectors.with_details(self.get_queryset()), pk=kwargs["pk"])
         self.check_object_permissions(request, order)
         selectors.attach_details([order])

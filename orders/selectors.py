@@ -46,21 +46,29 @@ PAYMENT_SUMMARY_FIELDS = (
 
 
 def with_details(queryset: QuerySet[Order]) -> QuerySet[Order]:
-    """On PostgreSQL, read each order's lines and payments inside the order's own statement.
-
-    Two correlated subqueries aggregate them as JSON (amounts as text, times as UTC ISO text,
-    so nothing passes through a float), and attach_details turns them into the same lists:
-    an order page is one statement instead of three. Each round trip to PostgreSQL costs a
-    context switch on both sides, which under load was more than a third of an order detail
-    (docs/benchmarks.md, round 3). Other databases keep attach_details's two reads.
-    """
+    """On PostgreSQL, read each order's lines and payments inside the order's own statement."""
+    # Two correlated subqueries aggregate them as JSON (amounts as text, times as UTC text,
+    # so nothing passes through a float) and attach_details turns them into the same lists:
+    # an order page is one statement instead of three. Each round trip cost a context switch
+    # on both sides, more than a third of an order detail under load (docs/benchmarks.md,
+    # round 3). Other databases keep attach_details's two reads.
     if connections[queryset.db].vendor != "postgresql":
         return queryset
-    # Fixed SQL built from our own table names; nothing from the request reaches it.
     return queryset.annotate(
-        item_rows=RawSQL(_ITEMS_JSON_SQL, ()),  # noqa: S611
-        payment_rows=RawSQL(_payments_json_sql(), ()),  # noqa: S611
+        item_rows=_OrderDetailsJSON(_ITEMS_JSON_SQL, ()),
+        payment_rows=_OrderDetailsJSON(_payments_json_sql(), ()),
     )
+
+
+class _OrderDetailsJSON(RawSQL):
+    """A fixed subquery of ours whose {order} is the alias this query gives the orders table."""
+
+    # Not the table's name: in a subquery or a self-join Django renames the table, and a
+    # subquery matching the wrong alias would attach another order's lines and payments.
+    # Nothing from the request reaches the SQL.
+    def as_sql(self, compiler, connection):
+        alias = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"({self.sql.format(order=alias)})", self.params
 
 
 def _utc_text(column: str) -> str:
@@ -72,7 +80,7 @@ _ITEMS_JSON_SQL = f"""
         'id', i.id, 'product_id', i.product_id, 'quantity', i.quantity,
         'unit_price', i.unit_price::text, 'total_price', i.total_price::text
     ) ORDER BY i.id), '[]')
-    FROM {OrderItem._meta.db_table} i WHERE i.order_id = {Order._meta.db_table}.id
+    FROM {OrderItem._meta.db_table} i WHERE i.order_id = {{order}}.id
 """  # noqa: S608 - our own table names only
 
 
@@ -87,7 +95,7 @@ def _payments_json_sql() -> str:
             'refunded_amount', p.refunded_amount::text, 'metadata', p.metadata,
             'wallet', p.wallet, 'created_at', {_utc_text("p.created_at")}
         ) ORDER BY p.id), '[]')
-        FROM {table} p WHERE p.order_id = {Order._meta.db_table}.id
+        FROM {table} p WHERE p.order_id = {{order}}.id
     """  # noqa: S608 - our own table names only
 
 
@@ -121,14 +129,11 @@ def _payment_from_row(row: dict) -> SimpleNamespace:
 
 
 def attach_details(orders: list[Order]) -> list[Order]:
-    """Attach the orders' lines and payments as lists: from with_details's JSON where the
-    statement carried it, else read with one statement each.
-
-    Two plain `order_id IN (...)` reads instead of prefetch_related: Django's prefetch builds
-    its related querysets from the instances, which cost more than running the two queries
-    (a quarter of an order detail in the profile, docs/benchmarks.md). Payments are read
-    through the relation (orders never imports payments) with the columns an order shows.
-    """
+    """Attach the orders' lines and payments as lists, from with_details's JSON or read."""
+    # The reads are two plain `order_id IN (...)` statements instead of prefetch_related:
+    # Django's prefetch builds its querysets from the instances, which cost more than running
+    # them (a quarter of an order detail, docs/benchmarks.md). Payments are read through the
+    # relation (orders never imports payments) with the columns an order shows.
     if not orders:
         return orders
     if hasattr(orders[0], "item_rows"):
