@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from types import SimpleNamespace
 
 from django.db import connections
@@ -84,8 +85,10 @@ _ITEMS_JSON_SQL = f"""
 """  # noqa: S608 - our own table names only
 
 
+@cache
 def _payments_json_sql() -> str:
-    # The payment table is named through the relation: orders never imports payments.
+    # Built once, on first use rather than at import: the payment table is named through the
+    # relation (orders never imports payments), which needs every app loaded.
     table = Order._meta.get_field("payments").related_model._meta.db_table
     return f"""
         SELECT coalesce(json_agg(json_build_object(
