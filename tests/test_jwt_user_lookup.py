@@ -1,11 +1,15 @@
-"""The JWT user is read fresh on every request with a statement compiled once per process."""
+"""The JWT user is read fresh on every request; a verified token is not decoded twice."""
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.tokens import AccessToken
 
-from gamarriando.users.authentication import user_by_id
+from gamarriando.users import authentication
+from gamarriando.users.authentication import user_by_id, verified_access_token
 from gamarriando.users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +59,71 @@ def test_a_token_whose_user_id_is_not_a_number_is_refused(api, customer):
     response = client.get("/api/v1/auth/me")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "NOT_AUTHENTICATED"
+
+
+def _decodes(monkeypatch):
+    """Count simplejwt's signature checks."""
+    calls = []
+    original = TokenBackend.decode
+
+    def counting(self, token, verify=True):
+        calls.append(token)
+        return original(self, token, verify=verify)
+
+    monkeypatch.setattr(TokenBackend, "decode", counting)
+    return calls
+
+
+def test_a_verified_token_is_not_decoded_again_but_its_user_is_read_again(
+    api, customer, monkeypatch
+):
+    decodes = _decodes(monkeypatch)
+    client = bearer(api, customer)
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v1/auth/me").status_code == 200
+        assert len([q for q in queries if '"users_user"' in q["sql"]]) == 1
+    assert len(decodes) == 1
+
+
+def test_a_remembered_token_is_refused_once_it_expires(api, customer, monkeypatch):
+    token = AccessToken.for_user(customer)
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/api/v1/auth/me").status_code == 200
+    assert verified_access_token(str(token).encode()) is not None
+    expiry = datetime.fromtimestamp(token["exp"], UTC)
+
+    class AtExpiry(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return expiry
+
+    monkeypatch.setattr(authentication, "datetime", AtExpiry)
+    assert verified_access_token(str(token).encode()) is None
+    monkeypatch.undo()
+    # simplejwt decides again, and from now on refuses it the same way
+    token.set_exp(from_time=datetime.now(UTC) - timedelta(minutes=20), lifetime=timedelta(0))
+    expired = api()
+    expired.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    refused = expired.get("/api/v1/auth/me")
+    assert refused.status_code == 401
+    assert verified_access_token(str(token).encode()) is None
+
+
+def test_a_tampered_token_is_refused_and_not_remembered(api, customer):
+    header, payload, signature = str(AccessToken.for_user(customer)).split(".")
+    forged = f"{header}.{payload}.{signature[:-2]}AA"
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert client.get("/api/v1/auth/me").status_code == 401
+    assert verified_access_token(forged.encode()) is None
+
+
+def test_the_memory_of_tokens_is_bounded(api, customer, monkeypatch):
+    monkeypatch.setattr(authentication, "VERIFIED_TOKENS_KEPT", 3)
+    authentication._verified.clear()
+    for _ in range(7):
+        client = bearer(api, customer)
+        assert client.get("/api/v1/auth/me").status_code == 200
+        assert len(authentication._verified) <= 3
