@@ -9,6 +9,7 @@ from gamarriando.errors import PermissionDeniedError
 from gamarriando.fields import AddressSerializer, CurrencyField, MoneyInputField, MoneyOutputField
 from gamarriando.filters import FiltersOnListMixin
 from gamarriando.idempotency import idempotent
+from gamarriando.json_codec import CompactJSONRenderer
 from gamarriando.money import DEFAULT_CURRENCY
 from gamarriando.throttling import throttles
 from orders import selectors, services
@@ -122,6 +123,7 @@ class ProductViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
+    renderer_classes = [CompactJSONRenderer]  # answers hold no floats (gamarriando.json_codec)
     serializer_class = ProductOutputSerializer
     ordering_fields = ["created_at"]
 
@@ -138,6 +140,7 @@ class OrderViewSet(
     """Create, read, update and cancel orders."""
 
     queryset = Order.objects.none()  # for the schema; get_queryset scopes by user
+    renderer_classes = [CompactJSONRenderer]  # answers hold no floats (gamarriando.json_codec)
     serializer_class = OrderOutputSerializer
     filterset_class = OrderFilter
     lookup_value_regex = r"[0-9]{1,18}"

@@ -1,6 +1,5 @@
 """Reads of orders and products, scoped to what the caller may see."""
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
@@ -10,6 +9,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
+from gamarriando import json_codec
 from orders.models import Order, OrderItem, Product
 
 # The columns a catalog entry shows (orders.representations.product_data).
@@ -80,7 +80,7 @@ _ITEMS_JSON_SQL = f"""
     SELECT coalesce(json_agg(json_build_object(
         'id', i.id, 'product_id', i.product_id, 'quantity', i.quantity,
         'unit_price', i.unit_price::text, 'total_price', i.total_price::text
-    ) ORDER BY i.id), '[]')
+    ) ORDER BY i.id), '[]')::text
     FROM {OrderItem._meta.db_table} i WHERE i.order_id = {{order}}.id
 """  # noqa: S608 - our own table names only
 
@@ -97,13 +97,13 @@ def _payments_json_sql() -> str:
             'captured_amount', p.captured_amount::text,
             'refunded_amount', p.refunded_amount::text, 'metadata', p.metadata,
             'wallet', p.wallet, 'created_at', {_utc_text("p.created_at")}
-        ) ORDER BY p.id), '[]')
+        ) ORDER BY p.id), '[]')::text
         FROM {table} p WHERE p.order_id = {{order}}.id
     """  # noqa: S608 - our own table names only
 
 
-def _loaded(value) -> list[dict]:
-    return json.loads(value) if isinstance(value, str | bytes) else value
+def _loaded(value: str) -> list[dict]:
+    return json_codec.loads(value)
 
 
 def _item_from_row(row: dict) -> SimpleNamespace:

@@ -4,6 +4,7 @@ from rest_framework import mixins, serializers, viewsets
 
 from gamarriando.fields import MoneyOutputField
 from gamarriando.filters import FiltersOnListMixin
+from gamarriando.json_codec import CompactJSONRenderer
 from transactions.filters import TransactionFilter
 from transactions.models import Transaction
 from transactions.representations import transaction_data
@@ -46,6 +47,7 @@ class TransactionViewSet(
     """The append-only ledger: list and read."""
 
     queryset = Transaction.objects.none()  # for the schema; get_queryset scopes by user
+    renderer_classes = [CompactJSONRenderer]  # answers hold no floats (gamarriando.json_codec)
     serializer_class = TransactionOutputSerializer
     filterset_class = TransactionFilter
     ordering_fields = ["created_at"]
