@@ -82,7 +82,7 @@ def test_the_order_and_ledger_pages_answer_what_drf_s_renderer_writes(api, custo
     from tests.helpers import make_order, make_payment
 
     order = make_order(customer, product, quantity=2)
-    type(order).objects.filter(pk=order.pk).update(notes="entrega\u2028piso 2 — ñ \"ya\" \t")
+    type(order).objects.filter(pk=order.pk).update(notes='entrega\u2028piso 2 — ñ "ya" \t')
     payment = make_payment(customer, order, amount="1.10")
     # a 20-digit run in the JSON of the order's payments takes json's exact path
     type(payment).objects.filter(pk=payment.pk).update(metadata={"ref": "12345678901234567890"})
@@ -99,5 +99,5 @@ def test_the_order_and_ledger_pages_answer_what_drf_s_renderer_writes(api, custo
         assert response.status_code in (200, 404), (path, response.content)
         assert response.content == JSONRenderer().render(response.data), path
     detail = client.get(f"/api/v1/orders/{order.pk}").json()
-    assert detail["notes"] == "entrega\u2028piso 2 — ñ \"ya\" \t"
+    assert detail["notes"] == 'entrega\u2028piso 2 — ñ "ya" \t'
     assert detail["payments"][0]["metadata"] == {"ref": "12345678901234567890"}
