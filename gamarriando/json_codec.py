@@ -3,14 +3,12 @@
 orjson decodes and encodes in C, several times faster than the json module; on an order list
 page the decoding and the rendering were a tenth of the request (docs/benchmarks.md, round 4).
 It differs from them in a few places, each handled here or avoided: integers beyond 64 bits
-(orjson refuses them: the json module answers instead), float formatting in exponent notation
+(orjson refuses to write them: DRF's renderer answers instead; it reads them as floats: see
+loads), float formatting in exponent notation
 (1e+16 against 1e16: the renderer is only given to views whose answers hold no floats, and
 refuses a float-bearing Decimal), datetimes (rendered by DRF's own encoder) and U+2028/U+2029
 (escaped after encoding, as DRF does).
 """
-
-import json
-import re
 
 import orjson
 from rest_framework.renderers import JSONRenderer
@@ -23,19 +21,13 @@ _LINE_SEPARATOR = "\u2028".encode()
 _PARAGRAPH_SEPARATOR = "\u2029".encode()
 
 
-# A run of 19 digits may be an integer beyond 64 bits, which orjson reads as a float and json
-# keeps exact; such text (rare: ids and amounts are shorter, amounts are strings) goes to json.
-_LONG_DIGITS = re.compile(r"\d{19}")
-
-
 def loads(text: str):
-    """Decode JSON text as json.loads does."""
-    if _LONG_DIGITS.search(text):
-        return json.loads(text)
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)  # json's own error, or what only json accepts (NaN, 1e999)
+    """Decode JSON text with orjson: as json.loads does, except integers beyond 64 bits.
+
+    orjson reads those as floats where json keeps them exact, so a caller whose text may hold
+    one checks what it got and decodes again with json (representations.order_data does).
+    """
+    return orjson.loads(text)
 
 
 _drf_default = JSONEncoder().default

@@ -1,16 +1,11 @@
 """Reads of orders and products, scoped to what the caller may see."""
 
-from datetime import UTC, datetime
-from decimal import Decimal
-from functools import cache
-from types import SimpleNamespace
-
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
-from gamarriando import json_codec
 from orders.models import Order, OrderItem, Product
+from orders.representation_sql import order_json_sql
 
 # The columns a catalog entry shows (orders.representations.product_data).
 PRODUCT_FIELDS = ("id", "sku", "name", "price", "currency", "stock", "created_at")
@@ -47,102 +42,39 @@ PAYMENT_SUMMARY_FIELDS = (
 
 
 def with_details(queryset: QuerySet[Order]) -> QuerySet[Order]:
-    """On PostgreSQL, read each order's lines and payments inside the order's own statement."""
-    # Two correlated subqueries aggregate them as JSON (amounts as text, times as UTC text,
-    # so nothing passes through a float) and attach_details turns them into the same lists:
-    # an order page is one statement instead of three. Each round trip cost a context switch
-    # on both sides, more than a third of an order detail under load (docs/benchmarks.md,
-    # round 3). Other databases keep attach_details's two reads.
+    """On PostgreSQL, read each order already rendered as the contract's JSON, in its statement."""
+    # The lines and payments come as correlated subqueries of the same statement, so an order
+    # page is one statement instead of three (each round trip cost a context switch on both
+    # sides, a third of an order detail under load), and PostgreSQL writes the JSON instead of
+    # Python building objects to turn them back into text (half of an order list):
+    # orders/representation_sql.py. The columns read beside it are what the view still
+    # uses: the cursor's created_at, the owner. Other databases read and render in Python
+    # (attach_details, representations.order_data).
     if connections[queryset.db].vendor != "postgresql":
         return queryset
-    return queryset.annotate(
-        item_rows=_OrderDetailsJSON(_ITEMS_JSON_SQL, ()),
-        payment_rows=_OrderDetailsJSON(_payments_json_sql(), ()),
+    return queryset.only("id", "user_id", "created_at").annotate(
+        rendered=_OrderJSON(order_json_sql(), ())
     )
 
 
-class _OrderDetailsJSON(RawSQL):
+class _OrderJSON(RawSQL):
     """A fixed subquery of ours whose {order} is the alias this query gives the orders table."""
 
     # Not the table's name: in a subquery or a self-join Django renames the table, and a
-    # subquery matching the wrong alias would attach another order's lines and payments.
+    # subquery matching the wrong alias would render another order's lines and payments.
     # Nothing from the request reaches the SQL.
     def as_sql(self, compiler, connection):
         alias = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
         return f"({self.sql.format(order=alias)})", self.params
 
 
-def _utc_text(column: str) -> str:
-    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
-
-
-_ITEMS_JSON_SQL = f"""
-    SELECT coalesce(json_agg(json_build_object(
-        'id', i.id, 'product_id', i.product_id, 'quantity', i.quantity,
-        'unit_price', i.unit_price::text, 'total_price', i.total_price::text
-    ) ORDER BY i.id), '[]')::text
-    FROM {OrderItem._meta.db_table} i WHERE i.order_id = {{order}}.id
-"""  # noqa: S608 - our own table names only
-
-
-@cache
-def _payments_json_sql() -> str:
-    # Built once, on first use rather than at import: the payment table is named through the
-    # relation (orders never imports payments), which needs every app loaded.
-    table = Order._meta.get_field("payments").related_model._meta.db_table
-    return f"""
-        SELECT coalesce(json_agg(json_build_object(
-            'id', p.id, 'payment_method', p.payment_method, 'amount', p.amount::text,
-            'currency', p.currency, 'status', p.status,
-            'captured_amount', p.captured_amount::text,
-            'refunded_amount', p.refunded_amount::text, 'metadata', p.metadata,
-            'wallet', p.wallet, 'created_at', {_utc_text("p.created_at")}
-        ) ORDER BY p.id), '[]')::text
-        FROM {table} p WHERE p.order_id = {{order}}.id
-    """  # noqa: S608 - our own table names only
-
-
-def _loaded(value: str) -> list[dict]:
-    return json_codec.loads(value)
-
-
-def _item_from_row(row: dict) -> SimpleNamespace:
-    return SimpleNamespace(
-        pk=row["id"],
-        product_id=row["product_id"],
-        quantity=row["quantity"],
-        unit_price=Decimal(row["unit_price"]),
-        total_price=Decimal(row["total_price"]),
-    )
-
-
-def _payment_from_row(row: dict) -> SimpleNamespace:
-    return SimpleNamespace(
-        pk=row["id"],
-        payment_method=row["payment_method"],
-        amount=Decimal(row["amount"]),
-        currency=row["currency"],
-        status=row["status"],
-        captured_amount=Decimal(row["captured_amount"]),
-        refunded_amount=Decimal(row["refunded_amount"]),
-        metadata=row["metadata"],
-        wallet=row["wallet"],
-        created_at=datetime.fromisoformat(row["created_at"]).replace(tzinfo=UTC),
-    )
-
-
 def attach_details(orders: list[Order]) -> list[Order]:
-    """Attach the orders' lines and payments as lists, from with_details's JSON or read."""
+    """Read the orders' lines and payments and attach them as lists (item_list, payment_list)."""
     # The reads are two plain `order_id IN (...)` statements instead of prefetch_related:
     # Django's prefetch builds its querysets from the instances, which cost more than running
     # them (a quarter of an order detail, docs/benchmarks.md). Payments are read through the
     # relation (orders never imports payments) with the columns an order shows.
-    if not orders:
-        return orders
-    if hasattr(orders[0], "item_rows"):
-        for order in orders:
-            order.item_list = [_item_from_row(row) for row in _loaded(order.item_rows)]
-            order.payment_list = [_payment_from_row(row) for row in _loaded(order.payment_rows)]
+    if not orders or hasattr(orders[0], "rendered"):  # with_details's JSON needs no reads
         return orders
     ids = [order.pk for order in orders]
     payment_model = Order._meta.get_field("payments").related_model

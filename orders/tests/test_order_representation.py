@@ -1,11 +1,7 @@
 """The order's fast rendering equals what its declared serializer fields render."""
 
-import json
-from decimal import Decimal
-
 import pytest
 from django.db import connection
-from django.db.models import Subquery
 from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
@@ -17,8 +13,6 @@ from orders.api import (
     ProductOutputSerializer,
 )
 from orders.models import Order
-from orders.services import order_create
-from orders.tests.factories import ADDRESS, ProductFactory
 from tests.helpers import make_order, make_payment
 
 pytestmark = pytest.mark.django_db
@@ -70,60 +64,6 @@ def test_product_renders_as_its_declared_fields(product):
     assert list(ProductOutputSerializer(listed).data) == list(
         declared(ProductOutputSerializer, listed)
     )
-
-
-@pytest.mark.postgres
-def test_the_one_statement_read_renders_what_the_separate_reads_render(customer, product):
-    order = make_order(customer, product, quantity=2)
-    first = make_payment(customer, order, amount="1.10")
-    second = make_payment(customer, order, amount="2.25")
-    # metadata, a wallet and a whole-second timestamp: the JSON path must keep each as is
-    type(first).objects.filter(pk=first.pk).update(
-        metadata={"cart": "c-1", "n": "2"}, wallet="apple_pay"
-    )
-    type(second).objects.filter(pk=second.pk).update(
-        created_at=second.created_at.replace(microsecond=0)
-    )
-    [separate] = selectors.attach_details([Order.objects.get(pk=order.pk)])
-    [joined] = selectors.attach_details(
-        [selectors.with_details(Order.objects.filter(pk=order.pk)).get()]
-    )
-    assert hasattr(joined, "item_rows")  # the PostgreSQL path was the one taken
-    assert OrderOutputSerializer(joined).data == OrderOutputSerializer(separate).data
-    assert len(OrderOutputSerializer(joined).data["payments"]) == 2
-
-
-@pytest.mark.postgres
-def test_a_jpy_order_with_two_lines_and_no_payment_reads_the_same_both_ways(customer):
-    first = ProductFactory(sku="JPY-1", price=Decimal("1200"), currency="JPY")
-    second = ProductFactory(sku="JPY-2", price=Decimal("350"), currency="JPY")
-    order = order_create(
-        user=customer,
-        items=[{"product_id": second.pk, "quantity": 3}, {"product_id": first.pk, "quantity": 1}],
-        shipping_address=dict(ADDRESS),
-        currency="JPY",
-    )
-    [separate] = selectors.attach_details([Order.objects.get(pk=order.pk)])
-    [joined] = selectors.attach_details(
-        [selectors.with_details(Order.objects.filter(pk=order.pk)).get()]
-    )
-    rendered = OrderOutputSerializer(joined).data
-    assert rendered == OrderOutputSerializer(separate).data
-    assert [item["unit_price"] for item in rendered["items"]] == ["350", "1200"]
-    assert rendered["payments"] == []
-
-
-@pytest.mark.postgres
-def test_the_joined_read_follows_the_alias_django_gives_the_orders_table(customer, product):
-    """In a subquery Django renames the orders table; the JSON must follow the inner order."""
-    mine = make_order(customer, product, quantity=1)
-    other = make_order(customer, ProductFactory(sku="ALIAS-2"), quantity=2)
-    inner = selectors.with_details(Order.objects.filter(pk=other.pk)).values("item_rows")
-    outer = Order.objects.filter(pk=mine.pk).annotate(other_items=Subquery(inner[:1])).get()
-    items = (
-        outer.other_items if isinstance(outer.other_items, list) else json.loads(outer.other_items)
-    )
-    assert [item["quantity"] for item in items] == [2]
 
 
 @pytest.mark.postgres
