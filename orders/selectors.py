@@ -2,8 +2,8 @@
 
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 
+from gamarriando.json_sql import RowJSON
 from orders.models import Order, OrderItem, Product
 from orders.representation_sql import order_json_sql
 
@@ -53,19 +53,8 @@ def with_details(queryset: QuerySet[Order]) -> QuerySet[Order]:
     if connections[queryset.db].vendor != "postgresql":
         return queryset
     return queryset.only("id", "user_id", "created_at").annotate(
-        rendered=_OrderJSON(order_json_sql(), ())
+        rendered=RowJSON(order_json_sql(), ())
     )
-
-
-class _OrderJSON(RawSQL):
-    """A fixed subquery of ours whose {order} is the alias this query gives the orders table."""
-
-    # Not the table's name: in a subquery or a self-join Django renames the table, and a
-    # subquery matching the wrong alias would render another order's lines and payments.
-    # Nothing from the request reaches the SQL.
-    def as_sql(self, compiler, connection):
-        alias = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
-        return f"({self.sql.format(order=alias)})", self.params
 
 
 def attach_details(orders: list[Order]) -> list[Order]:

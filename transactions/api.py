@@ -8,7 +8,7 @@ from gamarriando.json_codec import CompactJSONRenderer
 from transactions.filters import TransactionFilter
 from transactions.models import Transaction
 from transactions.representations import transaction_data
-from transactions.selectors import transaction_visible_to
+from transactions.selectors import transaction_visible_to, with_rendered
 
 
 class TransactionOutputSerializer(serializers.ModelSerializer):
@@ -54,4 +54,4 @@ class TransactionViewSet(
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
-        return transaction_visible_to(self.request.user)
+        return with_rendered(transaction_visible_to(self.request.user))

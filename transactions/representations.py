@@ -1,11 +1,15 @@
 """A ledger row's JSON shape, built straight from the model (see orders/representations.py)."""
 
+from gamarriando import json_codec
 from gamarriando.fields import datetime_data
 from gamarriando.money import format_amount
 
 
 def transaction_data(txn) -> dict:
     """Render one ledger row as transactions.api.TransactionOutputSerializer declares it."""
+    rendered = getattr(txn, "rendered", None)
+    if rendered is not None:  # PostgreSQL wrote it (selectors.with_rendered)
+        return json_codec.loads(rendered)  # its integers are ids: none beyond 64 bits
     return {
         "id": txn.pk,
         "payment_id": txn.payment_id,

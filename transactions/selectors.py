@@ -3,9 +3,12 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import Count, Q, QuerySet, Sum
 
+from gamarriando.json_sql import RowJSON
 from transactions.models import Transaction, TransactionStatus, TransactionType
+from transactions.representation_sql import TRANSACTION_JSON_SQL
 
 ZERO = Decimal("0")
 SUCCEEDED = Q(status=TransactionStatus.SUCCEEDED)
@@ -97,6 +100,16 @@ TRANSACTION_FIELDS = (
     "processed_at",
     "created_at",
 )
+
+
+def with_rendered(queryset: QuerySet[Transaction]) -> QuerySet[Transaction]:
+    """On PostgreSQL, read each ledger row already rendered as the contract's JSON."""
+    # Python then decodes the text instead of building a model, a Decimal and two datetimes
+    # per row to turn them back into text (representation_sql). The columns read beside it
+    # are the cursor's. Other databases render in Python (representations.transaction_data).
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset
+    return queryset.only("id", "created_at").annotate(rendered=RowJSON(TRANSACTION_JSON_SQL, ()))
 
 
 def transaction_visible_to(user) -> QuerySet[Transaction]:

@@ -1,0 +1,41 @@
+"""SQL that writes the contract's JSON values in PostgreSQL, equal to the Python renderings.
+
+A list page spent most of its time turning rows into model objects, decimals and datetimes and
+those back into text (docs/benchmarks.md, round 4); the order and ledger pages have
+PostgreSQL write each row's JSON instead (orders/representation_sql.py,
+transactions/representation_sql.py), with these pieces. Tests hold each page's two
+renderings equal byte for byte.
+"""
+
+from django.db.models.expressions import RawSQL
+
+from gamarriando.money import CURRENCY_EXPONENTS
+
+
+def amount_text(column: str, currency: str) -> str:
+    """SQL for money.format_amount: PostgreSQL's round() on numeric also rounds half up."""
+    exponent = " ".join(
+        f"WHEN {repr(code)} THEN {places}" for code, places in sorted(CURRENCY_EXPONENTS.items())
+    )
+    return f"round({column}, CASE {currency} {exponent} END)::text"
+
+
+def time_text(column: str) -> str:
+    """SQL for fields.datetime_data: UTC, "Z", microseconds only when there are any."""
+    utc = f"{column} AT TIME ZONE 'UTC'"
+    return (
+        f"CASE WHEN date_trunc('second', {column}) = {column} "
+        f"""THEN to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') """
+        f"""ELSE to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END"""
+    )
+
+
+class RowJSON(RawSQL):
+    """A fixed SQL expression of ours whose {row} is the alias the query gives its table."""
+
+    # Not the table's name: in a subquery or a self-join Django renames the table, and an
+    # expression naming the wrong alias would render another row. Nothing from the request
+    # reaches the SQL.
+    def as_sql(self, compiler, connection):
+        alias = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"({self.sql.format(row=alias)})", self.params
