@@ -55,3 +55,9 @@ class TransactionViewSet(
 
     def get_queryset(self):
         return with_rendered(transaction_visible_to(self.request.user))
+
+    def list(self, request, *args, **kwargs):
+        # ListModelMixin.list's steps without its ListSerializer: the page is rendered by
+        # transaction_data directly, as TransactionOutputSerializer.to_representation would.
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([transaction_data(txn) for txn in page])
