@@ -156,7 +156,7 @@ class OrderViewSet(
         return super().get_throttles()
 
     def list(self, request, *args, **kwargs):
-        queryset = selectors.with_details(self.filter_queryset(self.get_queryset()))
+        queryset = selectors.rendered_rows(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(queryset)
         selectors.attach_details(page)
         return self.get_paginated_response([order_data(order) for order in page])

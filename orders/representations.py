@@ -71,8 +71,8 @@ def string_dict(value):
 
 def order_data(order) -> dict:
     """Render an order with its lines and payments (selectors.attach_details's lists)."""
-    rendered = getattr(order, "rendered", None)
-    if rendered is not None:  # PostgreSQL wrote it (selectors.with_details)
+    rendered = order["rendered"] if isinstance(order, dict) else getattr(order, "rendered", None)
+    if rendered is not None:  # PostgreSQL wrote it (selectors.with_details, rendered_rows)
         return order_data_from_json(rendered)
     currency = order.currency
     items = getattr(order, "item_list", None)

@@ -8,7 +8,7 @@ from gamarriando.json_codec import CompactJSONRenderer
 from transactions.filters import TransactionFilter
 from transactions.models import Transaction
 from transactions.representations import transaction_data
-from transactions.selectors import transaction_visible_to, with_rendered
+from transactions.selectors import rendered_rows, transaction_visible_to, with_rendered
 
 
 class TransactionOutputSerializer(serializers.ModelSerializer):
@@ -57,7 +57,8 @@ class TransactionViewSet(
         return with_rendered(transaction_visible_to(self.request.user))
 
     def list(self, request, *args, **kwargs):
-        # ListModelMixin.list's steps without its ListSerializer: the page is rendered by
-        # transaction_data directly, as TransactionOutputSerializer.to_representation would.
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([transaction_data(txn) for txn in page])
+        # ListModelMixin.list's steps without its ListSerializer or model objects: the page
+        # is rows of PostgreSQL's JSON, rendered by transaction_data as the serializer would.
+        queryset = self.filter_queryset(transaction_visible_to(request.user))
+        page = self.paginate_queryset(rendered_rows(queryset))
+        return self.get_paginated_response([transaction_data(row) for row in page])

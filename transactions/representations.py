@@ -7,8 +7,8 @@ from gamarriando.money import format_amount
 
 def transaction_data(txn) -> dict:
     """Render one ledger row as transactions.api.TransactionOutputSerializer declares it."""
-    rendered = getattr(txn, "rendered", None)
-    if rendered is not None:  # PostgreSQL wrote it (selectors.with_rendered)
+    rendered = txn["rendered"] if isinstance(txn, dict) else getattr(txn, "rendered", None)
+    if rendered is not None:  # PostgreSQL wrote it (selectors.with_rendered, rendered_rows)
         return json_codec.loads(rendered)  # its integers are ids: none beyond 64 bits
     return {
         "id": txn.pk,

@@ -18,12 +18,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 def both_ways(order_id: int) -> tuple[str, str]:
-    """Render the order in Python from the model and through with_details's SQL, as JSON text."""
+    """Render the order in Python from the model and through the SQL (detail and list), as text."""
     [python] = selectors.attach_details([Order.objects.get(pk=order_id)])
-    sql = selectors.with_details(Order.objects.filter(pk=order_id)).get()
-    assert hasattr(sql, "rendered")  # the PostgreSQL path was the one taken
+    detail = selectors.with_details(Order.objects.filter(pk=order_id)).get()
+    assert hasattr(detail, "rendered")  # the PostgreSQL path was the one taken
+    [row] = selectors.rendered_rows(Order.objects.filter(pk=order_id))
     # json.dumps keeps key order, so the texts differ if any key or value does
-    return json.dumps(order_data(python)), json.dumps(order_data(sql))
+    assert json.dumps(order_data(row)) == json.dumps(order_data(detail))
+    return json.dumps(order_data(python)), json.dumps(order_data(detail))
 
 
 def test_an_order_with_payments_metadata_a_wallet_and_whole_second_times(customer, product):

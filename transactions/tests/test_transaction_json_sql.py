@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.helpers import make_order, make_payment
 from transactions.models import Transaction
 from transactions.representations import transaction_data
-from transactions.selectors import with_rendered
+from transactions.selectors import rendered_rows, with_rendered
 from transactions.tests.factories import TransactionFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -22,6 +22,8 @@ def both_ways(txn_id: int) -> tuple[str, str]:
     python = transaction_data(Transaction.objects.get(pk=txn_id))
     sql = with_rendered(Transaction.objects.filter(pk=txn_id)).get()
     assert hasattr(sql, "rendered")  # the PostgreSQL path was the one taken
+    [row] = rendered_rows(Transaction.objects.filter(pk=txn_id))  # the list page's rows
+    assert json.dumps(transaction_data(row)) == json.dumps(transaction_data(sql))
     return json.dumps(python), json.dumps(transaction_data(sql))
 
 
