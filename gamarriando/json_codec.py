@@ -4,11 +4,13 @@ orjson decodes and encodes in C, several times faster than the json module; on a
 page the decoding and the rendering were a tenth of the request (docs/benchmarks.md, round 4).
 It differs from them in a few places, each handled here or avoided: integers beyond 64 bits
 (orjson refuses to write them: DRF's renderer answers instead; it reads them as floats: see
-loads), float formatting in exponent notation
-(1e+16 against 1e16: the renderer is only given to views whose answers hold no floats, and
-refuses a float-bearing Decimal), datetimes (rendered by DRF's own encoder) and U+2028/U+2029
-(escaped after encoding, as DRF does).
+loads), floats (orjson writes 1e-05 as 0.00001 and NaN as null: the renderer is only given to
+views whose answers hold no floats, and leaves a Decimal, which DRF turns into one, to DRF),
+datetimes (rendered by DRF's own encoder) and U+2028/U+2029 (escaped after encoding, as DRF
+does).
 """
+
+import json
 
 import orjson
 from rest_framework.renderers import JSONRenderer
@@ -22,12 +24,14 @@ _PARAGRAPH_SEPARATOR = "\u2029".encode()
 
 
 def loads(text: str):
-    """Decode JSON text with orjson: as json.loads does, except integers beyond 64 bits.
-
-    orjson reads those as floats where json keeps them exact, so a caller whose text may hold
-    one checks what it got and decodes again with json (representations.order_data does).
-    """
-    return orjson.loads(text)
+    """Decode JSON text as json.loads does, but for integers beyond 64 bits (read as floats)."""
+    # orjson refuses a number that overflows a float (1e400, which jsonb keeps as a 401-digit
+    # integer) where json reads it: such text goes to json. A caller whose text
+    # may hold a 65-bit integer checks for floats (representations.order_data_from_json).
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 _drf_default = JSONEncoder().default

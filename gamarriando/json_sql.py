@@ -12,16 +12,26 @@ from django.db.models.expressions import RawSQL
 from gamarriando.money import CURRENCY_EXPONENTS
 
 
+def _exponent_cases() -> str:
+    for code in CURRENCY_EXPONENTS:
+        if not (code.isascii() and code.isalpha() and code.isupper()):  # quoted as-is below
+            raise ValueError(f"not an ISO 4217 code: {code!r}")
+    return " ".join(f"WHEN '{code}' THEN {places}" for code, places in CURRENCY_EXPONENTS.items())
+
+
+_EXPONENTS = _exponent_cases()
+
+
 def amount_text(column: str, currency: str) -> str:
-    """SQL for money.format_amount: PostgreSQL's round() on numeric also rounds half up."""
-    exponent = " ".join(
-        f"WHEN {repr(code)} THEN {places}" for code, places in sorted(CURRENCY_EXPONENTS.items())
-    )
-    return f"round({column}, CASE {currency} {exponent} END)::text"
+    """Return SQL writing an amount as money.format_amount does (round() is half up too)."""
+    # A currency we do not sell fails the statement, as format_amount's KeyError fails the
+    # request: a silent null would be an amount-less answer. The cast is of the column, so
+    # PostgreSQL cannot fold it into an error at planning time.
+    return f"round({column}, CASE {currency} {_EXPONENTS} ELSE ({currency} || '?')::int END)::text"
 
 
 def time_text(column: str) -> str:
-    """SQL for fields.datetime_data: UTC, "Z", microseconds only when there are any."""
+    """Return SQL writing a time as fields.datetime_data does: UTC, "Z", microseconds if any."""
     utc = f"{column} AT TIME ZONE 'UTC'"
     return (
         f"CASE WHEN date_trunc('second', {column}) = {column} "

@@ -16,7 +16,7 @@ from orders.models import Order, OrderItem
 
 @cache
 def order_json_sql() -> str:
-    """The expression that renders the order aliased {row} (see selectors.with_details)."""
+    """Return the expression rendering the order aliased {row} (see selectors.with_details)."""
     # Built once, on first use rather than at import: the payment table is named through the
     # relation (orders never imports payments), which needs every app loaded.
     items = OrderItem._meta.db_table

@@ -72,6 +72,11 @@ def test_loads_reads_an_integer_beyond_64_bits_as_a_float_which_callers_check():
     assert isinstance(loads('{"big": 123456789012345678901234567890}')["big"], float)
 
 
+def test_loads_leaves_to_json_a_number_orjson_cannot_read():
+    text = '{"huge": 1' + "0" * 400 + "}"  # how jsonb stores 1e400
+    assert loads(text) == json.loads(text) == {"huge": 10**400}
+
+
 @pytest.mark.django_db
 def test_the_order_and_ledger_pages_answer_what_drf_s_renderer_writes(api, customer, product):
     from tests.helpers import make_order, make_payment

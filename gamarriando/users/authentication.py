@@ -56,7 +56,8 @@ def user_by_id(user_id) -> User | None:
     return User.from_db(alias, columns, row)
 
 
-# raw token -> (its verified AccessToken, its expiry as a POSIX time). Bounded by emptying it
+# raw token -> (its verified AccessToken, its expiry as a POSIX time). The token object is
+# shared by the requests that send those bytes (request.auth): nothing writes to it. Bounded by emptying it
 # when full: a plain dict stays safe under threaded workers, and a miss costs one decode.
 _verified: dict[bytes, tuple[AccessToken, float]] = {}
 VERIFIED_TOKENS_KEPT = 4096

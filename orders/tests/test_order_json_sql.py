@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import DataError, transaction
 from django.db.models import Subquery
 
 from orders import selectors
@@ -79,6 +80,7 @@ def test_a_jpy_order_with_two_lines_and_no_payment(customer):
 
 @pytest.mark.parametrize("currency", ["PEN", "USD", "EUR", "GBP", "MXN", "BRL", "JPY", "CLP"])
 def test_every_currency_rounds_as_format_amount(customer, currency):
+    # The columns keep two decimals, so only the zero-decimal currencies round here.
     product = ProductFactory(sku=f"CUR-{currency}", price=Decimal("10"), currency=currency)
     order = make_order(customer, product, quantity=1, currency=currency)
     # values the API never stores, to show the SQL rounds half up as format_amount does
@@ -87,6 +89,27 @@ def test_every_currency_rounds_as_format_amount(customer, currency):
     )
     python, sql = both_ways(order.pk)
     assert sql == python
+
+
+def test_numbers_orjson_cannot_read_in_stored_metadata_take_json_s_path(customer, product):
+    order = make_order(customer, product)
+    payment = make_payment(customer, order)
+    type(payment).objects.filter(pk=payment.pk).update(
+        metadata={"big": 2**70, "huge": int("1" + "0" * 400), "real": 1.5, "nested": {"a": 1}}
+    )
+    python, sql = both_ways(order.pk)
+    assert sql == python
+    assert json.loads(sql)["payments"][0]["metadata"]["big"] == str(2**70)
+
+
+def test_a_currency_we_do_not_sell_fails_both_renderings(customer, product):
+    order = make_order(customer, product)
+    Order.objects.filter(pk=order.pk).update(currency="pen")
+    [python] = selectors.attach_details([Order.objects.get(pk=order.pk)])
+    with pytest.raises(KeyError):
+        order_data(python)
+    with pytest.raises(DataError), transaction.atomic():
+        selectors.with_details(Order.objects.filter(pk=order.pk)).get()
 
 
 def test_stored_addresses_with_missing_extra_null_and_non_text_values(customer, product):
