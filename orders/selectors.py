@@ -47,9 +47,9 @@ def with_details(queryset: QuerySet[Order]) -> QuerySet[Order]:
     # page is one statement instead of three (each round trip cost a context switch on both
     # sides, a third of an order detail under load), and PostgreSQL writes the JSON instead of
     # Python building objects to turn them back into text (half of an order list):
-    # orders/representation_sql.py. The columns read beside it are what the view still
-    # uses: the cursor's created_at, the owner. Other databases read and render in Python
-    # (attach_details, representations.order_data).
+    # orders/representation_sql.py. The columns read beside it are the ones a view may still
+    # ask of the object (its owner, its created_at). Other databases read and render in
+    # Python (attach_details, representations.order_data); list pages use rendered_rows.
     if connections[queryset.db].vendor != "postgresql":
         return queryset
     return queryset.only("id", "user_id", "created_at").annotate(
@@ -75,7 +75,6 @@ def attach_details(orders: list[Order]) -> list[Order]:
     # relation (orders never imports payments) with the columns an order shows.
     if not orders or isinstance(orders[0], dict) or hasattr(orders[0], "rendered"):
         return orders  # PostgreSQL rendered them: nothing to read
-        return orders
     ids = [order.pk for order in orders]
     payment_model = Order._meta.get_field("payments").related_model
     items = _group_by_order(OrderItem.objects.filter(order_id__in=ids).order_by("pk"))
