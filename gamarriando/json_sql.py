@@ -40,6 +40,11 @@ def time_text(column: str) -> str:
     )
 
 
+def rendered_json(row) -> str | None:
+    """Return the JSON text PostgreSQL wrote for a row (a model or a values() dict), if any."""
+    return row["rendered"] if isinstance(row, dict) else getattr(row, "rendered", None)
+
+
 class RowJSON(RawSQL):
     """A fixed SQL expression of ours whose {row} is the alias the query gives its table."""
 

@@ -82,6 +82,4 @@ def from_minor_units(value: int, currency: str) -> Decimal:
 
 def format_amount(amount: Decimal, currency: str) -> str:
     """Render an amount as the contract's decimal string."""
-    if not isinstance(amount, Decimal):
-        amount = Decimal(amount)
-    return str(amount.quantize(_MINOR_UNITS[currency], rounding=ROUND_HALF_UP))
+    return str(quantize(amount if isinstance(amount, Decimal) else Decimal(amount), currency))

@@ -11,6 +11,7 @@ import json
 
 from gamarriando import json_codec
 from gamarriando.fields import datetime_data
+from gamarriando.json_sql import rendered_json
 from gamarriando.money import format_amount
 
 ADDRESS_FIELDS = ("street", "city", "state", "postal_code", "country")
@@ -71,7 +72,7 @@ def string_dict(value):
 
 def order_data(order) -> dict:
     """Render an order with its lines and payments (selectors.attach_details's lists)."""
-    rendered = order["rendered"] if isinstance(order, dict) else getattr(order, "rendered", None)
+    rendered = rendered_json(order)
     if rendered is not None:  # PostgreSQL wrote it (selectors.with_details, rendered_rows)
         return order_data_from_json(rendered)
     currency = order.currency

@@ -60,11 +60,10 @@ def with_details(queryset: QuerySet[Order]) -> QuerySet[Order]:
 def rendered_rows(queryset: QuerySet[Order]) -> QuerySet:
     """On PostgreSQL, a list page's rows as {created_at, rendered} dicts: no models at all."""
     # The cursor paginates on created_at, which it reads from a dict as from a model.
-    if connections[queryset.db].vendor != "postgresql":
-        return queryset
-    return queryset.annotate(rendered=RowJSON(order_json_sql(), ())).values(
-        "created_at", "rendered"
-    )
+    detailed = with_details(queryset)
+    if "rendered" not in detailed.query.annotations:  # not PostgreSQL: models, read and rendered
+        return detailed
+    return detailed.values("created_at", "rendered")
 
 
 def attach_details(orders: list[Order]) -> list[Order]:

@@ -2,12 +2,13 @@
 
 from gamarriando import json_codec
 from gamarriando.fields import datetime_data
+from gamarriando.json_sql import rendered_json
 from gamarriando.money import format_amount
 
 
 def transaction_data(txn) -> dict:
     """Render one ledger row as transactions.api.TransactionOutputSerializer declares it."""
-    rendered = txn["rendered"] if isinstance(txn, dict) else getattr(txn, "rendered", None)
+    rendered = rendered_json(txn)
     if rendered is not None:  # PostgreSQL wrote it (selectors.with_rendered, rendered_rows)
         return json_codec.loads(rendered)  # its integers are ids: none beyond 64 bits
     return {

@@ -115,11 +115,10 @@ def with_rendered(queryset: QuerySet[Transaction]) -> QuerySet[Transaction]:
 def rendered_rows(queryset: QuerySet[Transaction]) -> QuerySet:
     """On PostgreSQL, a list page's rows as {created_at, rendered} dicts: no models at all."""
     # The cursor paginates on created_at, which it reads from a dict as from a model.
-    if connections[queryset.db].vendor != "postgresql":
-        return queryset
-    return queryset.annotate(rendered=RowJSON(TRANSACTION_JSON_SQL, ())).values(
-        "created_at", "rendered"
-    )
+    rendered = with_rendered(queryset)
+    if "rendered" not in rendered.query.annotations:  # not PostgreSQL: models, rendered later
+        return rendered
+    return rendered.values("created_at", "rendered")
 
 
 def transaction_visible_to(user) -> QuerySet[Transaction]:

@@ -57,8 +57,9 @@ def user_by_id(user_id) -> User | None:
 
 
 # raw token -> (its verified AccessToken, its expiry as a POSIX time). The token object is
-# shared by the requests that send those bytes (request.auth): nothing writes to it. Bounded by emptying it
-# when full: a plain dict stays safe under threaded workers, and a miss costs one decode.
+# shared by the requests that send those bytes (request.auth): nothing writes to it. Bounded
+# by emptying it when full: a plain dict stays safe under threaded workers, and a miss costs
+# one decode.
 _verified: dict[bytes, tuple[AccessToken, float]] = {}
 VERIFIED_TOKENS_KEPT = 4096
 
