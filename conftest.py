@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests: users with real JWTs, products, orders."""
 
+import contextlib
 from decimal import Decimal
 
 import kombu.pools
@@ -60,6 +61,16 @@ def _isolate_celery_app():
         _reset_broker_connections(app)
 
 
+def _forget_outbox_kick() -> None:
+    """Clear a kick another test left: its task went to a broker nobody reads."""
+    from django.core.cache import cache
+
+    from gamarriando.events import KICK_KEY
+
+    with contextlib.suppress(Exception):  # a test that stopped Redis has no kick either
+        cache.delete(KICK_KEY)
+
+
 @pytest.fixture
 def use_broker():
     """Switch the Celery app to a real broker URL for one test (tasks are queued, not inlined)."""
@@ -69,6 +80,7 @@ def use_broker():
         app.conf.task_always_eager = False
         app.conf.broker_url = url
         _reset_broker_connections(app)
+        _forget_outbox_kick()
         return app
 
     return switch

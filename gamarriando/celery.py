@@ -24,6 +24,7 @@ app.conf.task_queues = [Queue("default"), Queue("payments"), Queue("events"), Qu
 app.conf.task_routes = {
     "payments.*": {"queue": "payments"},
     "gamarriando.dispatch_event": {"queue": "events"},
+    "gamarriando.dispatch_pending": {"queue": "events"},
     "gamarriando.sweep_outbox": {"queue": "events"},
     "notifications.*": {"queue": "events"},
     "orders.expire_unpaid_orders": {"queue": "maintenance"},

@@ -1,21 +1,31 @@
 """The transactional outbox: domain events written with the change they report."""
 
+import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
 
-from celery import current_task
+from django.conf import settings
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
 
+from gamarriando.celery import app
 from gamarriando.finance_metrics import EVENTS_PUBLISHED
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit, send_now
 
 logger = get_logger(__name__)
 _handlers: dict[str, list[Callable[[dict], None]]] = defaultdict(list)
+# Set while a dispatch_pending task is queued and has not started reading: publishers that
+# find it set leave their events to that task. Its life bounds how long a kick that never
+# arrives (a worker killed between receiving and starting it) holds back the next one.
+KICK_KEY = "outbox:kick"
+KICK_SECONDS = 10
+BATCH_SIZE = 100
 
 
 class OutboxEvent(models.Model):
@@ -60,29 +70,59 @@ def publish(event_type: str, data: dict, *, order_id: int | None = None) -> Outb
     """Write an event inside the caller's transaction and dispatch it after commit."""
     event = OutboxEvent.objects.create(type=event_type, data=data, order_id=order_id)
     transaction.on_commit(lambda: EVENTS_PUBLISHED.labels(event_type).inc())
-    if _in_worker_task():
-        # A worker is already here: dispatching in this process after commit saves a broker
-        # round trip and a task per event (a charge publishes two). The row is committed
-        # first, so a crash in between leaves it to the outbox sweep, as a lost task would.
-        transaction.on_commit(partial(_dispatch_here, str(event.id)), robust=True)
-    else:
+    if app.conf.task_always_eager:
+        # Inline mode (no broker): this event alone, at once, as its own task.
         enqueue_on_commit("gamarriando.dispatch_event", event_id=str(event.id))
+    else:
+        transaction.on_commit(partial(_kick, str(event.id)), robust=True)
     return event
 
 
-def _in_worker_task() -> bool:
-    task = current_task._get_current_object()  # Celery's proxy: None outside a task
-    return task is not None and not task.request.is_eager
+def _kick(event_id: str) -> None:
+    """After commit: make sure one dispatch_pending task is on its way for this event.
+
+    The first event of a quiet moment queues the task, OUTBOX_BATCH_WINDOW_SECONDS ahead;
+    the events committed until it starts find the key set and cost one Redis command each,
+    not a task each, and the task dispatches them together (docs/benchmarks.md, round 5).
+    The task deletes the key before it reads, so an event whose `add` found the key set was
+    committed before that read and is in it.
+    """
+    try:
+        if not cache.add(KICK_KEY, 1, timeout=KICK_SECONDS):
+            return
+    except Exception as exc:  # the cache is away, and the broker with it: the sweep sends it
+        logger.warning(
+            "enqueue_failed",
+            task="gamarriando.dispatch_pending",
+            event_id=event_id,
+            error_type=type(exc).__name__,
+            error=str(exc)[:200],
+        )
+        return
+    sent = send_now(
+        "gamarriando.dispatch_pending",
+        countdown=settings.OUTBOX_BATCH_WINDOW_SECONDS,
+        event_id=event_id,
+    )
+    if not sent:
+        # Nothing is on its way: the next event kicks again; this one waits for the sweep.
+        with contextlib.suppress(Exception):
+            cache.delete(KICK_KEY)
 
 
 def _dispatch_here(event_id: str) -> None:
-    """Dispatch in the running worker; on a handler's error hand the event to its retrying task."""
+    """Dispatch one event in this worker; on a handler's error hand it to its retrying task."""
     try:
         dispatch(event_id)
     except Exception as exc:
         logger.warning("event_dispatch_deferred", event_id=event_id, error=str(exc)[:200])
         OutboxEvent.objects.filter(pk=event_id).update(last_error=repr(exc)[:2000])
         send_now("gamarriando.dispatch_event", event_id=event_id)
+
+
+def _run_handlers(envelope: dict) -> None:
+    for handler in [*_handlers.get(envelope["type"], []), *_handlers.get("*", [])]:
+        handler(envelope)
 
 
 def dispatch(event_id: str) -> None:
@@ -96,9 +136,49 @@ def dispatch(event_id: str) -> None:
         if event is None:
             return
         envelope = event.envelope()
-        for handler in [*_handlers.get(event.type, []), *_handlers.get("*", [])]:
-            handler(envelope)
+        _run_handlers(envelope)
         event.dispatched_at = timezone.now()
         event.attempts += 1
         event.save(update_fields=["dispatched_at", "attempts"])
     logger.info("event_dispatched", event_type=envelope["type"], event_id=event_id)
+
+
+class _BatchFailed(Exception):
+    pass
+
+
+def dispatch_batch(limit: int = BATCH_SIZE) -> int:
+    """Dispatch up to `limit` undelivered events, oldest first, in one transaction.
+
+    Events that failed before are left to their own retrying task. When a handler fails,
+    the whole batch is rolled back and each event goes the one-event way instead, so one
+    bad event never holds back the others. Returns how many events were taken.
+    """
+    try:
+        with transaction.atomic():
+            batch = list(
+                OutboxEvent.objects.select_for_update(skip_locked=True)
+                .filter(dispatched_at__isnull=True, last_error="")
+                .order_by("created_at")[:limit]
+            )
+            if not batch:
+                return 0
+            try:
+                for event in batch:
+                    _run_handlers(event.envelope())
+            except Exception as exc:
+                raise _BatchFailed from exc
+            OutboxEvent.objects.filter(pk__in=[event.pk for event in batch]).update(
+                dispatched_at=timezone.now(), attempts=F("attempts") + 1
+            )
+    except _BatchFailed as failed:
+        logger.warning("event_batch_failed", events=len(batch), error=str(failed.__cause__)[:200])
+        for event in batch:
+            _dispatch_here(str(event.pk))
+        return len(batch)
+    logger.info(
+        "events_dispatched",
+        events=len(batch),
+        event_ids=[str(event.pk) for event in batch],
+    )
+    return len(batch)

@@ -14,9 +14,10 @@ logger = get_logger(__name__)
 TASK_RETRIES = Counter("gamarriando_task_retries_total", "Celery task retries", ["task"])
 
 
-def _send(task, kwargs: dict) -> None:
+def _send(task, kwargs: dict, countdown: float | None = None) -> bool:
     try:
-        task.apply_async(kwargs=kwargs)
+        task.apply_async(kwargs=kwargs, countdown=countdown)
+        return True
     except Exception as exc:
         if task.app.conf.task_always_eager:
             # Inline mode has no worker to record the failure, so the sender does.
@@ -38,6 +39,7 @@ def _send(task, kwargs: dict) -> None:
             error=str(exc)[:200],
             **ids,
         )
+        return False
 
 
 def enqueue_on_commit(task, **kwargs) -> None:
@@ -51,9 +53,12 @@ def enqueue_on_commit(task, **kwargs) -> None:
     transaction.on_commit(lambda: _send(task, kwargs), robust=True)
 
 
-def send_now(task, **kwargs) -> None:
-    """Send a task at once, outside any transaction; a failure to enqueue is a warning."""
-    _send(registered_task(task) if isinstance(task, str) else task, kwargs)
+def send_now(task, *, countdown: float | None = None, **kwargs) -> bool:
+    """Send a task at once (to start `countdown` seconds later), outside any transaction.
+
+    A failure to enqueue is a warning and returns False.
+    """
+    return _send(registered_task(task) if isinstance(task, str) else task, kwargs, countdown)
 
 
 def retry_later(task, exc: Exception, **kwargs):

@@ -4,12 +4,16 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from gamarriando import events
 from gamarriando.alerts import alert_check_and_notify
 from gamarriando.idempotency import IdempotencyKey
+from gamarriando.logging import get_logger
 from gamarriando.queue import retry_later
+
+logger = get_logger(__name__)
 
 
 @shared_task(name="gamarriando.dispatch_event", acks_late=True, bind=True, max_retries=5)
@@ -22,6 +26,24 @@ def dispatch_event(self, *, event_id: str) -> None:
         if self.request.is_eager or self.request.retries >= self.max_retries:
             raise
         return retry_later(self, exc, event_id=event_id)
+
+
+@shared_task(name="gamarriando.dispatch_pending", acks_late=True)
+def dispatch_pending(*, event_id: str | None = None) -> int:
+    """Dispatch, in batches, every event committed until the last batch comes back short.
+
+    `event_id` names the event whose commit queued this task, for the log line.
+    """
+    try:
+        # Before reading: a publisher that commits after this sees no key and kicks again.
+        cache.delete(events.KICK_KEY)
+    except Exception as exc:  # the cache is away: its key expires; dispatch all the same
+        logger.warning("outbox_kick_not_cleared", error=str(exc)[:200])
+    taken = total = events.dispatch_batch()
+    while taken == events.BATCH_SIZE:
+        taken = events.dispatch_batch()
+        total += taken
+    return total
 
 
 @shared_task(name="gamarriando.sweep_outbox")

@@ -288,6 +288,9 @@ SIMULATED_GATEWAY_LATENCY_MS = env.int("SIMULATED_GATEWAY_LATENCY_MS", default=0
 SIMULATED_GATEWAY_ALLOWED = True
 SIMULATED_GATEWAY_IN_PRODUCTION = False
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=60)
+# Outbox events committed within this window after the first are dispatched together by one
+# task (gamarriando/events.py): the latency an event may gain, for one task per burst.
+OUTBOX_BATCH_WINDOW_SECONDS = env.float("OUTBOX_BATCH_WINDOW_SECONDS", default=0.2)
 # Store credit (wallets): unsettled holds expire after this; a lost compare-and-swap on a
 # wallet is retried this many times before the request answers 409 WALLET_BUSY.
 WALLET_HOLD_TTL_MINUTES = env.int("WALLET_HOLD_TTL_MINUTES", default=15)

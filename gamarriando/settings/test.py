@@ -1,7 +1,7 @@
 """Test settings: the same code paths, with fast hashing and inline Celery."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REST_FRAMEWORK, env
+from .base import CACHES, DATABASES, REST_FRAMEWORK, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -12,6 +12,9 @@ CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 # process a test starts may ask for production's pool (the connection-reuse test does).
 if not env.bool("TEST_DATABASE_POOL", default=False):
     DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
+# Parallel test processes share one Redis: each keeps its own cache keys (the outbox's kick,
+# the throttles); a worker process a test starts inherits the variable, so it shares them.
+CACHES["default"]["KEY_PREFIX"] = env("PYTEST_XDIST_WORKER", default="")
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {

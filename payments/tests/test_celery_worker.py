@@ -55,40 +55,18 @@ def test_payment_completes_in_a_worker_process(customer, product, redis_broker, 
     order.refresh_from_db()
     assert order.status == "paid"
     assert Payment.objects.get(pk=payment.pk).captured_amount == order.total_amount
-
-
-@pytest.fixture
-def payments_worker(redis_broker, tmp_path):
-    """A worker that does not read the events queue: only what it dispatches itself gets out."""
-    argv = celery_worker_argv("solo", queues="default,payments,maintenance")
-    process = Process("payments-worker", argv, process_environment(redis_broker), tmp_path).start()
-    yield process
-    process.stop()
-
-
-def test_a_charge_dispatches_its_own_events_in_the_worker(
-    customer, product, redis_broker, payments_worker, use_broker
-):
-    use_broker(redis_broker)
-    order = make_order(customer, product)
-    payment = make_payment(customer, order)
-    payment_process(payment_id=payment.pk, actor=customer, payment_method_id="tok_success")
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    # What the web side and the charge published reached the worker as kicks and was
+    # dispatched there in batches (gamarriando/events.py).
+    wanted = {"order.created", "payment.succeeded", "order.paid"}
+    dispatched = set()
+    while time.monotonic() < deadline and not wanted <= dispatched:
+        time.sleep(0.2)
         dispatched = set(
             OutboxEvent.objects.filter(order_id=order.pk, dispatched_at__isnull=False).values_list(
                 "type", flat=True
             )
         )
-        if {"payment.succeeded", "order.paid"} <= dispatched:
-            break
-        time.sleep(0.2)
-    assert payments_worker.poll() is None, payments_worker.tail()
-    assert {"payment.succeeded", "order.paid"} <= dispatched, payments_worker.tail()
-    # What the web published went to the events queue, which nobody reads here.
-    assert not OutboxEvent.objects.filter(
-        order_id=order.pk, type="order.created", dispatched_at__isnull=False
-    ).exists()
+    assert wanted <= dispatched, worker.tail()
 
 
 def _worker_backends(application_name: str) -> set[int]:

@@ -1,0 +1,155 @@
+"""The outbox with a broker: one kick per burst of commits, events dispatched in batches."""
+
+import json
+import os
+import threading
+import time
+
+import pytest
+import redis
+from django.core.cache import cache
+from django.db import connection, transaction
+
+from gamarriando import events
+from gamarriando.events import KICK_KEY, OutboxEvent, dispatch_batch
+from gamarriando.tasks import dispatch_pending
+from orders.tests.factories import ProductFactory
+from tests.helpers import make_order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def broker(use_broker):
+    """A Redis broker nobody reads: what is sent stays in its queues for the test to see."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/15"
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not reachable")
+    use_broker(url)
+    yield client
+    client.flushdb()
+    cache.delete(KICK_KEY)
+
+
+def _queued(client, queue: str = "events") -> list[str]:
+    """The task names of the messages waiting in a queue, oldest first."""
+    return [json.loads(raw)["headers"]["task"] for raw in reversed(client.lrange(queue, 0, -1))]
+
+
+@pytest.fixture
+def handled():
+    """Handlers for two test-only event types: one records once committed, one fails."""
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def record(envelope):
+        # As the real handlers: database writes and work sent on commit, so nothing of a
+        # rolled-back batch is left.
+        transaction.on_commit(lambda: _append(envelope["id"]))
+        time.sleep(0.002)  # long enough for two concurrent batches to overlap
+
+    def _append(event_id):
+        with lock:
+            seen.append(event_id)
+
+    def fail(envelope):
+        raise RuntimeError("the subscriber's database said no")
+
+    events.subscribe("test.recorded")(record)
+    events.subscribe("test.failing")(fail)
+    yield seen
+    events._handlers["test.recorded"].remove(record)
+    events._handlers["test.failing"].remove(fail)
+
+
+def _write(kind: str, count: int = 1) -> list[str]:
+    """Outbox rows as publish writes them, with no dispatch after commit."""
+    return [str(OutboxEvent.objects.create(type=kind, data={"n": n}).pk) for n in range(count)]
+
+
+def test_many_commits_queue_one_task_which_dispatches_them_all(customer, broker):
+    product = ProductFactory(stock=10)
+    orders = [make_order(customer, product) for _ in range(3)]
+
+    assert _queued(broker) == ["gamarriando.dispatch_pending"]  # not one task per order.created
+    created = OutboxEvent.objects.filter(type="order.created", order_id__in=[o.pk for o in orders])
+    assert created.filter(dispatched_at__isnull=True).count() == 3
+
+    assert dispatch_pending() == 3
+    assert created.filter(dispatched_at__isnull=False, attempts=1).count() == 3
+    assert cache.get(KICK_KEY) is None
+
+    make_order(customer, product)  # the key is gone: the next commit kicks again
+    assert _queued(broker) == ["gamarriando.dispatch_pending"] * 2
+
+
+def test_a_failing_handler_sends_only_its_event_the_one_event_way(broker, handled):
+    good = _write("test.recorded", 2)
+    (bad,) = _write("test.failing")
+    later = _write("test.recorded")
+
+    assert dispatch_batch() == 4
+
+    assert sorted(handled) == sorted(good + later)  # each once: the failed batch was rolled back
+    assert OutboxEvent.objects.filter(pk__in=good + later, dispatched_at__isnull=False).count() == 3
+    failed = OutboxEvent.objects.get(pk=bad)
+    assert failed.dispatched_at is None and "said no" in failed.last_error
+    assert _queued(broker) == ["gamarriando.dispatch_event"]
+    # A failed event belongs to its retrying task: later batches leave it alone.
+    assert dispatch_batch() == 0
+
+
+def test_a_batch_takes_the_oldest_events_up_to_its_size(broker, handled):
+    written = _write("test.recorded", 5)
+    assert dispatch_batch(limit=2) == 2
+    assert handled == written[:2]
+    assert dispatch_pending() == 3
+    assert handled == written
+
+
+@pytest.mark.postgres
+def test_concurrent_batches_dispatch_every_event_exactly_once(broker, handled):
+    written = _write("test.recorded", 60)
+    errors: list[BaseException] = []
+
+    def drain():
+        try:
+            while dispatch_batch(limit=7):
+                pass
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drain) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors
+    assert sorted(handled) == sorted(written)  # none twice, none lost
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def test_a_kick_the_broker_refused_is_forgotten_so_the_next_commit_kicks_again(
+    customer, broker, use_broker
+):
+    product = ProductFactory(stock=10)
+    use_broker("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    lost = make_order(customer, product)
+    assert cache.get(KICK_KEY) is None  # no task holds it: the sweep sends this one
+    assert OutboxEvent.objects.get(order_id=lost.pk).dispatched_at is None
+
+    use_broker(_url(broker))
+    make_order(customer, product)
+    assert _queued(broker) == ["gamarriando.dispatch_pending"]
+    assert dispatch_pending() == 2  # the lost one too: a batch takes every waiting event
+
+
+def _url(client) -> str:
+    kwargs = client.connection_pool.connection_kwargs
+    return f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs['db']}"
