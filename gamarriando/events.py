@@ -88,7 +88,7 @@ def _kick(event_id: str) -> None:
     committed before that read and is in it.
     """
     try:
-        if not cache.add(KICK_KEY, 1, timeout=KICK_SECONDS):
+        if _cache_is_shared() and not cache.add(KICK_KEY, 1, timeout=KICK_SECONDS):
             return
     except Exception as exc:  # the cache is away, and the broker with it: the sweep sends it
         logger.warning(
@@ -108,6 +108,15 @@ def _kick(event_id: str) -> None:
         # Nothing is on its way: the next event kicks again; this one waits for the sweep.
         with contextlib.suppress(Exception):
             cache.delete(KICK_KEY)
+
+
+def _cache_is_shared() -> bool:
+    """Whether the web processes and the worker see one cache (Redis), so one key serves all.
+
+    With a broker but a per-process cache (CELERY_BROKER_URL without REDIS_URL) the worker
+    could never clear a web process's key: every event then queues its own task.
+    """
+    return "LocMem" not in settings.CACHES["default"]["BACKEND"]
 
 
 def _dispatch_here(event_id: str) -> None:

@@ -20,14 +20,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def broker(use_broker):
-    """A Redis broker nobody reads: what is sent stays in its queues for the test to see."""
+def broker(use_broker, settings):
+    """A Redis broker nobody reads (what is sent stays queued for the test to see), and the
+    cache on the same Redis, as in production (the kick's key is shared)."""
     url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/15"
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         client.flushdb()
     except redis.ConnectionError:
         pytest.skip("Redis is not reachable")
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    }
     use_broker(url)
     yield client
     client.flushdb()
@@ -153,3 +157,14 @@ def test_a_kick_the_broker_refused_is_forgotten_so_the_next_commit_kicks_again(
 def _url(client) -> str:
     kwargs = client.connection_pool.connection_kwargs
     return f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs['db']}"
+
+
+def test_with_a_cache_of_its_own_per_process_every_event_queues_its_task(
+    customer, broker, settings
+):
+    # A broker without REDIS_URL: the worker could never clear a web process's key.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    product = ProductFactory(stock=10)
+    make_order(customer, product)
+    make_order(customer, product)
+    assert _queued(broker) == ["gamarriando.dispatch_pending"] * 2
