@@ -20,7 +20,7 @@ Environment (all optional): BENCH_SECONDS (10 s per row), BENCH_WARMUP (2), BENC
 (half of BENCH_SECONDS, at least 2: the reference measured before each row), BENCH_POSTGRES
 (postgres://postgres@127.0.0.1:5432), BENCH_REDIS (redis://127.0.0.1:6379), BENCH_REDIS_DB (13),
 BENCH_ORDERS_SMALL (10000), BENCH_ORDERS_LARGE (1000000; 0 skips that row), BENCH_BACKLOG (5000),
-BENCH_DRAIN_LIMIT (60 s: the longest the drain and the checkout's settling are waited for),
+BENCH_DRAIN_LIMIT (120 s: the longest the drain and the checkout's settling are waited for),
 BENCH_GUNICORN_WORKERS (3), BENCH_GUNICORN_ARGS (extra gunicorn arguments, e.g. a worker class),
 BENCH_WORKER_CONCURRENCY (2), BENCH_TEMPLATE_DB (copy this migrated database instead of
 migrating), BENCH_PROFILE_DIR (also cProfile the hot paths in-process into this directory),
@@ -70,7 +70,7 @@ TEMPLATE_DB = os.environ.get("BENCH_TEMPLATE_DB", "")
 PROFILE_DIR = os.environ.get("BENCH_PROFILE_DIR", "")
 KEEP = os.environ.get("BENCH_KEEP_DB", "") == "1"
 REF_SECONDS = float(os.environ.get("BENCH_REF_SECONDS", str(max(SECONDS / 2, 2))))
-DRAIN_LIMIT = float(os.environ.get("BENCH_DRAIN_LIMIT", "60"))
+DRAIN_LIMIT = float(os.environ.get("BENCH_DRAIN_LIMIT", "120"))
 PYSPY_DIR = os.environ.get("BENCH_PYSPY_DIR", "")
 PYSPY_ROWS = os.environ.get("BENCH_PYSPY_ROWS", "detail,list_small,post_spread,post_same,drain")
 QUEUES = ["default", "payments", "events", "maintenance"]
