@@ -9,7 +9,7 @@ from functools import partial
 from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,7 +25,8 @@ _handlers: dict[str, list[Callable[[dict], None]]] = defaultdict(list)
 # arrives (a worker killed between receiving and starting it) holds back the next one.
 KICK_KEY = "outbox:kick"
 KICK_SECONDS = 10
-BATCH_SIZE = 100
+BATCH_SIZE = 50
+BATCH_LOCK = 0x6F7574626F78  # "outbox": the advisory lock that keeps batches one at a time
 
 
 class OutboxEvent(models.Model):
@@ -79,26 +80,16 @@ def publish(event_type: str, data: dict, *, order_id: int | None = None) -> Outb
 
 
 def _kick(event_id: str) -> None:
-    """After commit: make sure one dispatch_pending task is on its way for this event.
-
-    The first event of a quiet moment queues the task, OUTBOX_BATCH_WINDOW_SECONDS ahead;
-    the events committed until it starts find the key set and cost one Redis command each,
-    not a task each, and the task dispatches them together (docs/benchmarks.md, round 5).
-    The task deletes the key before it reads, so an event whose `add` found the key set was
-    committed before that read and is in it.
-    """
+    """After commit, make sure one dispatch_pending task is on its way for this event."""
+    # The first event of a quiet moment queues the task, OUTBOX_BATCH_WINDOW_SECONDS ahead;
+    # the events committed until it starts find the key set and cost one Redis command each,
+    # not a task each (docs/benchmarks.md, round 5). The task deletes the key before it
+    # reads, so an event whose `add` found the key set was committed before that read.
     try:
         if _cache_is_shared() and not cache.add(KICK_KEY, 1, timeout=KICK_SECONDS):
             return
-    except Exception as exc:  # the cache is away, and the broker with it: the sweep sends it
-        logger.warning(
-            "enqueue_failed",
-            task="gamarriando.dispatch_pending",
-            event_id=event_id,
-            error_type=type(exc).__name__,
-            error=str(exc)[:200],
-        )
-        return
+    except Exception:  # noqa: BLE001, S110 - no key to share: this event sends its own task
+        pass
     sent = send_now(
         "gamarriando.dispatch_pending",
         countdown=settings.OUTBOX_BATCH_WINDOW_SECONDS,
@@ -111,11 +102,9 @@ def _kick(event_id: str) -> None:
 
 
 def _cache_is_shared() -> bool:
-    """Whether the web processes and the worker see one cache (Redis), so one key serves all.
-
-    With a broker but a per-process cache (CELERY_BROKER_URL without REDIS_URL) the worker
-    could never clear a web process's key: every event then queues its own task.
-    """
+    """Tell whether the web processes and the worker share one cache, so one key serves all."""
+    # With a broker but a per-process cache (CELERY_BROKER_URL without REDIS_URL) the worker
+    # could never clear a web process's key: every event then queues its own task.
     return "LocMem" not in settings.CACHES["default"]["BACKEND"]
 
 
@@ -130,6 +119,7 @@ def _dispatch_here(event_id: str) -> None:
 
 
 def _run_handlers(envelope: dict) -> None:
+    """Call every handler subscribed to the event's type, then the catch-all ones."""
     for handler in [*_handlers.get(envelope["type"], []), *_handlers.get("*", [])]:
         handler(envelope)
 
@@ -153,18 +143,19 @@ def dispatch(event_id: str) -> None:
 
 
 class _BatchFailed(Exception):
-    pass
+    """A handler failed inside a batch: roll the batch back, then go one event at a time."""
 
 
 def dispatch_batch(limit: int = BATCH_SIZE) -> int:
-    """Dispatch up to `limit` undelivered events, oldest first, in one transaction.
-
-    Events that failed before are left to their own retrying task. When a handler fails,
-    the whole batch is rolled back and each event goes the one-event way instead, so one
-    bad event never holds back the others. Returns how many events were taken.
-    """
+    """Dispatch up to `limit` never-failed events, oldest first, in one transaction; return how many."""
+    # One batch at a time: two batches could otherwise take the order locks of their
+    # events' handlers in opposite orders (a deadlock), and an order's later event could be
+    # delivered while its earlier one waits in the other batch's open transaction. The
+    # locks a batch's handlers take (order.cancelled, payment.succeeded) are held until it
+    # commits: BATCH_SIZE bounds that. Events that failed before are their retrying task's.
     try:
         with transaction.atomic():
+            _one_batch_at_a_time()
             batch = list(
                 OutboxEvent.objects.select_for_update(skip_locked=True)
                 .filter(dispatched_at__isnull=True, last_error="")
@@ -181,6 +172,7 @@ def dispatch_batch(limit: int = BATCH_SIZE) -> int:
                 dispatched_at=timezone.now(), attempts=F("attempts") + 1
             )
     except _BatchFailed as failed:
+        # One bad event never holds back the others: each goes the one-event way.
         logger.warning("event_batch_failed", events=len(batch), error=str(failed.__cause__)[:200])
         for event in batch:
             _dispatch_here(str(event.pk))
@@ -188,6 +180,14 @@ def dispatch_batch(limit: int = BATCH_SIZE) -> int:
     logger.info(
         "events_dispatched",
         events=len(batch),
-        event_ids=[str(event.pk) for event in batch],
+        first_event_id=str(batch[0].pk),
+        last_event_id=str(batch[-1].pk),
     )
     return len(batch)
+
+
+def _one_batch_at_a_time() -> None:
+    """Wait for any other batch to commit (PostgreSQL; elsewhere writers are serial anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BATCH_LOCK])

@@ -54,10 +54,7 @@ def enqueue_on_commit(task, **kwargs) -> None:
 
 
 def send_now(task, *, countdown: float | None = None, **kwargs) -> bool:
-    """Send a task at once (to start `countdown` seconds later), outside any transaction.
-
-    A failure to enqueue is a warning and returns False.
-    """
+    """Send a task now (to start `countdown` s later); a failure to enqueue is a warning, False."""
     return _send(registered_task(task) if isinstance(task, str) else task, kwargs, countdown)
 
 

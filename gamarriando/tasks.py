@@ -30,10 +30,8 @@ def dispatch_event(self, *, event_id: str) -> None:
 
 @shared_task(name="gamarriando.dispatch_pending", acks_late=True)
 def dispatch_pending(*, event_id: str | None = None) -> int:
-    """Dispatch, in batches, every event committed until the last batch comes back short.
-
-    `event_id` names the event whose commit queued this task, for the log line.
-    """
+    """Dispatch in batches every event committed until a batch comes back short."""
+    # event_id, the event whose commit queued this task, is there for the log lines.
     try:
         # Before reading: a publisher that commits after this sees no key and kicks again.
         cache.delete(events.KICK_KEY)
@@ -55,7 +53,13 @@ def sweep_outbox() -> int:
     ).order_by("created_at")
     count = 0
     for event_id in pending.values_list("id", flat=True)[:500]:
-        events.dispatch(str(event_id))
+        try:
+            events.dispatch(str(event_id))
+        except Exception as exc:
+            # One event whose handler keeps failing must not stop the sweep of the others.
+            logger.warning("sweep_event_failed", event_id=str(event_id), error=str(exc)[:200])
+            events.OutboxEvent.objects.filter(pk=event_id).update(last_error=repr(exc)[:2000])
+            continue
         count += 1
     return count
 

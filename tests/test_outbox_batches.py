@@ -13,16 +13,17 @@ from django.db import connection, transaction
 from gamarriando import events
 from gamarriando.events import KICK_KEY, OutboxEvent, dispatch_batch
 from gamarriando.tasks import dispatch_pending
+from orders.services import order_cancel
 from orders.tests.factories import ProductFactory
-from tests.helpers import make_order
+from tests.helpers import make_order, make_paid
+from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def broker(use_broker, settings):
-    """A Redis broker nobody reads (what is sent stays queued for the test to see), and the
-    cache on the same Redis, as in production (the kick's key is shared)."""
+def redis_db(settings):
+    """A Redis database of this file's, with the cache on it as in production (one shared key)."""
     url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/15"
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
@@ -32,10 +33,15 @@ def broker(use_broker, settings):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
     }
-    use_broker(url)
     yield client
     client.flushdb()
-    cache.delete(KICK_KEY)
+
+
+@pytest.fixture
+def broker(redis_db, use_broker):
+    """That database as a broker nobody reads: what is sent stays queued for the test to see."""
+    use_broker(_url(redis_db))
+    return redis_db
 
 
 def _queued(client, queue: str = "events") -> list[str]:
@@ -168,3 +174,79 @@ def test_with_a_cache_of_its_own_per_process_every_event_queues_its_task(
     make_order(customer, product)
     make_order(customer, product)
     assert _queued(broker) == ["gamarriando.dispatch_pending"] * 2
+
+
+@pytest.mark.postgres
+def test_an_event_committed_while_a_batch_runs_is_not_left_behind(broker, handled):
+    spawned: list[str] = []
+
+    def spawn(envelope):
+        def publish_elsewhere():
+            with transaction.atomic():
+                spawned.append(str(events.publish("test.recorded", {}).pk))
+            connection.close()
+
+        thread = threading.Thread(target=publish_elsewhere)
+        thread.start()
+        thread.join()
+
+    events.subscribe("test.spawning")(spawn)
+    try:
+        cache.add(KICK_KEY, 1, timeout=events.KICK_SECONDS)  # as the kick of this task left it
+        _write("test.spawning")
+        assert dispatch_pending() == 1
+    finally:
+        events._handlers["test.spawning"].remove(spawn)
+    # Committed after this task's read: the key was already gone, so it kicked a task of its own.
+    assert spawned and spawned[0] not in handled
+    assert _queued(broker) == ["gamarriando.dispatch_pending"]
+
+
+def test_with_the_cache_away_every_event_sends_its_own_task(customer, broker, monkeypatch):
+    class Away:
+        def add(self, *args, **kwargs):
+            raise redis.ConnectionError("Connection refused")
+
+        delete = add
+
+    monkeypatch.setattr(events, "cache", Away())
+    product = ProductFactory(stock=10)
+    make_order(customer, product)
+    make_order(customer, product)
+    assert _queued(broker) == ["gamarriando.dispatch_pending"] * 2
+
+
+@pytest.mark.postgres
+def test_one_batch_runs_the_refunds_of_two_cancelled_orders(customer, redis_db, use_broker):
+    """Handlers that lock orders and payments, two orders in one batch."""
+    paid = [make_paid(customer, ProductFactory(stock=5)) for _ in range(2)]  # inline, as before
+    use_broker(_url(redis_db))
+    for order, _ in paid:
+        order_cancel(order_id=order.pk, actor=customer)
+    assert _queued(redis_db) == ["gamarriando.dispatch_pending"]
+
+    dispatch_pending()
+
+    cancelled = OutboxEvent.objects.filter(type="order.cancelled")
+    assert cancelled.count() == 2 and not cancelled.filter(dispatched_at__isnull=True).exists()
+    for _, payment in paid:
+        refund = Transaction.objects.get(payment=payment, transaction_type="refund")
+        assert (refund.status, refund.amount) == ("pending", payment.amount)
+    assert _queued(redis_db, "payments") == ["payments.execute_transaction"] * 2
+
+
+def test_the_sweep_goes_past_an_event_whose_handler_keeps_failing(handled):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gamarriando.tasks import sweep_outbox
+
+    (bad,) = _write("test.failing")
+    (good,) = _write("test.recorded")
+    OutboxEvent.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+
+    assert sweep_outbox() == 1
+
+    assert handled == [good]
+    assert "said no" in OutboxEvent.objects.get(pk=bad).last_error
