@@ -114,8 +114,13 @@ def _dispatch_here(event_id: str) -> None:
         dispatch(event_id)
     except Exception as exc:
         logger.warning("event_dispatch_deferred", event_id=event_id, error=str(exc)[:200])
-        OutboxEvent.objects.filter(pk=event_id).update(last_error=repr(exc)[:2000])
+        record_dispatch_error(event_id, exc)
         send_now("gamarriando.dispatch_event", event_id=event_id)
+
+
+def record_dispatch_error(event_id, exc: Exception) -> None:
+    """Keep a handler's error on its event: batches then leave it to its retrying task."""
+    OutboxEvent.objects.filter(pk=event_id).update(last_error=repr(exc)[:2000])
 
 
 def _run_handlers(envelope: dict) -> None:

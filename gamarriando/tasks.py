@@ -22,7 +22,7 @@ def dispatch_event(self, *, event_id: str) -> None:
     try:
         events.dispatch(event_id)
     except Exception as exc:
-        events.OutboxEvent.objects.filter(pk=event_id).update(last_error=repr(exc)[:2000])
+        events.record_dispatch_error(event_id, exc)
         if self.request.is_eager or self.request.retries >= self.max_retries:
             raise
         return retry_later(self, exc, event_id=event_id)
@@ -58,7 +58,7 @@ def sweep_outbox() -> int:
         except Exception as exc:
             # One event whose handler keeps failing must not stop the sweep of the others.
             logger.warning("sweep_event_failed", event_id=str(event_id), error=str(exc)[:200])
-            events.OutboxEvent.objects.filter(pk=event_id).update(last_error=repr(exc)[:2000])
+            events.record_dispatch_error(event_id, exc)
             continue
         count += 1
     return count

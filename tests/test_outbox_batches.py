@@ -16,6 +16,7 @@ from gamarriando.tasks import dispatch_pending
 from orders.services import order_cancel
 from orders.tests.factories import ProductFactory
 from tests.helpers import make_order, make_paid
+from tests.threads import run_concurrently
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,24 +124,12 @@ def test_a_batch_takes_the_oldest_events_up_to_its_size(broker, handled):
 @pytest.mark.postgres
 def test_concurrent_batches_dispatch_every_event_exactly_once(broker, handled):
     written = _write("test.recorded", 60)
-    errors: list[BaseException] = []
 
-    def drain():
-        try:
-            while dispatch_batch(limit=7):
-                pass
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
+    def drain(_):
+        while dispatch_batch(limit=7):
+            pass
 
-    threads = [threading.Thread(target=drain) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert not errors
+    assert run_concurrently(3, drain) == [None] * 3  # no thread raised
     assert sorted(handled) == sorted(written)  # none twice, none lost
     assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
 

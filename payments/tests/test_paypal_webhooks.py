@@ -1,14 +1,12 @@
 """PayPal webhooks: verified with PayPal, stored once, applied from PayPal's current state."""
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from structlog.testing import capture_logs
 
@@ -19,6 +17,7 @@ from payments.paypal.events import paypal_events_reprocess
 from payments.paypal.reconcile import payment_reconcile_paypal
 from payments.services import payment_refund
 from payments.tests.test_paypal_flow import paypal_payment, process, start
+from tests.threads import run_concurrently
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,20 +111,7 @@ def test_ten_concurrent_duplicates_apply_once(api, customer, fake_paypal):
     _, payment, order_id = start(api, customer, fake_paypal)
     fake_paypal.approve(order_id)
     event = order_event(fake_paypal, order_id)
-    barrier, codes = threading.Barrier(10), []
-
-    def send():
-        try:
-            barrier.wait()
-            codes.append(deliver(fake_paypal, event).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    codes = run_concurrently(10, lambda _: deliver(fake_paypal, event).status_code)
     assert codes == [200] * 10
     assert PayPalWebhookEvent.objects.count() == 1
     assert len(fake_paypal.captures_of(order_id)) == 1
