@@ -17,7 +17,7 @@ NOWHERE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 def redis_down(settings):
     """Point the cache (the throttles' counters) at a Redis that refuses connections."""
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": NOWHERE}
+        "default": {"BACKEND": "gamarriando.cache.ReusedClientRedisCache", "LOCATION": NOWHERE}
     }
 
 

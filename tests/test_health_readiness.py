@@ -23,7 +23,7 @@ class SlowLocMemCache(LocMemCache):
 
 def test_liveness_touches_nothing(client, settings, use_broker, django_assert_num_queries):
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": NOWHERE}
+        "default": {"BACKEND": "gamarriando.cache.ReusedClientRedisCache", "LOCATION": NOWHERE}
     }
     settings.CELERY_TASK_ALWAYS_EAGER = False
     use_broker(NOWHERE)

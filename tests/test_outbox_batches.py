@@ -32,7 +32,7 @@ def redis_db(settings):
     except redis.ConnectionError:
         pytest.skip("Redis is not reachable")
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        "default": {"BACKEND": "gamarriando.cache.ReusedClientRedisCache", "LOCATION": url}
     }
     yield client
     client.flushdb()

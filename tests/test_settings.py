@@ -89,7 +89,7 @@ def test_production_shape_pools_postgres_connections_and_uses_redis():
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "10",
-        "django.core.cache.backends.redis.RedisCache",
+        "gamarriando.cache.ReusedClientRedisCache",
         "False",
         "False",
     ]

@@ -122,7 +122,8 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, reusing its client objects (gamarriando/cache.py).
+            "BACKEND": "gamarriando.cache.ReusedClientRedisCache",
             "LOCATION": REDIS_URL,
         }
     }
