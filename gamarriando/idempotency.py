@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from gamarriando.errors import IdempotencyKeyInUse, IdempotencyKeyReused, field_error
 from gamarriando.finance_metrics import DUPLICATE_ATTEMPTS
+from gamarriando.queue import runs_inline
 
 REPLAY_HEADER = "Idempotent-Replayed"
 _owning: ContextVar[bool] = ContextVar("idempotency_owns_transaction", default=False)
@@ -148,9 +149,10 @@ def idempotent(view_method):
                 # The key's first request committed while this one ran (see _lock_and_find):
                 # roll this one back; a retry replays the first answer.
                 raise IdempotencyKeyInUse() from exc
-        # Inline work ran on commit; show its outcome and keep that as the stored answer.
+        # Inline work ran on commit; show its outcome and keep that as the stored answer. With a
+        # broker the work is queued, and what was rendered before commit is the answer.
         rerender = getattr(response, "rerender", None)
-        if rerender is not None:
+        if rerender is not None and runs_inline():
             response = rerender()
             IdempotencyKey.objects.filter(pk=stored.pk).update(response_body=response.data)
         return response

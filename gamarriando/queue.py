@@ -6,6 +6,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.db import transaction
 from prometheus_client import Counter
 
+from gamarriando.celery import app as celery_app
 from gamarriando.celery import registered_task
 from gamarriando.dead_letters import record_dead_letter
 from gamarriando.logging import get_logger
@@ -51,6 +52,11 @@ def enqueue_on_commit(task, **kwargs) -> None:
     if isinstance(task, str):
         task = registered_task(task)
     transaction.on_commit(lambda: _send(task, kwargs), robust=True)
+
+
+def runs_inline() -> bool:
+    """Say whether tasks run in the sending process on commit (no broker), not in a worker."""
+    return celery_app.conf.task_always_eager
 
 
 def send_now(task, *, countdown: float | None = None, **kwargs) -> bool:

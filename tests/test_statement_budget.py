@@ -131,3 +131,27 @@ def test_detail_pages_cost_the_same_for_a_bigger_order(api, customer, path):
         assert response.status_code == 200
         counts.append(len(sql))
     assert counts[0] == counts[1], counts
+
+
+def test_process_with_a_broker_stores_what_it_answered_without_rendering_twice(
+    api, customer, product, use_broker
+):
+    """With a worker to do the charge, nothing ran inline: the answer rendered before commit is
+    final, so it is neither read back nor stored again after commit (two statements fewer)."""
+    order = make_order(customer, product)
+    payment = make_payment(customer, order)
+    client = api(customer)
+    key = str(uuid.uuid4())
+    use_broker("redis://127.0.0.1:6379/15")  # nothing reaches it: the test never commits
+    path = f"/api/v1/payments/{payment.pk}/process"
+    body = {"payment_method_id": "tok_success"}
+    response, sql = statements(
+        lambda: client.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    )
+    assert response.status_code == 202, response.json()
+    assert response.json()["status"] == "processing"
+    assert len(sql) <= PROCESS_BUDGET - 2, "\n".join(sql)
+    assert not any(q.startswith('UPDATE "gamarriando_idempotencykey"') for q in sql)
+    replay = client.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json() == response.json()
