@@ -23,10 +23,18 @@ def _ledger_sum(status: str, kind: str) -> Coalesce:
     )
 
 
+def payment_scope(user) -> QuerySet[Payment]:
+    """Return the payments the user may see, as plain rows (for looking one up)."""
+    # is_staff alone is no licence: a staff account without the view permission is a customer here.
+    if user.is_staff and user.has_perm("payments.view_payment"):
+        return Payment.objects.all()
+    return Payment.objects.filter(order__user=user)
+
+
 def payment_visible_to(user) -> QuerySet[Payment]:
     """Return the payments the user may see, with what is being refunded and was charged back."""
     succeeded = TransactionStatus.SUCCEEDED
-    queryset = Payment.objects.annotate(
+    return payment_scope(user).annotate(
         refund_pending=_ledger_sum(TransactionStatus.PENDING, TransactionType.REFUND),
         charged_back=_ledger_sum(succeeded, TransactionType.CHARGEBACK)
         - _ledger_sum(succeeded, TransactionType.CHARGEBACK_REVERSAL),
@@ -37,10 +45,6 @@ def payment_visible_to(user) -> QuerySet[Payment]:
             .values("status")
         ),
     )
-    # is_staff alone is no licence: a staff account without the view permission is a customer here.
-    if not (user.is_staff and user.has_perm("payments.view_payment")):
-        queryset = queryset.filter(order__user=user)
-    return queryset
 
 
 def refundable_amount(payment: Payment) -> Decimal:

@@ -52,7 +52,7 @@ def payment_process(
         InvalidStatus: the payment is not pending or failed, or its order is not pending.
         LimitExceeded: the payment's attempts or the customer's failed attempts are used up.
     """
-    method = Payment.objects.values_list("payment_method", flat=True).get(pk=payment_id)
+    method, order_id = Payment.objects.values_list("payment_method", "order_id").get(pk=payment_id)
     gateway = get_gateway(method)
     saved = None
     if (saved_payment_method_id is not None or save_payment_method) and method != "stripe":
@@ -74,7 +74,7 @@ def payment_process(
     if not capture and not gateway.supports_authorize:
         raise PaymentMethodError(f"{method} cannot authorize without capturing.")
     with transaction.atomic():
-        order, payment = lock_payment(payment_id)
+        order, payment = lock_payment(payment_id, order_id)
         require_owner(actor, order.user_id)
         if payment.status == PaymentStatus.REQUIRES_ACTION and gateway.resumes_on_process:
             if order.status != OrderStatus.PENDING:
