@@ -181,7 +181,10 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = PaymentCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         payment = services.payment_create(user=request.user, **data.validated_data)
-        return self._render(payment.pk, status.HTTP_201_CREATED)
+        return Response(
+            PaymentOutputSerializer(selectors.with_new_figures(payment)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(request=PaymentUpdateInputSerializer, responses={200: PaymentOutputSerializer})
     def update(self, request, pk=None, partial=False):

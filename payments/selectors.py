@@ -47,6 +47,14 @@ def payment_visible_to(user) -> QuerySet[Payment]:
     )
 
 
+def with_new_figures(payment: Payment) -> Payment:
+    """Give a payment just created what payment_visible_to adds: nothing refunded, charged back or
+    disputed yet, so it renders from the object in hand."""
+    payment.refund_pending = payment.charged_back = Decimal("0")
+    payment.dispute_status = None
+    return payment
+
+
 def refundable_amount(payment: Payment) -> Decimal:
     """Return what can still be refunded: captured, minus refunded, refunds in flight and
     lost disputes (from payment_visible_to's sums, else from the ledger)."""

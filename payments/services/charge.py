@@ -7,6 +7,7 @@ from django.db import transaction
 
 from gamarriando.errors import PaymentMethodError, field_error, invalid_status
 from gamarriando.finance_metrics import DUPLICATE_ATTEMPTS
+from gamarriando.idempotency import owns_transaction
 from gamarriando.logging import get_logger
 from gamarriando.metrics import observe_gateway_call
 from gamarriando.tracing import traced_gateway
@@ -73,7 +74,8 @@ def payment_process(
         ) from exc
     if not capture and not gateway.supports_authorize:
         raise PaymentMethodError(f"{method} cannot authorize without capturing.")
-    with transaction.atomic():
+    # Inside a keyed request's transaction a savepoint buys nothing (idempotency.owns_transaction).
+    with transaction.atomic(savepoint=not owns_transaction()):
         order, payment = lock_payment(payment_id, order_id)
         require_owner(actor, order.user_id)
         if payment.status == PaymentStatus.REQUIRES_ACTION and gateway.resumes_on_process:

@@ -7,6 +7,7 @@ from django.db import transaction
 from gamarriando import events, money
 from gamarriando.errors import AmountMismatch, PaymentMethodError, field_error, invalid_status
 from gamarriando.event_types import EventType
+from gamarriando.idempotency import owns_transaction
 from orders.models import Order, OrderStatus
 from payments.gateways.registry import get_gateway
 from payments.models import Payment, PaymentStatus, PaymentStatusHistory
@@ -40,7 +41,8 @@ def payment_create(
         AmountMismatch: the currency differs from the order's or the amount exceeds the balance.
     """
     gateway = get_gateway(payment_method)
-    with transaction.atomic():
+    # Inside a keyed request's transaction a savepoint buys nothing (idempotency.owns_transaction).
+    with transaction.atomic(savepoint=not owns_transaction()):
         order = Order.objects.select_for_update().filter(pk=order_id, user=user).first()
         if order is None:
             raise field_error("order_id", "No such order.")

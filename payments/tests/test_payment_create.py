@@ -142,3 +142,25 @@ def test_jpy_amounts_have_no_decimals(api, customer):
     )
     assert good.status_code == 201
     assert good.json()["amount"] == "1500"
+
+
+def test_create_answers_what_a_read_of_the_payment_answers(api, customer, product):
+    """The answer is rendered from the object in hand (no read back): it must be the same bytes
+    as GET /payments/{id}, amounts given with fewer decimals and metadata included."""
+    order = make_order(customer, product, quantity=2)
+    client = api(customer)
+    created = client.post(
+        "/api/v1/payments",
+        {
+            "order_id": order.pk,
+            "payment_method": "simulated",
+            "amount": "99.5",
+            "metadata": {"cart": "c-1"},
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="create-answer-1",
+    )
+    assert created.status_code == 201, created.json()
+    read = client.get(f"/api/v1/payments/{created.json()['id']}")
+    assert created.content == read.content
+    assert created.json()["amount"] == "99.50"
