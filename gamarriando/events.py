@@ -4,6 +4,7 @@ import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import partial
 
 from django.conf import settings
@@ -27,6 +28,8 @@ KICK_KEY = "outbox:kick"
 KICK_SECONDS = 10
 BATCH_SIZE = 50
 BATCH_LOCK = 0x6F7574626F78  # "outbox": the advisory lock that keeps batches one at a time
+# What the handlers of the batch being dispatched share (batch_shared); None outside a batch.
+_batch_shared: ContextVar[dict | None] = ContextVar("outbox_batch_shared", default=None)
 
 
 class OutboxEvent(models.Model):
@@ -123,6 +126,20 @@ def record_dispatch_error(event_id, exc: Exception) -> None:
     OutboxEvent.objects.filter(pk=event_id).update(last_error=repr(exc)[:2000])
 
 
+def batch_shared(key: str, make: Callable[[], object]):
+    """Return make()'s value, made once per dispatch batch and shared by its events' handlers.
+
+    Outside a batch (an event dispatched alone) every call makes its own. The value lives as
+    long as the batch's transaction: a batch that rolls back takes it along.
+    """
+    shared = _batch_shared.get()
+    if shared is None:
+        return make()
+    if key not in shared:
+        shared[key] = make()
+    return shared[key]
+
+
 def _run_handlers(envelope: dict) -> None:
     """Call every handler subscribed to the event's type, then the catch-all ones."""
     for handler in [*_handlers.get(envelope["type"], []), *_handlers.get("*", [])]:
@@ -168,11 +185,14 @@ def dispatch_batch(limit: int = BATCH_SIZE) -> int:
             )
             if not batch:
                 return 0
+            token = _batch_shared.set({})
             try:
                 for event in batch:
                     _run_handlers(event.envelope())
             except Exception as exc:
                 raise _BatchFailed from exc
+            finally:
+                _batch_shared.reset(token)
             OutboxEvent.objects.filter(pk__in=[event.pk for event in batch]).update(
                 dispatched_at=timezone.now(), attempts=F("attempts") + 1
             )

@@ -1,12 +1,13 @@
 """Fan events out to subscribers, deliver them signed, and e-mail customers."""
 
+import contextlib
 import json
 import time
 from datetime import timedelta
 
 import requests
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, mail_admins
+from django.core.mail import EmailMultiAlternatives, get_connection, mail_admins
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -16,7 +17,7 @@ from gamarriando.celery import registered_task
 from gamarriando.dead_letters import require_operations_permission
 from gamarriando.errors import PermissionDeniedError
 from gamarriando.event_types import EventType
-from gamarriando.events import OutboxEvent
+from gamarriando.events import OutboxEvent, batch_shared
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
 from notifications.egress import TargetRefused, webhook_post
@@ -47,9 +48,14 @@ CHANGE_SUBSCRIPTION = "notifications.change_webhooksubscription"
 DISABLE_AFTER_FAILURES = 20
 
 
+def _active_subscriptions() -> list[WebhookSubscription]:
+    return list(WebhookSubscription.objects.filter(is_active=True).order_by("pk"))
+
+
 def deliveries_create(envelope: dict) -> None:
     """Open one delivery per interested subscriber, inside the event's dispatch transaction."""
-    for subscription in WebhookSubscription.objects.filter(is_active=True).order_by("pk"):
+    # Read once per outbox batch: the batch's events are dispatched in one transaction anyway.
+    for subscription in batch_shared("webhook_subscriptions", _active_subscriptions):
         if not subscription.wants(envelope["type"]):
             continue
         delivery, created = WebhookDelivery.objects.get_or_create(
@@ -209,9 +215,7 @@ EMAILS = {
 }
 
 
-def customer_email_send(*, event_type: str, data: dict) -> None:
-    """E-mail the order's customer about a payment or refund, in text and HTML."""
-    order = Order.objects.select_related("user").get(pk=data["order_id"])
+def _customer_message(order: Order, event_type: str, data: dict, connection=None):
     subject, template = EMAILS[event_type]
     context = {"order": order, "data": data, "customer": order.user}
     message = EmailMultiAlternatives(
@@ -219,6 +223,42 @@ def customer_email_send(*, event_type: str, data: dict) -> None:
         body=render_to_string(f"{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[order.user.email],
+        connection=connection,
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    message.send()
+    return message
+
+
+def customer_email_send(*, event_type: str, data: dict) -> None:
+    """E-mail the order's customer about a payment or refund, in text and HTML."""
+    order = Order.objects.select_related("user").get(pk=data["order_id"])
+    _customer_message(order, event_type, data).send()
+
+
+def customer_emails_send(emails: list[dict]) -> list[dict]:
+    """Send several customer e-mails: one read of their orders, one mail connection.
+
+    Returns the e-mails that could not be sent, for the caller to send again one by one.
+    """
+    orders = Order.objects.select_related("user").in_bulk({e["data"]["order_id"] for e in emails})
+    mail = get_connection()
+    with contextlib.suppress(Exception):
+        mail.open()  # kept open for the batch; if it cannot open, each message tries its own
+    failed = []
+    try:
+        for email in emails:
+            try:
+                order = orders[email["data"]["order_id"]]
+                _customer_message(order, email["event_type"], email["data"], mail).send()
+            except Exception as exc:  # noqa: BLE001 - that one goes on alone; the rest are sent
+                logger.warning(
+                    "customer_email_failed",
+                    event_type=email["event_type"],
+                    order_id=email["data"].get("order_id"),
+                    error=str(exc)[:200],
+                )
+                failed.append(email)
+    finally:
+        with contextlib.suppress(Exception):
+            mail.close()
+    return failed

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from gamarriando.queue import send_now
 from notifications import services
 
 
@@ -24,3 +25,12 @@ def retry_due_deliveries() -> int:
 def send_customer_email(*, event_type: str, data: dict) -> None:
     """Send one customer e-mail."""
     services.customer_email_send(event_type=event_type, data=data)
+
+
+@shared_task(name="notifications.send_customer_emails", acks_late=True)
+def send_customer_emails(*, emails: list[dict]) -> int:
+    """Send the customer e-mails of one outbox batch; each that fails goes on as its own task."""
+    failed = services.customer_emails_send(emails)
+    for email in failed:
+        send_now("notifications.send_customer_email", **email)
+    return len(emails) - len(failed)

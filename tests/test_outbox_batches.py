@@ -1,20 +1,26 @@
 """The outbox with a broker: one kick per burst of commits, events dispatched in batches."""
 
+import base64
 import json
 import os
 import threading
 import time
+from unittest.mock import ANY
 
 import pytest
 import redis
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from gamarriando import events
 from gamarriando.events import KICK_KEY, OutboxEvent, dispatch_batch
 from gamarriando.tasks import dispatch_pending
+from notifications.tasks import send_customer_emails
+from notifications.tests.factories import WebhookSubscriptionFactory
 from orders.services import order_cancel
 from orders.tests.factories import ProductFactory
+from payments.services.ledger_core import payment_event_data
 from tests.helpers import make_order, make_paid
 from tests.threads import run_concurrently
 from transactions.models import Transaction
@@ -239,3 +245,70 @@ def test_the_sweep_goes_past_an_event_whose_handler_keeps_failing(handled):
 
     assert handled == [good]
     assert "said no" in OutboxEvent.objects.get(pk=bad).last_error
+
+
+def _kwargs(client, queue: str) -> list[tuple[str, dict]]:
+    """The task names and keyword arguments of the messages waiting in a queue, oldest first."""
+    found = []
+    for raw in reversed(client.lrange(queue, 0, -1)):
+        message = json.loads(raw)
+        body = json.loads(base64.b64decode(message["body"]))
+        found.append((message["headers"]["task"], body[1]))
+    return found
+
+
+def _succeeded(payment) -> str:
+    return str(events.publish("payment.succeeded", payment_event_data(payment)).pk)
+
+
+def test_a_batch_sends_its_customer_emails_as_one_task_and_reads_subscriptions_once(
+    customer, redis_db, use_broker, mailoutbox
+):
+    paid = [make_paid(customer, ProductFactory(stock=5))[1] for _ in range(3)]  # inline
+    WebhookSubscriptionFactory(event_types=["order.paid"])  # wants none of these events
+    mailoutbox.clear()
+    use_broker(_url(redis_db))
+    for payment in paid:
+        _succeeded(payment)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert dispatch_batch() == 3
+
+    reads = [q for q in queries.captured_queries if "notifications_webhooksubscription" in q["sql"]]
+    assert len(reads) == 1, reads  # one read for the batch, not one per event
+    queued = [(task, kwargs) for task, kwargs in _kwargs(redis_db, "events") if "email" in task]
+    ((task, kwargs),) = queued  # one task for the three e-mails
+    assert task == "notifications.send_customer_emails"
+    assert [email["data"]["payment_id"] for email in kwargs["emails"]] == [p.pk for p in paid]
+    assert send_customer_emails(**kwargs) == 3
+    assert [mail.to for mail in mailoutbox] == [[customer.email]] * 3
+    assert all(mail.subject.startswith("Payment received") for mail in mailoutbox)
+
+
+def test_a_rolled_back_batch_sends_no_emails_of_its_own(
+    customer, redis_db, use_broker, handled, mailoutbox
+):
+    _, payment = make_paid(customer, ProductFactory(stock=5))
+    use_broker(_url(redis_db))
+    _succeeded(payment)
+    _write("test.failing")
+
+    assert dispatch_batch() == 2  # the batch fails, then each event goes the one-event way
+
+    sent = [kwargs for task, kwargs in _kwargs(redis_db, "events") if "email" in task]
+    assert sent == [{"emails": [ANY]}]  # once, from the event dispatched alone
+
+
+def test_an_email_that_fails_goes_on_alone_and_the_others_are_sent(
+    customer, redis_db, use_broker, mailoutbox
+):
+    _, payment = make_paid(customer, ProductFactory(stock=5))
+    mailoutbox.clear()
+    use_broker(_url(redis_db))
+    good = {"event_type": "payment.succeeded", "data": payment_event_data(payment)}
+    lost = {"event_type": "payment.succeeded", "data": {**good["data"], "order_id": 10**9}}
+
+    assert send_customer_emails(emails=[lost, good]) == 1
+
+    assert [mail.to for mail in mailoutbox] == [[customer.email]]
+    assert _kwargs(redis_db, "events") == [("notifications.send_customer_email", lost)]
