@@ -10,13 +10,13 @@ from gamarriando.metrics import REFUNDS
 from payments.gateways.base import GatewayResult, GatewayStatus
 from payments.models import Payment, PaymentStatus
 from payments.services.ledger_core import (
-    lock_payment,
+    lock_operation,
     payment_event_data,
     set_status,
     sync_from_ledger,
 )
 from payments.services.wallet_settlement import wallet_settle_hold
-from transactions.models import Transaction, TransactionStatus, TransactionType
+from transactions.models import TransactionStatus, TransactionType
 
 COUNTED = {TransactionType.CHARGE, TransactionType.CAPTURE, TransactionType.REFUND}
 
@@ -31,14 +31,9 @@ def payment_apply_gateway_result(
     """
     if result.status == GatewayStatus.PENDING:
         return None
-    if payment is None:
-        payment_id = Transaction.objects.values_list("payment_id", flat=True).get(pk=transaction_id)
-        order_id = None
-    else:
-        payment_id, order_id = payment.pk, payment.order_id
+    payment_id, order_id = (payment.pk, payment.order_id) if payment else (None, None)
     with transaction.atomic():
-        order, payment = lock_payment(payment_id, order_id)
-        txn = Transaction.objects.select_for_update().get(pk=transaction_id)
+        order, payment, txn = lock_operation(transaction_id, payment_id, order_id)
         if txn.status != TransactionStatus.PENDING:
             return payment
         result = wallet_settle_hold(payment, txn, result)

@@ -48,6 +48,27 @@ def lock_payment(payment_id: int, order_id: int | None = None) -> tuple[Order, P
     return order, payment
 
 
+def lock_operation(
+    transaction_id: int, payment_id: int | None = None, order_id: int | None = None
+) -> tuple[Order, Payment, Transaction]:
+    """Lock the order, then the payment and its ledger row (one statement for both).
+
+    Every writer of a payment or its rows holds the order's lock first, so taking the
+    payment's and the row's together keeps the order -> payment -> row order of locks.
+    """
+    if payment_id is None or order_id is None:
+        payment_id, order_id = Transaction.objects.values_list(
+            "payment_id", "payment__order_id"
+        ).get(pk=transaction_id)
+    order = Order.objects.select_for_update().get(pk=order_id)
+    txn = (
+        Transaction.objects.select_related("payment")
+        .select_for_update()
+        .get(pk=transaction_id, payment_id=payment_id)
+    )
+    return order, txn.payment, txn
+
+
 def checked_amount(value: Decimal, currency: str, field: str = "amount") -> Decimal:
     """Return the amount if the currency allows its decimals, else a field error."""
     try:
