@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 import redis  # noqa: E402
+from aiosmtpd.controller import Controller  # noqa: E402
 
 from bench.signing import stripe_signature  # noqa: E402
 
@@ -149,6 +150,28 @@ class Row:
     note: str = ""
 
 
+class MailSink:
+    """A local SMTP server (aiosmtpd) that takes every e-mail and keeps only a count."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.received = 0
+        self._controller = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.received += 1
+        return "250 OK"
+
+    def start(self) -> None:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
 @dataclass
 class Stack:
     """The scratch database, gunicorn, the worker and Redis of one bench run."""
@@ -162,6 +185,7 @@ class Stack:
     worker: subprocess.Popen | None = None
     workers_started: int = 0
     idle_since: float = 0.0  # wait_idle looks at outbox and ledger rows created after this
+    mail: "MailSink" = field(default_factory=lambda: MailSink())
 
     @property
     def base_url(self) -> str:
@@ -197,6 +221,9 @@ class Stack:
             "ORDER_MAX_PENDING_PER_USER": "100000000",
             "JWT_ACCESS_MINUTES": "240",  # the 1M insert may outlast the default 15 minutes
             "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
+            # Customer e-mails go to a local SMTP server, as production's go to its mail server
+            # (with no EMAIL_URL the console backend would print each into the worker's log).
+            "EMAIL_URL": f"smtp://127.0.0.1:{self.mail.port}",
             **{
                 k: v
                 for k, v in os.environ.items()
@@ -338,7 +365,7 @@ class Stack:
         """Stop the processes, drop the database, flush Redis; a second Ctrl-C cannot stop it."""
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_IGN)
-        steps = [lambda: self._stop(self.web), self.stop_worker]
+        steps = [lambda: self._stop(self.web), self.stop_worker, self.mail.stop]
         if not KEEP:
             steps += [self.drop_database, lambda: self.redis().flushdb()]
         for step in steps:
@@ -614,6 +641,7 @@ def run(stack: Stack) -> list[Row]:
         f"{time.monotonic() - started:.0f} s"
     )
     stack.redis().flushdb()
+    stack.mail.start()
     stack.start_web()
     stack.start_worker()
     say(
@@ -813,6 +841,7 @@ def drain(runner: Runner) -> None:
     backlog = stack.python_json(
         "-m", "bench.seed", "backlog", "--count", str(BACKLOG), log="backlog.log"
     )
+    mails_before = stack.mail.received
     stack.start_worker()
     say(f"worker started; draining (at most {DRAIN_LIMIT:g} s) ...")
     started = time.monotonic()
@@ -847,6 +876,7 @@ def drain(runner: Runner) -> None:
         f"{settled} of {backlog['queued']} settled; rate from the first to the last settled "
         f"({span:.1f} s); {elapsed:.1f} s from the worker's start"
         + (f"; stopped at the {DRAIN_LIMIT:g} s limit" if pending else "")
+        + f"; {stack.mail.received - mails_before} customer e-mails reached the SMTP server by then"
     )
     runner.rows["drain"] = row
 
