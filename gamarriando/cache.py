@@ -11,12 +11,13 @@ class _ReusedClient(RedisCacheClient):
         self._clients = {}
 
     def get_client(self, key=None, *, write=False):
-        index = self._get_connection_pool_index(write)
-        client = self._clients.get(index)
+        """Return the client of the pool Django picks (at random among read servers)."""
+        # Filed by pool, not by index: the index is drawn again inside _get_connection_pool.
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
         if client is None:
             # A client holds no connection of its own (the pool does), so threads may share it.
-            client = self._client(connection_pool=self._get_connection_pool(write))
-            self._clients[index] = client
+            client = self._clients[pool] = self._client(connection_pool=pool)
         return client
 
 

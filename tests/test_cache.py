@@ -8,17 +8,20 @@ import redis
 from django.core.cache.backends.redis import RedisCache
 
 from gamarriando.cache import ReusedClientRedisCache
-from tests.threads import run_concurrently
 
-URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/14"
+URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/11"
 
 
 @pytest.fixture
-def cache():
+def reachable():
     try:
         redis.Redis.from_url(URL, socket_connect_timeout=2).ping()
     except redis.ConnectionError:
         pytest.skip("Redis is not reachable")
+
+
+@pytest.fixture
+def cache(reachable):
     return ReusedClientRedisCache(URL, {"KEY_PREFIX": f"test-cache-{uuid.uuid4().hex}"})
 
 
@@ -42,11 +45,18 @@ def test_it_reads_and_writes_as_djangos(cache):
     assert cache.get("k", "gone") == "gone"
 
 
-def test_threads_share_it(cache):
-    def bump(_):
-        for _ in range(50):
-            cache.incr("shared")
+def test_reads_spread_over_the_read_servers_and_writes_go_to_the_first(reachable):
+    """Several LOCATIONs: the first takes writes, reads go to any other, as in Django's."""
+    base = URL.rsplit("/", 1)[0]
+    servers = [f"{base}/{db}" for db in (11, 10, 9)]
+    cache = ReusedClientRedisCache(",".join(servers), {"KEY_PREFIX": f"spread-{uuid.uuid4().hex}"})
+    key = cache.make_and_validate_key("where")
+    for db, url in enumerate(servers):
+        redis.Redis.from_url(url).set(key, cache._cache._serializer.dumps(db), ex=30)
 
-    cache.set("shared", 0, 30)
-    assert run_concurrently(4, bump) == [None] * 4
-    assert cache.get("shared") == 200
+    answers = {cache.get("where") for _ in range(100)}
+
+    assert answers == {1, 2}  # both read servers, never the writer; each half the time
+    cache.set("written", "yes", 30)
+    first = redis.Redis.from_url(servers[0])
+    assert first.get(cache.make_and_validate_key("written")) is not None
