@@ -13,7 +13,9 @@ def fan_out_to_subscribers(envelope: dict) -> None:
 def _email(envelope: dict) -> None:
     """Queue the customer's e-mail about a payment or refund outcome, one task per batch."""
     emails = batch_shared("customer_emails", _emails_sent_on_commit)
-    emails.append({"event_type": envelope["type"], "data": envelope["data"]})
+    emails.append(
+        {"event_id": envelope["id"], "event_type": envelope["type"], "data": envelope["data"]}
+    )
 
 
 def _emails_sent_on_commit() -> list[dict]:

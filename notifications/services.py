@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection, mail_admins
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -19,7 +20,7 @@ from gamarriando.errors import PermissionDeniedError
 from gamarriando.event_types import EventType
 from gamarriando.events import OutboxEvent, batch_shared
 from gamarriando.logging import get_logger
-from gamarriando.queue import enqueue_on_commit
+from gamarriando.queue import enqueue_on_commit, send_now
 from notifications.egress import TargetRefused, webhook_post
 from notifications.models import (
     DeliveryStatus,
@@ -46,6 +47,8 @@ DELIVERY_WINDOW = timedelta(hours=24)
 SECRET_OVERLAP = timedelta(hours=24)
 CHANGE_SUBSCRIPTION = "notifications.change_webhooksubscription"
 DISABLE_AFTER_FAILURES = 20
+# How long a sent customer e-mail stays marked: longer than any redelivery of its task.
+SENT_MARK_SECONDS = 24 * 3600
 
 
 def _active_subscriptions() -> list[WebhookSubscription]:
@@ -216,6 +219,7 @@ EMAILS = {
 
 
 def _customer_message(order: Order, event_type: str, data: dict, connection=None):
+    """Build the customer's e-mail about one event, in text and HTML."""
     subject, template = EMAILS[event_type]
     context = {"order": order, "data": data, "customer": order.user}
     message = EmailMultiAlternatives(
@@ -229,22 +233,44 @@ def _customer_message(order: Order, event_type: str, data: dict, connection=None
     return message
 
 
-def customer_email_send(*, event_type: str, data: dict) -> None:
-    """E-mail the order's customer about a payment or refund, in text and HTML."""
+def _sent_key(event_id: str) -> str:
+    return f"customer-email-sent:{event_id}"
+
+
+def _already_sent(event_ids: list[str]) -> set[str]:
+    """Return which events' e-mails a run of this task sent before (the cache away: none)."""
+    try:
+        found = cache.get_many([_sent_key(event_id) for event_id in event_ids if event_id])
+    except Exception:  # noqa: BLE001 - without the marks an e-mail may go twice, never zero times
+        return set()
+    return {key.removeprefix(_sent_key("")) for key in found}
+
+
+def _mark_sent(event_id: str) -> None:
+    # A redelivered task (its worker died before the ack) skips what this one sent already.
+    if event_id:
+        with contextlib.suppress(Exception):
+            cache.set(_sent_key(event_id), 1, timeout=SENT_MARK_SECONDS)
+
+
+def customer_email_send(*, event_type: str, data: dict, event_id: str = "") -> None:
+    """E-mail the order's customer about a payment or refund, once per event."""
+    if event_id and _already_sent([event_id]):
+        return
     order = Order.objects.select_related("user").get(pk=data["order_id"])
     _customer_message(order, event_type, data).send()
+    _mark_sent(event_id)
 
 
-def customer_emails_send(emails: list[dict]) -> list[dict]:
-    """Send several customer e-mails: one read of their orders, one mail connection.
-
-    Returns the e-mails that could not be sent, for the caller to send again one by one.
-    """
+def customer_emails_send(emails: list[dict]) -> tuple[int, list[dict]]:
+    """Send a batch's e-mails over one connection; return how many went and those that failed."""
+    sent_before = _already_sent([email.get("event_id", "") for email in emails])
+    emails = [email for email in emails if email.get("event_id", "") not in sent_before]
     orders = Order.objects.select_related("user").in_bulk({e["data"]["order_id"] for e in emails})
     mail = get_connection()
     with contextlib.suppress(Exception):
         mail.open()  # kept open for the batch; if it cannot open, each message tries its own
-    failed = []
+    failed, sent = [], 0
     try:
         for email in emails:
             try:
@@ -253,12 +279,24 @@ def customer_emails_send(emails: list[dict]) -> list[dict]:
             except Exception as exc:  # noqa: BLE001 - that one goes on alone; the rest are sent
                 logger.warning(
                     "customer_email_failed",
+                    event_id=email.get("event_id", ""),
                     event_type=email["event_type"],
                     order_id=email["data"].get("order_id"),
                     error=str(exc)[:200],
                 )
                 failed.append(email)
+            else:
+                _mark_sent(email.get("event_id", ""))
+                sent += 1
     finally:
         with contextlib.suppress(Exception):
             mail.close()
-    return failed
+    return sent, failed
+
+
+def customer_emails_deliver(emails: list[dict]) -> int:
+    """Send a batch's e-mails; each that fails goes on as its own task. Return how many went."""
+    sent, failed = customer_emails_send(emails)
+    for email in failed:
+        send_now("notifications.send_customer_email", **email)
+    return sent

@@ -2,7 +2,6 @@
 
 from celery import shared_task
 
-from gamarriando.queue import send_now
 from notifications import services
 
 
@@ -22,15 +21,12 @@ def retry_due_deliveries() -> int:
 
 
 @shared_task(name="notifications.send_customer_email", acks_late=True, max_retries=3)
-def send_customer_email(*, event_type: str, data: dict) -> None:
-    """Send one customer e-mail."""
-    services.customer_email_send(event_type=event_type, data=data)
+def send_customer_email(*, event_type: str, data: dict, event_id: str = "") -> None:
+    """Send one customer e-mail (one of a batch that failed); a failure leaves a dead letter."""
+    services.customer_email_send(event_type=event_type, data=data, event_id=event_id)
 
 
 @shared_task(name="notifications.send_customer_emails", acks_late=True)
 def send_customer_emails(*, emails: list[dict]) -> int:
     """Send the customer e-mails of one outbox batch; each that fails goes on as its own task."""
-    failed = services.customer_emails_send(emails)
-    for email in failed:
-        send_now("notifications.send_customer_email", **email)
-    return len(emails) - len(failed)
+    return services.customer_emails_deliver(emails)

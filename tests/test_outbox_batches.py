@@ -5,6 +5,7 @@ import json
 import os
 import threading
 import time
+import uuid
 from unittest.mock import ANY
 
 import pytest
@@ -16,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from gamarriando import events
 from gamarriando.events import KICK_KEY, OutboxEvent, dispatch_batch
 from gamarriando.tasks import dispatch_pending
-from notifications.tasks import send_customer_emails
+from notifications.tasks import send_customer_email, send_customer_emails
 from notifications.tests.factories import WebhookSubscriptionFactory
 from orders.services import order_cancel
 from orders.tests.factories import ProductFactory
@@ -268,8 +269,7 @@ def test_a_batch_sends_its_customer_emails_as_one_task_and_reads_subscriptions_o
     WebhookSubscriptionFactory(event_types=["order.paid"])  # wants none of these events
     mailoutbox.clear()
     use_broker(_url(redis_db))
-    for payment in paid:
-        _succeeded(payment)
+    events_published = [_succeeded(payment) for payment in paid]
 
     with CaptureQueriesContext(connection) as queries:
         assert dispatch_batch() == 3
@@ -280,6 +280,7 @@ def test_a_batch_sends_its_customer_emails_as_one_task_and_reads_subscriptions_o
     ((task, kwargs),) = queued  # one task for the three e-mails
     assert task == "notifications.send_customer_emails"
     assert [email["data"]["payment_id"] for email in kwargs["emails"]] == [p.pk for p in paid]
+    assert [email["event_id"] for email in kwargs["emails"]] == events_published
     assert send_customer_emails(**kwargs) == 3
     assert [mail.to for mail in mailoutbox] == [[customer.email]] * 3
     assert all(mail.subject.startswith("Payment received") for mail in mailoutbox)
@@ -312,3 +313,20 @@ def test_an_email_that_fails_goes_on_alone_and_the_others_are_sent(
 
     assert [mail.to for mail in mailoutbox] == [[customer.email]]
     assert _kwargs(redis_db, "events") == [("notifications.send_customer_email", lost)]
+
+
+def test_a_batch_run_again_sends_only_what_it_had_not_sent(customer, mailoutbox):
+    """A worker that dies before the ack gets its message redelivered: no e-mail goes twice."""
+    _, payment = make_paid(customer, ProductFactory(stock=5))
+    mailoutbox.clear()
+    first, second = (
+        {"event_id": str(uuid.uuid4()), "event_type": "payment.succeeded", "data": data}
+        for data in (payment_event_data(payment), payment_event_data(payment))
+    )
+    assert send_customer_emails(emails=[first]) == 1  # the run that died after this one
+
+    assert send_customer_emails(emails=[first, second]) == 1
+
+    assert len(mailoutbox) == 2
+    send_customer_email(**second)  # the one-by-one task knows it went, too
+    assert len(mailoutbox) == 2

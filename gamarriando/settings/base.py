@@ -353,6 +353,8 @@ ALERT_UNUSUAL_MIN_COUNT = 10
 
 # E-mail: the console by default; SMTP with EMAIL_URL=smtp+tls://user:pass@host:587.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Seconds an SMTP call may hang: a batch's e-mails share one connection and one worker slot.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Gamarriando <pagos@gamarriando.pe>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Admins", email) for email in env.list("ADMIN_EMAILS", default=[])]
