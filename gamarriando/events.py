@@ -127,11 +127,11 @@ def record_dispatch_error(event_id, exc: Exception) -> None:
 
 
 def batch_shared(key: str, make: Callable[[], object]):
-    """Return make()'s value, made once per dispatch batch and shared by its events' handlers.
-
-    Outside a batch (an event dispatched alone) every call makes its own. The value lives as
-    long as the batch's transaction: a batch that rolls back takes it along.
-    """
+    """Return make()'s value, made once per dispatch batch and shared by its events' handlers."""
+    # Outside a batch (an event dispatched alone) every call makes its own. The value lives
+    # as long as the batch's transaction, so what make() registers on commit must be
+    # registered at the batch's level: one made inside a handler's own savepoint that rolls
+    # back would keep being filled while its on-commit work was dropped.
     shared = _batch_shared.get()
     if shared is None:
         return make()

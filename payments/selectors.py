@@ -48,8 +48,7 @@ def payment_visible_to(user) -> QuerySet[Payment]:
 
 
 def with_new_figures(payment: Payment) -> Payment:
-    """Give a payment just created what payment_visible_to adds: nothing refunded, charged back or
-    disputed yet, so it renders from the object in hand."""
+    """Give a new payment payment_visible_to's figures (all nothing yet), to render it in hand."""
     payment.refund_pending = payment.charged_back = Decimal("0")
     payment.dispute_status = None
     return payment

@@ -4,8 +4,11 @@ The path of every gateway operation has three steps (docs/DESIGN.md): a short lo
 transaction writes a pending ledger row with its idempotency key (`open_operation`); a
 worker calls the gateway outside any transaction (`charge.payment_execute_transaction`);
 a short locked transaction settles the row (`gateway_results`) and recomputes the payment
-and the order from the ledger (`sync_from_ledger`). Locks are always taken in the same
-order: order, then payment, then ledger row.
+and the order from the ledger (`sync_from_ledger`). A writer that takes several locks
+takes the order's first, then its payments' and ledger rows'; the order's lock is what
+serialises such writers, so no two of them can wait on each other in a cycle. Writers
+without it (the janitor's schedule, the reconcilers' notes) change one row in one statement
+and hold nothing else.
 """
 
 from decimal import Decimal
@@ -51,11 +54,9 @@ def lock_payment(payment_id: int, order_id: int | None = None) -> tuple[Order, P
 def lock_operation(
     transaction_id: int, payment_id: int | None = None, order_id: int | None = None
 ) -> tuple[Order, Payment, Transaction]:
-    """Lock the order, then the payment and its ledger row (one statement for both).
-
-    Every writer of a payment or its rows holds the order's lock first, so taking the
-    payment's and the row's together keeps the order -> payment -> row order of locks.
-    """
+    """Lock the order, then the payment and its ledger row in one statement."""
+    # PostgreSQL may lock the row before the payment inside that statement: safe, because
+    # whoever else locks either holds the order's lock first (see the module's docstring).
     if payment_id is None or order_id is None:
         payment_id, order_id = Transaction.objects.values_list(
             "payment_id", "payment__order_id"
