@@ -169,3 +169,34 @@ def test_create_answers_what_a_read_of_the_payment_answers(api, customer, produc
     assert created.content == read.content
     assert created.json()["amount"] == "99.50"
     assert created.json()["metadata"] == metadata
+
+
+def test_a_refused_keyed_create_leaves_nothing_and_the_key_serves_the_corrected_request(
+    api, customer, product
+):
+    """No savepoint inside the keyed request: a refusal must still roll back everything."""
+    from gamarriando.idempotency import IdempotencyKey
+
+    order = make_order(customer, product, quantity=2)
+    client = api(customer)
+    body = {"order_id": order.pk, "payment_method": "simulated", "amount": "999.00"}
+    refused = client.post("/api/v1/payments", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "AMOUNT_MISMATCH"
+    assert not Payment.objects.filter(order=order).exists()
+    assert not IdempotencyKey.objects.filter(key="k-1").exists()
+
+    corrected = client.post(
+        "/api/v1/payments", {**body, "amount": "100.00"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert corrected.status_code == 201, corrected.json()
+    paid = process(client, corrected.json()["id"])
+    assert paid.status_code == 202 and paid.json()["status"] == "completed"
+    again = client.post(
+        f"/api/v1/payments/{corrected.json()['id']}/process",
+        {"payment_method_id": "tok_success"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-2",
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "INVALID_STATUS"
+    assert not IdempotencyKey.objects.filter(key="k-2").exists()
+    assert Transaction.objects.filter(payment_id=corrected.json()["id"]).count() == 1
