@@ -10,6 +10,7 @@ from gamarriando.errors import field_error
 from gamarriando.fields import CurrencyField, MoneyInputField, MoneyOutputField
 from gamarriando.idempotency import idempotent
 from gamarriando.money import format_amount
+from gamarriando.queue import runs_inline
 from gamarriando.throttling import throttles
 from payments import selectors, services
 from payments.filters import PaymentFilter
@@ -169,10 +170,17 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         payment = selectors.payment_visible_to(self.request.user).get(pk=payment_id)
         return Response(PaymentOutputSerializer(payment).data, status=http_status)
 
-    def _rendered_later(self, payment_id: int, http_status: int) -> Response:
+    def _rendered_later(self, payment: Payment, http_status: int) -> Response:
         """Render now, and let the idempotency layer re-render once inline work has run."""
-        response = self._render(payment_id, http_status)
-        response.rerender = lambda: self._render(payment_id, http_status)
+        # The payment in hand was read and saved under its lock; when it never took money,
+        # the figures payment_visible_to would add are known without reading it back. Inline
+        # (no broker) the work already ran on commit and changed it: read it back.
+        in_hand = None if runs_inline() else selectors.figures_in_hand(payment)
+        if in_hand is None:
+            response = self._render(payment.pk, http_status)
+        else:
+            response = Response(PaymentOutputSerializer(in_hand).data, status=http_status)
+        response.rerender = lambda: self._render(payment.pk, http_status)
         return response
 
     @extend_schema(request=PaymentCreateInputSerializer, responses={201: PaymentOutputSerializer})
@@ -215,8 +223,10 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         payment = self.get_object()
         data = PaymentProcessInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.payment_process(payment_id=payment.pk, actor=request.user, **data.validated_data)
-        return self._rendered_later(payment.pk, status.HTTP_202_ACCEPTED)
+        processed = services.payment_process(
+            payment_id=payment.pk, actor=request.user, **data.validated_data
+        )
+        return self._rendered_later(processed, status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=PaymentCaptureInputSerializer, responses={202: PaymentOutputSerializer})
     @action(detail=True, methods=["post"], url_path="capture")
@@ -225,8 +235,10 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         payment = self.get_object()
         data = PaymentCaptureInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.payment_capture(payment_id=payment.pk, actor=request.user, **data.validated_data)
-        return self._rendered_later(payment.pk, status.HTTP_202_ACCEPTED)
+        captured, _ = services.payment_capture(
+            payment_id=payment.pk, actor=request.user, **data.validated_data
+        )
+        return self._rendered_later(captured, status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=PaymentRefundInputSerializer, responses={202: RefundOutputSerializer})
     @action(detail=True, methods=["post"], url_path="refund")

@@ -54,6 +54,13 @@ def with_new_figures(payment: Payment) -> Payment:
     return payment
 
 
+def figures_in_hand(payment: Payment) -> Payment | None:
+    """Give a payment that never took money payment_visible_to's figures (nothing), else None."""
+    if payment.captured_amount or payment.refunded_amount or payment.disputed:
+        return None  # refunds in flight, chargebacks and disputes all come after a capture
+    return with_new_figures(payment)
+
+
 def refundable_amount(payment: Payment) -> Decimal:
     """Return what can still be refunded: captured, minus refunded, refunds in flight and
     lost disputes (from payment_visible_to's sums, else from the ledger)."""
