@@ -14,10 +14,9 @@ from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from gamarriando.celery import app
 from gamarriando.finance_metrics import EVENTS_PUBLISHED
 from gamarriando.logging import get_logger
-from gamarriando.queue import enqueue_on_commit, send_now
+from gamarriando.queue import enqueue_on_commit, runs_inline, send_now
 
 logger = get_logger(__name__)
 _handlers: dict[str, list[Callable[[dict], None]]] = defaultdict(list)
@@ -74,7 +73,7 @@ def publish(event_type: str, data: dict, *, order_id: int | None = None) -> Outb
     """Write an event inside the caller's transaction and dispatch it after commit."""
     event = OutboxEvent.objects.create(type=event_type, data=data, order_id=order_id)
     transaction.on_commit(lambda: EVENTS_PUBLISHED.labels(event_type).inc())
-    if app.conf.task_always_eager:
+    if runs_inline():
         # Inline mode (no broker): this event alone, at once, as its own task.
         enqueue_on_commit("gamarriando.dispatch_event", event_id=str(event.id))
     else:

@@ -239,27 +239,31 @@ def _sent_key(event_id: str) -> str:
 
 def _already_sent(event_ids: list[str]) -> set[str]:
     """Return which events' e-mails a run of this task sent before (the cache away: none)."""
+    keys = [_sent_key(event_id) for event_id in event_ids if event_id]
+    if not keys:
+        return set()
     try:
-        found = cache.get_many([_sent_key(event_id) for event_id in event_ids if event_id])
+        found = cache.get_many(keys)
     except Exception:  # noqa: BLE001 - without the marks an e-mail may go twice, never zero times
         return set()
     return {key.removeprefix(_sent_key("")) for key in found}
 
 
-def _mark_sent(event_id: str) -> None:
+def _send_and_mark(order: Order, email: dict, connection=None) -> None:
+    """Send one e-mail, then mark its event's e-mail sent."""
+    _customer_message(order, email["event_type"], email["data"], connection).send()
     # A redelivered task (its worker died before the ack) skips what this one sent already.
-    if event_id:
+    if email.get("event_id"):
         with contextlib.suppress(Exception):
-            cache.set(_sent_key(event_id), 1, timeout=SENT_MARK_SECONDS)
+            cache.set(_sent_key(email["event_id"]), 1, timeout=SENT_MARK_SECONDS)
 
 
 def customer_email_send(*, event_type: str, data: dict, event_id: str = "") -> None:
     """E-mail the order's customer about a payment or refund, once per event."""
-    if event_id and _already_sent([event_id]):
+    if _already_sent([event_id]):
         return
     order = Order.objects.select_related("user").get(pk=data["order_id"])
-    _customer_message(order, event_type, data).send()
-    _mark_sent(event_id)
+    _send_and_mark(order, {"event_id": event_id, "event_type": event_type, "data": data})
 
 
 def customer_emails_send(emails: list[dict]) -> tuple[int, list[dict]]:
@@ -274,8 +278,7 @@ def customer_emails_send(emails: list[dict]) -> tuple[int, list[dict]]:
     try:
         for email in emails:
             try:
-                order = orders[email["data"]["order_id"]]
-                _customer_message(order, email["event_type"], email["data"], mail).send()
+                _send_and_mark(orders[email["data"]["order_id"]], email, mail)
             except Exception as exc:  # noqa: BLE001 - that one goes on alone; the rest are sent
                 logger.warning(
                     "customer_email_failed",
@@ -286,7 +289,6 @@ def customer_emails_send(emails: list[dict]) -> tuple[int, list[dict]]:
                 )
                 failed.append(email)
             else:
-                _mark_sent(email.get("event_id", ""))
                 sent += 1
     finally:
         with contextlib.suppress(Exception):

@@ -26,8 +26,8 @@ def payment_apply_gateway_result(
 ) -> Payment | None:
     """Settle a pending ledger row from a gateway answer; a repeated answer changes nothing.
 
-    The worker passes the row's payment, already read, to save two lookups; it is locked
-    and read again here all the same.
+    The worker passes the row's payment, already read, to save the lookup of its ids; it is
+    locked and read again here all the same.
     """
     if result.status == GatewayStatus.PENDING:
         return None
