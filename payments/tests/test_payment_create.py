@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from gamarriando.idempotency import IdempotencyKey
 from orders.tests.factories import ProductFactory
 from payments.models import Payment
 from payments.tests.helpers import charges, process
@@ -175,8 +176,6 @@ def test_a_refused_keyed_create_leaves_nothing_and_the_key_serves_the_corrected_
     api, customer, product
 ):
     """No savepoint inside the keyed request: a refusal must still roll back everything."""
-    from gamarriando.idempotency import IdempotencyKey
-
     order = make_order(customer, product, quantity=2)
     client = api(customer)
     body = {"order_id": order.pk, "payment_method": "simulated", "amount": "999.00"}
