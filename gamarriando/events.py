@@ -69,16 +69,28 @@ def subscribe(event_type: str):
     return register
 
 
+def new_event(event_type: str, data: dict, *, order_id: int | None = None) -> OutboxEvent:
+    """Return an unsaved event, for a caller that inserts it with its own rows (then published)."""
+    return OutboxEvent(type=event_type, data=data, order_id=order_id)
+
+
 def publish(event_type: str, data: dict, *, order_id: int | None = None) -> OutboxEvent:
     """Write an event inside the caller's transaction and dispatch it after commit."""
-    event = OutboxEvent.objects.create(type=event_type, data=data, order_id=order_id)
+    event = new_event(event_type, data, order_id=order_id)
+    event.save(force_insert=True)
+    published(event)
+    return event
+
+
+def published(event: OutboxEvent) -> None:
+    """Dispatch after commit an event its caller inserted itself, inside its transaction."""
+    event_type = event.type
     transaction.on_commit(lambda: EVENTS_PUBLISHED.labels(event_type).inc())
     if runs_inline():
         # Inline mode (no broker): this event alone, at once, as its own task.
         enqueue_on_commit("gamarriando.dispatch_event", event_id=str(event.id))
     else:
         transaction.on_commit(partial(_kick, str(event.id)), robust=True)
-    return event
 
 
 def _kick(event_id: str) -> None:
