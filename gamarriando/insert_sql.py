@@ -67,3 +67,13 @@ def insert_together(*groups: Sequence[models.Model]) -> None:
                 setattr(row, pk.attname, pk.to_python(key))
             row._state.adding = False
             row._state.db = connection.alias
+
+
+def insert_rows(*groups: Sequence[models.Model]) -> None:
+    """Insert unsaved instances: in one statement on PostgreSQL, a bulk insert per group elsewhere."""
+    if connection.vendor == "postgresql":
+        insert_together(*groups)
+        return
+    for group in groups:
+        if group:
+            type(group[0]).objects.bulk_create(group)
