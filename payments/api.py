@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from gamarriando.errors import field_error
 from gamarriando.fields import CurrencyField, MoneyInputField, MoneyOutputField
+from gamarriando.filters import FiltersOnListMixin
 from gamarriando.idempotency import idempotent
 from gamarriando.money import format_amount
 from gamarriando.queue import runs_inline
@@ -17,6 +18,7 @@ from payments.filters import PaymentFilter
 from payments.models import Payment
 from payments.payment_fields import MetadataField, SavedMethodIdField
 from payments.permissions import PaymentPermission, require_permission
+from payments.representations import dispute_status, payment_data
 from transactions.api import TransactionOutputSerializer, TransactionViewSet
 from transactions.models import Transaction, TransactionType
 
@@ -119,10 +121,11 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_dispute_status(self, payment) -> str | None:
-        if hasattr(payment, "dispute_status"):
-            return payment.dispute_status
-        latest = payment.disputes.order_by("-created_at", "-pk").first()
-        return latest.status if latest else None
+        return dispute_status(payment)
+
+    def to_representation(self, payment):
+        # The declared fields above are the schema; payments.representations renders them.
+        return payment_data(payment)
 
 
 class RefundOutputSerializer(serializers.Serializer):
@@ -145,7 +148,12 @@ class PaymentMethodListView(APIView):
         return Response(PaymentMethodOutputSerializer(selectors.payment_methods(), many=True).data)
 
 
-class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PaymentViewSet(
+    FiltersOnListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Create, read, change, cancel, process, capture and refund payments."""
 
     queryset = Payment.objects.none()  # for the schema; get_queryset scopes by user
