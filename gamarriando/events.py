@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gamarriando.finance_metrics import EVENTS_PUBLISHED
+from gamarriando.insert_sql import insert_rows, insert_together
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit, runs_inline, send_now
 
@@ -78,6 +79,27 @@ def publish(event_type: str, data: dict, *, order_id: int | None = None) -> Outb
     """Write an event inside the caller's transaction and dispatch it after commit."""
     event = new_event(event_type, data, order_id=order_id)
     event.save(force_insert=True)
+    published(event)
+    return event
+
+
+def insert_and_publish(
+    groups: list[list[models.Model]],
+    event_type: str,
+    describe: Callable[[], tuple[dict, int | None]],
+) -> OutboxEvent:
+    """Insert new rows and the event about them; describe() gives its data and order id.
+
+    When the rows' keys were drawn beforehand (next_id_sql, PostgreSQL), rows and event are
+    one statement; otherwise the rows are inserted first, so that the event can name them.
+    """
+    if groups[0][0].pk is None:
+        insert_rows(*groups)
+        data, order_id = describe()
+        return publish(event_type, data, order_id=order_id)
+    data, order_id = describe()
+    event = new_event(event_type, data, order_id=order_id)
+    insert_together(*groups, [event])
     published(event)
     return event
 

@@ -77,3 +77,13 @@ def insert_rows(*groups: Sequence[models.Model]) -> None:
     for group in groups:
         if group:
             type(group[0]).objects.bulk_create(group)
+
+
+def next_id_sql(model: type[models.Model]) -> str:
+    """Return PostgreSQL's expression drawing the model's next id, to draw it in another read."""
+    # A caller that knows a new row's id before inserting it can write the rows that name it
+    # (and events carrying it) in the same statement as the row itself.
+    table, column = model._meta.db_table, model._meta.pk.column
+    if not (table.replace("_", "").isalnum() and column.replace("_", "").isalnum()):
+        raise ValueError(f"unexpected table or column name: {table}.{column}")
+    return f"nextval(pg_get_serial_sequence('{table}', '{column}'))"

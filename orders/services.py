@@ -20,7 +20,7 @@ from gamarriando.errors import (
 )
 from gamarriando.event_types import EventType
 from gamarriando.finance_metrics import ORDERS_CREATED
-from gamarriando.insert_sql import insert_together
+from gamarriando.insert_sql import next_id_sql
 from gamarriando.limits import limit_exceeded
 from orders.models import Order, OrderItem, OrderStatus, OrderStatusHistory, Product
 from orders.transitions import CUSTOMER, FULFILMENT, STAFF, SYSTEM, can_transition
@@ -56,17 +56,17 @@ def _lock_user(user) -> int | None:
     """Lock the buyer's row, so two simultaneous orders of one user count each other.
 
     On PostgreSQL the same statement draws the new order's id, so that every row of the
-    order is known before it is written in one statement (_insert_order_rows); elsewhere None.
+    order is known before it is written in one statement (events.insert_and_publish);
+    elsewhere None.
     """
     if connection.vendor != "postgresql":
         list(type(user).objects.select_for_update().filter(pk=user.pk).values_list("pk"))
         return None
-    users, orders = type(user)._meta.db_table, Order._meta.db_table
+    users = connection.ops.quote_name(type(user)._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            # S608: table names from the models' _meta; the values are bound.
-            f"SELECT nextval(pg_get_serial_sequence('{orders}', 'id'))"  # noqa: S608
-            f' FROM "{users}" WHERE id = %s FOR UPDATE',
+            # S608: the expression and the table name come from the models' _meta.
+            f"SELECT {next_id_sql(Order)} FROM {users} WHERE id = %s FOR UPDATE",  # noqa: S608
             [user.pk],
         )
         row = cursor.fetchone()
@@ -209,29 +209,15 @@ def order_create(
         history = OrderStatusHistory(
             order=order, from_status="", to_status=OrderStatus.PENDING, actor=user, reason="created"
         )
-        _insert_order_rows(order, order_items, history)
+        events.insert_and_publish(
+            [[order], order_items, [history]],
+            EventType.ORDER_CREATED,
+            lambda: (_order_event_data(order), order.pk),
+        )
         _take_stock(lines)
         transaction.on_commit(lambda: ORDERS_CREATED.labels(currency).inc())
     _cache_relations(order, order_items)
     return order
-
-
-def _insert_order_rows(order: Order, items: list[OrderItem], history: OrderStatusHistory) -> None:
-    """Write a new order, its lines, its first history row and its order.created event."""
-    if order.pk is not None:  # PostgreSQL: the id is drawn, so one statement writes them all
-        event = events.new_event(
-            EventType.ORDER_CREATED, _order_event_data(order), order_id=order.pk
-        )
-        insert_together([order], items, [history], [event])
-    else:
-        order.save(force_insert=True)
-        OrderItem.objects.bulk_create(items)
-        history.save(force_insert=True)
-        event = events.new_event(
-            EventType.ORDER_CREATED, _order_event_data(order), order_id=order.pk
-        )
-        event.save(force_insert=True)
-    events.published(event)
 
 
 def _order_event_data(order: Order) -> dict:

@@ -232,7 +232,7 @@ class PaymentViewSet(
         data = PaymentProcessInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         processed = services.payment_process(
-            payment_id=payment.pk, actor=request.user, **data.validated_data
+            payment_id=payment.pk, actor=request.user, looked_up=payment, **data.validated_data
         )
         return self._rendered_later(processed, status.HTTP_202_ACCEPTED)
 

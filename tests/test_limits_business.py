@@ -1,15 +1,20 @@
 """Business limits (issue 18 item 8): 429 LIMIT_EXCEEDED naming the limit, Retry-After when it resets."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from gamarriando.errors import LimitExceeded
 from orders.models import Order
 from orders.tests.factories import ProductFactory
+from payments.limits import _failed, _failed_attempts
 from tests.factories import UserFactory
 from tests.helpers import make_order, make_payment, post_process
 from tests.threads import run_concurrently
+from transactions.models import TransactionStatus, TransactionType
+from transactions.tests.factories import TransactionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,3 +119,27 @@ def test_simultaneous_orders_never_exceed_the_pending_cap(customer, address, set
     assert Order.objects.filter(user=customer, status="pending").count() == 3
     product.refresh_from_db()
     assert product.stock == 97
+
+
+def test_the_hand_written_failed_attempts_count_equals_the_orm_count(customer, product):
+    now = timezone.now()
+    mine = make_payment(customer, make_order(customer, product))
+    other = UserFactory()
+    theirs = make_payment(other, make_order(other, product))
+    for payment, kind, status, minutes in [
+        (mine, TransactionType.CHARGE, TransactionStatus.FAILED, 5),
+        (mine, TransactionType.AUTHORIZATION, TransactionStatus.FAILED, 50),
+        (mine, TransactionType.CHARGE, TransactionStatus.FAILED, 90),  # outside the hour
+        (mine, TransactionType.CHARGE, TransactionStatus.SUCCEEDED, 5),
+        (mine, TransactionType.REFUND, TransactionStatus.FAILED, 5),
+        (theirs, TransactionType.CHARGE, TransactionStatus.FAILED, 5),
+    ]:
+        TransactionFactory(
+            payment=payment,
+            transaction_type=kind,
+            status=status,
+            processed_at=now - timedelta(minutes=minutes),
+        )
+    since = now - timedelta(hours=1)
+    assert _failed_attempts(customer.pk, since) == _failed(customer.pk, since).count() == 2
+    assert _failed_attempts(UserFactory().pk, since) == 0

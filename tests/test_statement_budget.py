@@ -20,8 +20,8 @@ from transactions.tests.factories import TransactionFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 ORDER_CREATE_BUDGET = 9  # issue 9 asks for 12 at most, including BEGIN and COMMIT
-PAYMENT_CREATE_BUDGET = 10
-PROCESS_BUDGET = 16  # inline mode: the answer is read again after the charge ran
+PAYMENT_CREATE_BUDGET = 8
+PROCESS_BUDGET = 15  # inline mode: the answer is read again after the charge ran
 
 
 def statements(call):

@@ -43,8 +43,12 @@ def payment_process(
     return_url: str = "",
     saved_payment_method_id=None,
     save_payment_method: bool = False,
+    looked_up: Payment | None = None,
 ) -> Payment:
     """Open a processing attempt and hand the charge to a worker.
+
+    A caller that already read the payment passes it as looked_up: its method and order id
+    are what is read before the lock (the payment itself is locked and read again).
 
     Raises:
         PaymentMethodError: the token is not one the gateway takes, or the saved card expired.
@@ -53,7 +57,12 @@ def payment_process(
         InvalidStatus: the payment is not pending or failed, or its order is not pending.
         LimitExceeded: the payment's attempts or the customer's failed attempts are used up.
     """
-    method, order_id = Payment.objects.values_list("payment_method", "order_id").get(pk=payment_id)
+    if looked_up is not None and looked_up.pk == payment_id:
+        method, order_id = looked_up.payment_method, looked_up.order_id
+    else:
+        method, order_id = Payment.objects.values_list("payment_method", "order_id").get(
+            pk=payment_id
+        )
     gateway = get_gateway(method)
     saved = None
     if (saved_payment_method_id is not None or save_payment_method) and method != "stripe":

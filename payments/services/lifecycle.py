@@ -2,12 +2,13 @@
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from gamarriando import events, money
 from gamarriando.errors import AmountMismatch, PaymentMethodError, field_error, invalid_status
 from gamarriando.event_types import EventType
 from gamarriando.idempotency import owns_transaction
+from gamarriando.insert_sql import next_id_sql
 from orders.models import Order, OrderStatus
 from payments.gateways.registry import get_gateway
 from payments.models import Payment, PaymentStatus, PaymentStatusHistory
@@ -43,7 +44,7 @@ def payment_create(
     gateway = get_gateway(payment_method)
     # Inside a keyed request's transaction a savepoint buys nothing (idempotency.owns_transaction).
     with transaction.atomic(savepoint=not owns_transaction()):
-        order = Order.objects.select_for_update().filter(pk=order_id, user=user).first()
+        order, payment_id = _lock_order_drawing_payment_id(order_id, user)
         if order is None:
             raise field_error("order_id", "No such order.")
         if order.status != OrderStatus.PENDING:
@@ -61,18 +62,37 @@ def payment_create(
             raise AmountMismatch(
                 details={"balance_due": money.format_amount(max(available, ZERO), currency)}
             )
-        payment = Payment.objects.create(
+        payment = Payment(
+            id=payment_id,
             order=order,
             payment_method=payment_method,
             amount=amount,
             currency=currency,
             metadata=metadata or {},
         )
-        PaymentStatusHistory.objects.create(
+        history = PaymentStatusHistory(
             payment=payment, to_status=PaymentStatus.PENDING, actor=user, reason="created"
         )
-        events.publish(EventType.PAYMENT_CREATED, payment_event_data(payment), order_id=order.pk)
+        events.insert_and_publish(
+            [[payment], [history]],
+            EventType.PAYMENT_CREATED,
+            lambda: (payment_event_data(payment), order.pk),
+        )
     return payment
+
+
+def _lock_order_drawing_payment_id(order_id: int, user) -> tuple[Order | None, int | None]:
+    """Lock the user's order; on PostgreSQL draw the new payment's id in the same statement."""
+    if connection.vendor != "postgresql":
+        return Order.objects.select_for_update().filter(pk=order_id, user=user).first(), None
+    orders = connection.ops.quote_name(Order._meta.db_table)
+    sql = (
+        # S608: the expression and the table name come from the models' _meta.
+        f"SELECT *, {next_id_sql(Payment)} AS next_payment_id FROM {orders}"  # noqa: S608
+        " WHERE id = %s AND user_id = %s FOR UPDATE"
+    )
+    found = list(Order.objects.raw(sql, [order_id, user.pk]))
+    return (found[0], found[0].next_payment_id) if found else (None, None)
 
 
 def payment_update(
