@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gamarriando.finance_metrics import EVENTS_PUBLISHED
-from gamarriando.insert_sql import insert_rows, insert_together
+from gamarriando.insert_sql import bulk_insert, insert_together
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit, runs_inline, send_now
 
@@ -94,7 +94,7 @@ def insert_and_publish(
     one statement; otherwise the rows are inserted first, so that the event can name them.
     """
     if groups[0][0].pk is None:
-        insert_rows(*groups)
+        bulk_insert(*groups)
         data, order_id = describe()
         return publish(event_type, data, order_id=order_id)
     data, order_id = describe()

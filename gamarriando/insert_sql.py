@@ -70,10 +70,19 @@ def insert_together(*groups: Sequence[models.Model]) -> None:
 
 
 def insert_rows(*groups: Sequence[models.Model]) -> None:
-    """Insert unsaved instances: in one statement on PostgreSQL, a bulk insert per group elsewhere."""
+    """Insert unsaved instances: in one statement on PostgreSQL, a bulk insert per group elsewhere.
+
+    In one statement a row cannot take a key assigned beside it: a row that names another
+    new row needs that row's key drawn first (next_id_sql), else use bulk_insert.
+    """
     if connection.vendor == "postgresql":
         insert_together(*groups)
-        return
+    else:
+        bulk_insert(*groups)
+
+
+def bulk_insert(*groups: Sequence[models.Model]) -> None:
+    """Insert the groups one after the other with the ORM, each row naming the saved ones before."""
     for group in groups:
         if group:
             type(group[0]).objects.bulk_create(group)
