@@ -1,5 +1,6 @@
 """Payment endpoints: input serializers, output serializers, thin viewsets."""
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -163,11 +164,19 @@ class PaymentViewSet(
     lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
+        return selectors.payment_visible_to(self.request.user)
+
+    def get_object(self):
         if self.action in ("list", "retrieve"):
-            return selectors.payment_visible_to(self.request.user)
+            return super().get_object()
         # The other actions only look the payment up (someone else's is a 404): no ledger sums,
-        # which cost more to compile than the lookup; _render reads the figures for the answer.
-        return selectors.payment_scope(self.request.user)
+        # which cost more to compile than the lookup, and a lookup compiled once per process;
+        # _render reads the figures for the answer.
+        payment = selectors.payment_in_scope(self.request.user, int(self.kwargs[self.lookup_field]))
+        if payment is None:
+            raise Http404
+        self.check_object_permissions(self.request, payment)
+        return payment
 
     def get_throttles(self):
         if self.action in THROTTLED_ACTIONS:

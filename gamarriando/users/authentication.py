@@ -12,9 +12,7 @@ the same bytes always verify the same way, so only the expiry is checked again.
 """
 
 from datetime import UTC, datetime, timedelta
-from functools import cache
 
-from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
@@ -23,37 +21,16 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from gamarriando.compiled import Lookup
 from gamarriando.users.models import User
 
-
-@cache
-def _user_by_id_statement(alias: str) -> tuple[str, list[str], list]:
-    """Compile `User.objects.get(pk=...)` once per database: its SQL, column names, converters."""
-    compiler = User.objects.using(alias).filter(pk=0).query.get_compiler(alias)
-    sql, params = compiler.as_sql()
-    if list(params) != [0]:  # the one placeholder must be the id: never reuse anything else
-        raise RuntimeError(f"unexpected parameters in the user lookup: {params!r}")
-    columns = [column.target.attname for column, _sql, _alias in compiler.select]
-    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-    return sql, columns, list(converters.items())
+# simplejwt's `User.objects.get(id=...)`, compiled once per process (gamarriando.compiled).
+_USER_BY_ID = Lookup(lambda user_id: User.objects.filter(pk=user_id))
 
 
 def user_by_id(user_id) -> User | None:
     """Return the user with this id, read now, or None; the same row the ORM's get() reads."""
-    alias = router.db_for_read(User)
-    sql, columns, converters = _user_by_id_statement(alias)
-    connection = connections[alias]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    if converters:  # e.g. SQLite's booleans and datetimes; none on PostgreSQL
-        row = list(row)
-        for position, (functions, expression) in converters:
-            for convert in functions:
-                row[position] = convert(row[position], expression, connection)
-    return User.from_db(alias, columns, row)
+    return _USER_BY_ID.get(user_id)
 
 
 # raw token -> (its verified AccessToken, its expiry as a POSIX time). The token object is

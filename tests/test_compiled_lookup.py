@@ -1,0 +1,100 @@
+"""gamarriando.compiled: a lookup compiled once reads what the ORM reads, and locks as it locks."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
+
+from gamarriando.compiled import Lookup
+from orders.models import Order
+from payments import selectors
+from payments.models import Payment
+from payments.services.ledger_core import lock_payment
+from payments.tests.factories import PaymentFactory
+from tests.factories import UserFactory
+from tests.helpers import make_order
+from tests.threads import run_concurrently
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMERS_PAYMENT = Lookup(
+    lambda pk, user_id: Payment.objects.filter(pk=pk, order__user_id=user_id), arity=2
+)
+
+
+def _columns(row):
+    return [getattr(row, field.attname) for field in type(row)._meta.concrete_fields]
+
+
+def test_a_two_value_lookup_reads_the_orm_row_and_only_the_owners(customer, product):
+    payment = PaymentFactory(order__user=customer, order__product=product, metadata={"a": "1"})
+    found = CUSTOMERS_PAYMENT.get(payment.pk, customer.pk)
+    assert _columns(found) == _columns(Payment.objects.get(pk=payment.pk))
+    assert found._state.adding is False and found._state.db == "default"
+    assert CUSTOMERS_PAYMENT.get(payment.pk, UserFactory().pk) is None
+    assert CUSTOMERS_PAYMENT.get(payment.pk + 1000, customer.pk) is None
+
+
+def test_every_call_reads_the_row_again(customer, product):
+    payment = PaymentFactory(order__user=customer, order__product=product)
+    assert CUSTOMERS_PAYMENT.get(payment.pk, customer.pk).failure_code == ""
+    Payment.objects.filter(pk=payment.pk).update(failure_code="card_declined")
+    assert CUSTOMERS_PAYMENT.get(payment.pk, customer.pk).failure_code == "card_declined"
+
+
+def test_payment_in_scope_matches_payment_scope(customer, finance, product):
+    payment = PaymentFactory(order__user=customer, order__product=product)
+    stranger = UserFactory()
+    for user in (customer, finance, stranger):
+        expected = selectors.payment_scope(user).filter(pk=payment.pk).first()
+        found = selectors.payment_in_scope(user, payment.pk)
+        assert (found and found.pk) == (expected and expected.pk)
+    assert selectors.payment_in_scope(stranger, payment.pk) is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_lookup_outside_a_transaction_is_refused_as_the_orm_refuses_it():
+    locking = Lookup(lambda pk: Order.objects.select_for_update().filter(pk=pk))
+    with pytest.raises(TransactionManagementError):
+        Order.objects.select_for_update().filter(pk=1).first()
+    with transaction.atomic():
+        assert locking.get(1) is None  # inside one it runs (and is compiled)
+    with pytest.raises(TransactionManagementError):
+        locking.get(1)  # the compiled statement is not run without one either
+
+
+def test_related_rows_and_annotations_are_refused():
+    with pytest.raises(RuntimeError, match="one model"):
+        Lookup(lambda pk: Payment.objects.select_related("order").filter(pk=pk)).get(1)
+    with pytest.raises(RuntimeError, match="parameters"):
+        Lookup(lambda pk: Payment.objects.filter(pk=pk, status="pending")).get(1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_compiled_payment_lock_makes_a_second_locker_wait(customer, product):
+    order = make_order(customer, product)
+    payment = PaymentFactory(order=order, amount=order.total_amount)
+    held = threading.Event()
+    released_at = []
+
+    def work(index):
+        if index == 0:
+            with transaction.atomic():
+                lock_payment(payment.pk, order.pk)
+                held.set()
+                time.sleep(0.5)
+                released_at.append(time.monotonic())
+            return "held"
+        assert held.wait(10)
+        with transaction.atomic():
+            lock_payment(payment.pk, order.pk)
+            return time.monotonic()
+
+    first, second = run_concurrently(2, work)
+    assert first == "held"
+    assert second >= released_at[0], "the second locker did not wait for the first"
+    assert connection.vendor == "postgresql"
