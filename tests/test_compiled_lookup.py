@@ -5,7 +5,9 @@ import time
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Count
 from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 
 from gamarriando.compiled import Lookup
 from orders.models import Order
@@ -16,6 +18,8 @@ from payments.tests.factories import PaymentFactory
 from tests.factories import UserFactory
 from tests.helpers import make_order
 from tests.threads import run_concurrently
+from transactions.models import Transaction
+from transactions.tests.factories import TransactionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -66,9 +70,28 @@ def test_a_locking_lookup_outside_a_transaction_is_refused_as_the_orm_refuses_it
         locking.get(1)  # the compiled statement is not run without one either
 
 
-def test_related_rows_and_annotations_are_refused():
-    with pytest.raises(RuntimeError, match="one model"):
-        Lookup(lambda pk: Payment.objects.select_related("order").filter(pk=pk)).get(1)
+def test_select_related_rows_come_as_the_orm_builds_them(customer, product):
+    payment = PaymentFactory(order__user=customer, order__product=product)
+    row = TransactionFactory(payment=payment)
+    lookup = Lookup(
+        lambda pk: Transaction.objects.select_related("payment__order__user").filter(pk=pk)
+    )
+    found = lookup.get(row.pk)
+    expected = Transaction.objects.select_related("payment__order__user").get(pk=row.pk)
+    with CaptureQueriesContext(connection) as queries:
+        for mine, theirs in [
+            (found, expected),
+            (found.payment, expected.payment),
+            (found.payment.order, expected.payment.order),
+            (found.payment.order.user, expected.payment.order.user),
+        ]:
+            assert _columns(mine) == _columns(theirs)
+    assert not queries.captured_queries  # the related rows came with the one statement
+
+
+def test_annotations_and_other_parameters_are_refused():
+    with pytest.raises(RuntimeError, match="annotations"):
+        Lookup(lambda pk: Payment.objects.annotate(n=Count("transactions")).filter(pk=pk)).get(1)
     with pytest.raises(RuntimeError, match="parameters"):
         Lookup(lambda pk: Payment.objects.filter(pk=pk, status="pending")).get(1)
 

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from django.db import transaction
 
+from gamarriando.compiled import Lookup
 from gamarriando.errors import PaymentMethodError, field_error, invalid_status
 from gamarriando.finance_metrics import DUPLICATE_ATTEMPTS
 from gamarriando.idempotency import owns_transaction
@@ -122,13 +123,22 @@ def payment_process(
     return payment
 
 
+# The row with its payment, order and customer, compiled once (gamarriando.compiled): building
+# the three-join query was a sixth of a settled charge's CPU (docs/benchmarks.md, round 7).
+_PENDING_ROW = Lookup(
+    lambda pk: Transaction.objects.select_related("payment__order__user").filter(pk=pk)
+)
+
+
 def payment_execute_transaction(*, transaction_id: int) -> None:
     """Make the gateway call of a pending ledger row and apply its answer.
 
     Raises:
         GatewayRetryableError: the task retries with the same idempotency key.
     """
-    txn = Transaction.objects.select_related("payment__order__user").get(pk=transaction_id)
+    txn = _PENDING_ROW.get(transaction_id)
+    if txn is None:
+        raise Transaction.DoesNotExist(f"no ledger row {transaction_id}")
     if txn.status != TransactionStatus.PENDING:
         return
     payment = txn.payment

@@ -39,10 +39,18 @@ STATUS_EVENTS = {
 }
 
 
-# The ORM's `select_for_update().get(pk=...)` of both, compiled once (gamarriando.compiled):
+# The ORM's locking `get()`s of the hot paths, compiled once (gamarriando.compiled):
 # building them was a fifth of a process request's CPU (docs/benchmarks.md, round 7).
 _ORDER_FOR_UPDATE = Lookup(lambda pk: Order.objects.select_for_update().filter(pk=pk))
 _PAYMENT_FOR_UPDATE = Lookup(lambda pk: Payment.objects.select_for_update().filter(pk=pk))
+_ROW_AND_PAYMENT_FOR_UPDATE = Lookup(
+    lambda pk, payment_id: (
+        Transaction.objects.select_related("payment")
+        .select_for_update()
+        .filter(pk=pk, payment_id=payment_id)
+    ),
+    arity=2,
+)
 
 
 def _locked(lookup: Lookup, model, pk: int):
@@ -76,11 +84,9 @@ def lock_operation(
             "payment_id", "payment__order_id"
         ).get(pk=transaction_id)
     order = _locked(_ORDER_FOR_UPDATE, Order, order_id)
-    txn = (
-        Transaction.objects.select_related("payment")
-        .select_for_update()
-        .get(pk=transaction_id, payment_id=payment_id)
-    )
+    txn = _ROW_AND_PAYMENT_FOR_UPDATE.get(transaction_id, payment_id)
+    if txn is None:
+        raise Transaction.DoesNotExist(f"no ledger row {transaction_id} of payment {payment_id}")
     return order, txn.payment, txn
 
 
