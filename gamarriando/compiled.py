@@ -6,6 +6,10 @@ JWT user lookup ran at two thirds of the speed of a trivial endpoint because of 
 request (round 7). A Lookup compiles its queryset once per database with stand-in values,
 keeps the SQL, the columns and the converters, and then only executes: the row is read
 fresh every time, exactly as the ORM reads it (Model.from_db).
+
+It leans on two of Django's internals, the compiler's `klass_info` and
+`django.db.models.query.get_related_populators` (what ModelIterable uses); an upgrade of the
+pinned Django that changes them fails tests/test_compiled_lookup.py.
 """
 
 from collections.abc import Callable
@@ -78,11 +82,11 @@ class Lookup:
         self._compiled[alias] = compiled
         return compiled
 
-    def get(self, *values: int, using: str | None = None):
+    def get(self, *values: int):
         """Return the one row for these values, read now, or None."""
         if len(values) != self.arity:
             raise TypeError(f"this lookup takes {self.arity} values")
-        alias = using or self._alias()
+        alias = self._alias()
         compiled = self._compiled.get(alias) or self._compile(alias)
         connection = connections[alias]
         if (
@@ -97,7 +101,7 @@ class Lookup:
             row = cursor.fetchone()
         if row is None:
             return None
-        if compiled.converters:  # e.g. SQLite's booleans, decimals, datetimes; none on PostgreSQL
+        if compiled.converters:  # the backend's (SQLite's decimals, ...) and fields' (JSON)
             row = list(row)
             for position, (functions, expression) in compiled.converters:
                 for convert in functions:

@@ -93,7 +93,7 @@ def insert_and_publish(
     When the rows' keys were drawn beforehand (next_id_sql, PostgreSQL), rows and event are
     one statement; otherwise the rows are inserted first, so that the event can name them.
     """
-    if groups[0][0].pk is None:
+    if connection.vendor != "postgresql" or groups[0][0].pk is None:
         bulk_insert(*groups)
         data, order_id = describe()
         return publish(event_type, data, order_id=order_id)

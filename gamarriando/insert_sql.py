@@ -48,7 +48,11 @@ def insert_together(*groups: Sequence[models.Model]) -> None:
     multi-row VALUES takes its defaults row by row; Django's bulk_create counts on the same);
     the instances are then saved ones.
     """
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("one-statement inserts need PostgreSQL; use insert_rows")
     groups = [group for group in groups if group]
+    if any(type(group[0])._meta.parents for group in groups):
+        raise ValueError("a model with parent tables needs the ORM's inserts")
     params: list = []
     parts = [
         f"w{n} AS ({_insert(type(group[0]), group, params)})" for n, group in enumerate(groups)

@@ -116,6 +116,7 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    # The two methods below describe these fields in the schema (payment_data renders them).
     @extend_schema_field({"type": "string", "format": "decimal"})
     def get_refundable_amount(self, payment) -> str:
         return format_amount(selectors.refundable_amount(payment), payment.currency)

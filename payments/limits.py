@@ -61,7 +61,8 @@ def _failed_attempts(user_id: int, since) -> int:
         TransactionType.CHARGE.value,
         TransactionType.AUTHORIZATION.value,
         TransactionStatus.FAILED.value,
-        since,
+        # As the ORM binds a DateTimeField's value (SQLite compares datetimes as text).
+        connection.ops.adapt_datetimefield_value(since),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -2,6 +2,7 @@
 
 import threading
 import time
+from functools import partial
 
 import pytest
 from django.db import connection, transaction
@@ -13,7 +14,11 @@ from gamarriando.compiled import Lookup
 from orders.models import Order
 from payments import selectors
 from payments.models import Payment
-from payments.services.ledger_core import lock_payment
+from payments.services.ledger_core import (
+    _ORDER_FOR_UPDATE,
+    _PAYMENT_FOR_UPDATE,
+    _ROW_AND_PAYMENT_FOR_UPDATE,
+)
 from payments.tests.factories import PaymentFactory
 from tests.factories import UserFactory
 from tests.helpers import make_order
@@ -96,28 +101,40 @@ def test_annotations_and_other_parameters_are_refused():
         Lookup(lambda pk: Payment.objects.filter(pk=pk, status="pending")).get(1)
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_the_compiled_payment_lock_makes_a_second_locker_wait(customer, product):
-    order = make_order(customer, product)
-    payment = PaymentFactory(order=order, amount=order.total_amount)
+def _second_locker_waits(first_lock, second_lock) -> bool:
+    """Hold first_lock in one thread; tell whether second_lock, in another, waited for it."""
     held = threading.Event()
     released_at = []
 
     def work(index):
         if index == 0:
             with transaction.atomic():
-                lock_payment(payment.pk, order.pk)
+                first_lock()
                 held.set()
                 time.sleep(0.5)
                 released_at.append(time.monotonic())
-            return "held"
+            return None
         assert held.wait(10)
         with transaction.atomic():
-            lock_payment(payment.pk, order.pk)
+            second_lock()
             return time.monotonic()
 
-    first, second = run_concurrently(2, work)
-    assert first == "held"
-    assert second >= released_at[0], "the second locker did not wait for the first"
-    assert connection.vendor == "postgresql"
+    _, locked_at = run_concurrently(2, work)
+    if isinstance(locked_at, Exception):
+        raise locked_at
+    return locked_at >= released_at[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_compiled_locks_make_a_second_locker_wait(customer, product):
+    order = make_order(customer, product)
+    payment = PaymentFactory(order=order, amount=order.total_amount)
+    row = TransactionFactory(payment=payment)
+    lock_order = partial(_ORDER_FOR_UPDATE.get, order.pk)
+    lock_payment = partial(_PAYMENT_FOR_UPDATE.get, payment.pk)
+    lock_row_and_payment = partial(_ROW_AND_PAYMENT_FOR_UPDATE.get, row.pk, payment.pk)
+    assert _second_locker_waits(lock_order, lock_order)
+    assert _second_locker_waits(lock_payment, lock_payment)
+    assert _second_locker_waits(lock_row_and_payment, lock_payment)  # its payment is locked too
+    assert not _second_locker_waits(lock_order, lock_payment)  # the test can tell them apart

@@ -129,6 +129,7 @@ def test_the_hand_written_failed_attempts_count_equals_the_orm_count(customer, p
     for payment, kind, status, minutes in [
         (mine, TransactionType.CHARGE, TransactionStatus.FAILED, 5),
         (mine, TransactionType.AUTHORIZATION, TransactionStatus.FAILED, 50),
+        (mine, TransactionType.CHARGE, TransactionStatus.FAILED, 60),  # at the hour's start
         (mine, TransactionType.CHARGE, TransactionStatus.FAILED, 90),  # outside the hour
         (mine, TransactionType.CHARGE, TransactionStatus.SUCCEEDED, 5),
         (mine, TransactionType.REFUND, TransactionStatus.FAILED, 5),
@@ -141,5 +142,5 @@ def test_the_hand_written_failed_attempts_count_equals_the_orm_count(customer, p
             processed_at=now - timedelta(minutes=minutes),
         )
     since = now - timedelta(hours=1)
-    assert _failed_attempts(customer.pk, since) == _failed(customer.pk, since).count() == 2
+    assert _failed_attempts(customer.pk, since) == _failed(customer.pk, since).count() == 3
     assert _failed_attempts(UserFactory().pk, since) == 0

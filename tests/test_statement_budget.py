@@ -49,6 +49,8 @@ def test_order_create_stays_within_budget_and_takes_the_stock_last(api, customer
     assert "stock" in sql[stock_update] and ">=" in sql[stock_update]
     assert not any("FOR UPDATE" in q and "orders_product" in q for q in sql)
     assert len(sql) - stock_update <= 3, "\n".join(sql[stock_update:])
+    # The buyer's row is locked (the pending-orders count depends on it), drawing the order's id.
+    assert any(q.startswith("SELECT nextval") and "FOR UPDATE" in q for q in sql), sql
     # The order, its line, its history row and its event: one statement (insert_sql).
     inserts = [q for q in sql if "INSERT INTO" in q and "idempotencykey" not in q]
     assert len(inserts) == 1 and inserts[0].count("INSERT INTO") == 4, "\n".join(inserts)
@@ -79,6 +81,8 @@ def test_payment_create_and_process_stay_within_budget(api, customer, product):
     response, sql = statements(lambda: post(client, "/api/v1/payments", body))
     assert response.status_code == 201, response.json()
     assert len(sql) <= PAYMENT_CREATE_BUDGET, "\n".join(sql)
+    # The order is locked (its uncovered balance decides the amount), drawing the payment's id.
+    assert any('FROM "orders_order"' in q and "nextval" in q and "FOR UPDATE" in q for q in sql)
 
     payment_id = response.json()["id"]
     process = {"payment_method_id": "tok_success"}
@@ -87,6 +91,9 @@ def test_payment_create_and_process_stay_within_budget(api, customer, product):
     )
     assert response.status_code in (200, 202), response.json()
     assert len(sql) <= PROCESS_BUDGET, "\n".join(sql)
+    locks = [q for q in sql if q.endswith("FOR UPDATE")]
+    assert any('FROM "orders_order"' in q for q in locks), sql  # the order, then
+    assert any('FROM "payments_payment"' in q for q in locks), sql  # the payment
 
 
 def seed(user, product, count):
