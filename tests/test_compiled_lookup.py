@@ -12,13 +12,10 @@ from django.test.utils import CaptureQueriesContext
 
 from gamarriando.compiled import Lookup
 from orders.models import Order
+from orders.services import lock_order
 from payments import selectors
 from payments.models import Payment
-from payments.services.ledger_core import (
-    _ORDER_FOR_UPDATE,
-    _PAYMENT_FOR_UPDATE,
-    _ROW_AND_PAYMENT_FOR_UPDATE,
-)
+from payments.services.ledger_core import _PAYMENT_FOR_UPDATE, _ROW_AND_PAYMENT_FOR_UPDATE
 from payments.tests.factories import PaymentFactory
 from tests.factories import UserFactory
 from tests.helpers import make_order
@@ -131,10 +128,10 @@ def test_the_compiled_locks_make_a_second_locker_wait(customer, product):
     order = make_order(customer, product)
     payment = PaymentFactory(order=order, amount=order.total_amount)
     row = TransactionFactory(payment=payment)
-    lock_order = partial(_ORDER_FOR_UPDATE.get, order.pk)
+    lock_the_order = partial(lock_order, order.pk)
     lock_payment = partial(_PAYMENT_FOR_UPDATE.get, payment.pk)
     lock_row_and_payment = partial(_ROW_AND_PAYMENT_FOR_UPDATE.get, row.pk, payment.pk)
-    assert _second_locker_waits(lock_order, lock_order)
+    assert _second_locker_waits(lock_the_order, lock_the_order)
     assert _second_locker_waits(lock_payment, lock_payment)
     assert _second_locker_waits(lock_row_and_payment, lock_payment)  # its payment is locked too
-    assert not _second_locker_waits(lock_order, lock_payment)  # the test can tell them apart
+    assert not _second_locker_waits(lock_the_order, lock_payment)  # the test can tell them apart

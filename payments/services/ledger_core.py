@@ -22,7 +22,7 @@ from gamarriando.event_types import EventType
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
 from orders.models import Order, OrderStatus
-from orders.services import order_apply_payment_totals
+from orders.services import lock_order, order_apply_payment_totals
 from payments import rules
 from payments.models import Payment, PaymentStatus, PaymentStatusHistory
 from payments.transitions import LIVE, check_transition
@@ -39,9 +39,9 @@ STATUS_EVENTS = {
 }
 
 
-# The ORM's locking `get()`s of the hot paths, compiled once (gamarriando.compiled):
-# building them was a fifth of a process request's CPU (docs/benchmarks.md, round 7).
-_ORDER_FOR_UPDATE = Lookup(lambda pk: Order.objects.select_for_update().filter(pk=pk))
+# The ORM's locking `get()`s of the hot paths, compiled once (gamarriando.compiled), as
+# orders.services.lock_order is: building them was a fifth of a process request's CPU
+# (docs/benchmarks.md, round 7).
 _PAYMENT_FOR_UPDATE = Lookup(lambda pk: Payment.objects.select_for_update().filter(pk=pk))
 _ROW_AND_PAYMENT_FOR_UPDATE = Lookup(
     lambda pk, payment_id: (
@@ -68,7 +68,7 @@ def lock_payment(payment_id: int, order_id: int | None = None) -> tuple[Order, P
     """
     if order_id is None:
         order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
-    order = _locked(_ORDER_FOR_UPDATE, Order, order_id)
+    order = lock_order(order_id)
     payment = _locked(_PAYMENT_FOR_UPDATE, Payment, payment_id)
     return order, payment
 
@@ -83,7 +83,7 @@ def lock_operation(
         payment_id, order_id = Transaction.objects.values_list(
             "payment_id", "payment__order_id"
         ).get(pk=transaction_id)
-    order = _locked(_ORDER_FOR_UPDATE, Order, order_id)
+    order = lock_order(order_id)
     txn = _ROW_AND_PAYMENT_FOR_UPDATE.get(transaction_id, payment_id)
     if txn is None:
         raise Transaction.DoesNotExist(f"no ledger row {transaction_id} of payment {payment_id}")

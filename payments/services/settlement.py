@@ -2,14 +2,15 @@
 
 from django.db import transaction
 
-from orders.models import Order, OrderStatus
+from orders.models import OrderStatus
+from orders.services import lock_order
 from payments.services.ledger_core import give_back_for_cancelled_order
 
 
 def payments_settle_cancelled_order(*, order_id: int) -> None:
     """Cancel, void or refund every payment of a cancelled order."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = lock_order(order_id)
         if order.status != OrderStatus.CANCELLED:
             return
         for payment in order.payments.select_for_update().order_by("pk"):

@@ -8,7 +8,8 @@ stays reserved for an order that cannot be paid.
 
 from django.db import transaction
 
-from orders.models import Order, OrderStatus
+from orders.models import OrderStatus
+from orders.services import lock_order
 from payments import rules
 from payments.models import Payment, PaymentStatus
 from payments.services.capture_void import open_void
@@ -26,7 +27,7 @@ def wallet_parts_follow_the_order(*, order_id: int, other_part_succeeded: bool) 
     if not waiting.exists():  # the common case: no order lock for a card-only order
         return 0
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = lock_order(order_id)
         if order.status != OrderStatus.PENDING:
             return 0
         parts = list(
