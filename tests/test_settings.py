@@ -16,6 +16,7 @@ PRODUCTION = {
     "SECRET_KEY": SECRET_KEY,
     "JWT_SECRET_KEY": JWT_SECRET_KEY,
     "ALLOWED_HOSTS": "pay.gamarriando.pe",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.gamarriando.pe:587",
 }
 PASSED_THROUGH = {"PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR"}
 
@@ -83,6 +84,7 @@ def test_production_shape_pools_postgres_connections_and_uses_redis():
         SECRET_KEY="k" * 60,
         JWT_SECRET_KEY="j" * 40,
         ALLOWED_HOSTS="pay.gamarriando.pe",
+        EMAIL_URL="smtp://mail:25",
         DATABASE_URL="postgres://u@db:5432/g",
         REDIS_URL="redis://r:6379/0",
     )
@@ -142,9 +144,10 @@ def load_production(**env):
         "print(repr(getattr(s, 'SECURE_PROXY_SSL_HEADER', None)), s.PAYMENT_GATEWAYS, "
         "s.SIMULATED_GATEWAY_ALLOWED, s.SIMULATED_GATEWAY_IN_PRODUCTION, "
         "s.METRICS_ALLOW_LOOPBACK, s.API_DOCS_PUBLIC, s.SIMPLE_JWT['SIGNING_KEY'] == s.SECRET_KEY, "
-        "s.ALLOWED_HOSTS, s.OTP_REQUIRED_FOR_MONEY_STAFF, sep='|')"
+        "s.ALLOWED_HOSTS, s.OTP_REQUIRED_FOR_MONEY_STAFF, s.EMAIL_BACKEND, sep='|')"
     )
-    return run_python(["-c", code], **{**PRODUCTION, **env})
+    chosen = {k: v for k, v in {**PRODUCTION, **env}.items() if v is not None}  # None: unset
+    return run_python(["-c", code], **chosen)
 
 
 @pytest.mark.parametrize(
@@ -158,6 +161,8 @@ def load_production(**env):
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must name this service's hosts"),
         ({"ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS must name this service's hosts"),
         ({"PAYMENT_GATEWAYS": "stripe,simulated"}, "set ALLOW_SIMULATED_GATEWAY=true"),
+        ({"EMAIL_URL": None}, "Set the EMAIL_URL environment variable."),
+        ({"EMAIL_URL": "consolemail://"}, "would write customer e-mails into the logs"),
         (
             {"PAYMENT_GATEWAYS": "simulated", "ALLOW_SIMULATED_GATEWAY": "false"},
             "set ALLOW_SIMULATED_GATEWAY=true",
@@ -183,6 +188,7 @@ def test_production_shape_fails_closed():
         "False",  # JWTs are signed with their own key
         "['pay.gamarriando.pe']",
         "True",  # Finance and superusers sign in with a TOTP code
+        "django.core.mail.backends.smtp.EmailBackend",  # never the console: e-mails hold PII
     ]
 
 
@@ -202,3 +208,28 @@ def test_production_refuses_an_unknown_paypal_environment():
     result = load_production(PAYPAL_ENVIRONMENT="production")
     assert result.returncode != 0
     assert "PAYPAL_ENVIRONMENT must be 'sandbox' or 'live'." in result.stderr
+
+
+def test_production_sends_no_email_only_when_told_so():
+    result = load_production(EMAIL_URL="dummymail://")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|")[-1] == "django.core.mail.backends.dummy.EmailBackend"
+
+
+def test_the_image_build_step_satisfies_the_production_settings():
+    # The Dockerfile's collectstatic step loads production with build-only values: each new
+    # required setting must be given there too, or `docker compose up --build` fails.
+    step = next(
+        line
+        for line in (ROOT / "Dockerfile").read_text().replace("\\\n", " ").splitlines()
+        if line.startswith("RUN") and "collectstatic" in line
+    )
+    given = dict(word.split("=", 1) for word in step.split() if "=" in word and word.isascii())
+    given = {k: v for k, v in given.items() if k.isupper()}
+    result = run_python(
+        ["-c", "import gamarriando.settings.production"],
+        DJANGO_SETTINGS_MODULE="gamarriando.settings.production",
+        **given,
+    )
+    assert result.returncode == 0, result.stderr
+    assert {"SECRET_KEY", "JWT_SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_URL"} <= set(given)

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SIMPLE_JWT, TRUSTED_PROXIES, env
+from .base import EMAIL_BACKEND, SIMPLE_JWT, TRUSTED_PROXIES, env
 
 DEBUG = False
 
@@ -28,6 +28,16 @@ SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": JWT_SECRET_KEY}
 ALLOWED_HOSTS = [host.strip() for host in _required("ALLOWED_HOSTS").split(",") if host.strip()]
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name this service's hosts (no '*').")
+
+# Customer e-mails carry names, addresses and amounts: production names where they go
+# (EMAIL_URL=dummymail:// sends none), and the console backend, which would write each one
+# into the worker's log, is refused.
+_required("EMAIL_URL")
+if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+    raise ImproperlyConfigured(
+        "EMAIL_URL=consolemail:// would write customer e-mails into the logs; name an SMTP "
+        "server (smtp+tls://user:pass@host:587) or dummymail:// to send none."
+    )
 
 # X-Forwarded-Proto is believed only from proxies we were told about: a client can write it.
 if TRUSTED_PROXIES > 0:
