@@ -25,7 +25,13 @@ BENCH_GUNICORN_WORKERS (3), BENCH_GUNICORN_ARGS (extra gunicorn arguments, e.g. 
 BENCH_WORKER_CONCURRENCY (2), BENCH_TEMPLATE_DB (copy this migrated database instead of
 migrating), BENCH_PROFILE_DIR (also cProfile the hot paths in-process into this directory),
 BENCH_PYSPY_DIR (sample the gunicorn workers and the Celery worker with py-spy during
-BENCH_PYSPY_ROWS; the sampling slows those rows), BENCH_KEEP_DB=1 (keep the database and logs).
+BENCH_PYSPY_ROWS; the sampling slows those rows), BENCH_KEEP_DB=1 (keep the database and logs),
+BENCH_ROWS (a comma-separated list of row keys to run, e.g. post_spread,checkout; all by default).
+
+Beside each ratio the table gives the machine CPU the row cost per request (per settled checkout,
+per settled charge): gunicorn, the Celery worker, PostgreSQL and Redis, read from /proc. Unlike
+the ratio it does not move with the machine's background load, so paired runs of two commits
+can compare it at any hour.
 DATABASE_* variables other than DATABASE_URL (DATABASE_POOL, DATABASE_SERVER_SIDE_BINDING, ...)
 are passed to gunicorn and the worker, to compare those settings.
 """
@@ -33,6 +39,7 @@ are passed to gunicorn and the worker, to compare those settings.
 import contextlib
 import json
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -74,6 +81,7 @@ REF_SECONDS = float(os.environ.get("BENCH_REF_SECONDS", str(max(SECONDS / 2, 2))
 DRAIN_LIMIT = float(os.environ.get("BENCH_DRAIN_LIMIT", "120"))
 PYSPY_DIR = os.environ.get("BENCH_PYSPY_DIR", "")
 PYSPY_ROWS = os.environ.get("BENCH_PYSPY_ROWS", "detail,list_small,post_spread,post_same,drain")
+ROWS = [key.strip() for key in os.environ.get("BENCH_ROWS", "").split(",") if key.strip()]
 QUEUES = ["default", "payments", "events", "maintenance"]
 STARTED = time.monotonic()
 
@@ -148,6 +156,7 @@ class Row:
     reference: float | None = None
     verdict: str = ""
     note: str = ""
+    cpu_ms: dict | None = None  # machine CPU per unit by process group (machine_cpu)
 
 
 class MailSink:
@@ -522,6 +531,59 @@ def fill(row: Row, stats: dict) -> Row:
     return row
 
 
+def wanted(key: str) -> bool:
+    """Say whether BENCH_ROWS asks for this row (all rows when it is unset)."""
+    return not ROWS or key in ROWS
+
+
+CPU_GROUPS = ("gunicorn", "worker", "postgres", "redis")
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def machine_cpu(stack: Stack) -> dict[str, float]:
+    """Return the CPU seconds used so far by the stack's processes, by group, and by wrk.
+
+    gunicorn and the worker are their process trees; PostgreSQL and Redis are every process
+    of those names (this machine runs no others of theirs during a bench); wrk is read from
+    our finished children, since each wrk run exits before the next reading.
+    """
+    web = {stack.web.pid, *stack.children(stack.web)} if stack.web else set()
+    worker = {stack.worker.pid, *stack.children(stack.worker)} if stack.worker else set()
+    used = dict.fromkeys(CPU_GROUPS, 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended between the listing and the read
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+        pid = int(stat.parent.name)
+        if pid in web:
+            used["gunicorn"] += seconds
+        elif pid in worker:
+            used["worker"] += seconds
+        elif name.startswith("postgres"):
+            used["postgres"] += seconds
+        elif name.startswith("redis"):
+            used["redis"] += seconds
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used["wrk"] = children.ru_utime + children.ru_stime
+    return used
+
+
+def cpu_per_unit(before: dict, after: dict, units: float) -> dict | None:
+    """Return milliseconds of CPU per unit by group between two readings."""
+    if units <= 0:
+        return None
+    return {group: (after[group] - before[group]) * 1000 / units for group in before}
+
+
+def cpu_total(cpu_ms: dict) -> float:
+    """The service's share: every group but the load generator."""
+    return sum(cpu_ms[group] for group in CPU_GROUPS)
+
+
 def webhook_file(stack: Stack, count: int) -> Path:
     """Write `count` signed Stripe events, one per line: signature, tab, body."""
     path = stack.logs / "webhooks.txt"
@@ -567,16 +629,21 @@ class Runner:
         self.stack.wait_idle()
         return (before + self.reference()) / 2
 
-    def measure(self, key, label, path, *, connections=8, target="", stmts="", **lua) -> Row:
+    def measure(self, key, label, path, *, connections=8, target="", stmts="", **lua) -> Row | None:
         """Warm up, measure the reference, the row, the reference again; ratio to their mean."""
+        if not wanted(key):
+            return None
         say(f"{label} ...")
         if WARMUP > 0:
             wrk(self.stack, path, connections=connections, seconds=WARMUP, warmup=False, **lua)
         self.stack.wait_idle()
         reference = self.reference()
+        before = machine_cpu(self.stack)
         with self.pyspy(key):
             stats = wrk(self.stack, path, connections=connections, warmup=False, **lua)
+        self.stack.wait_idle()  # the tasks its requests queued are part of its cost
         row = fill(Row(key, label, connections, target, statements=stmts), stats)
+        row.cpu_ms = cpu_per_unit(before, machine_cpu(self.stack), stats["requests"])
         row.reference = self.reference_after(reference)
         self.rows[key] = row
         return row
@@ -663,10 +730,13 @@ def run(stack: Stack) -> list[Row]:
     runner = Runner(stack, statements, seed, tokens)
     reads(runner)
     writes(runner)
-    checkout(runner)
-    webhook_ingest(runner)
-    drain(runner)
-    if ORDERS_LARGE > 0:
+    if wanted("checkout"):
+        checkout(runner)
+    if wanted("webhook"):
+        webhook_ingest(runner)
+    if wanted("drain"):
+        drain(runner)
+    if ORDERS_LARGE > 0 and wanted("list_large"):
         large_list(runner)
     return judge(runner.rows)
 
@@ -674,13 +744,16 @@ def run(stack: Stack) -> list[Row]:
 def reads(runner: Runner) -> None:
     stmts, lister = runner.statements, runner.tokens["lister"]
     runner.measure("plain", "plain Django JsonResponse", "/bench/plain", stmts="0")
-    say("trivial DRF APIView (reference) ...")
-    trivial = fill(
-        Row("trivial", "trivial DRF APIView (reference)", 8, statements="0"),
-        wrk(runner.stack, "/bench/trivial"),
-    )
-    trivial.reference = trivial.per_second
-    runner.rows["trivial"] = trivial
+    if wanted("trivial"):
+        say("trivial DRF APIView (reference) ...")
+        if WARMUP > 0:
+            wrk(runner.stack, "/bench/trivial", seconds=WARMUP, warmup=False)
+        before = machine_cpu(runner.stack)
+        stats = wrk(runner.stack, "/bench/trivial", warmup=False)
+        trivial = fill(Row("trivial", "trivial DRF APIView (reference)", 8, statements="0"), stats)
+        trivial.cpu_ms = cpu_per_unit(before, machine_cpu(runner.stack), stats["requests"])
+        trivial.reference = trivial.per_second
+        runner.rows["trivial"] = trivial
     runner.measure(
         "health", "GET /health", "/health", target="100 % 200", stmts=str(stmts["health"])
     )
@@ -741,7 +814,13 @@ def writes(runner: Runner) -> None:
         products=tokens["same"],
         **orders,
     )
-    # /health probed (2 connections) while 8 connections place orders
+    if wanted("health_load"):
+        health_under_load(runner)
+
+
+def health_under_load(runner: Runner) -> None:
+    """/health probed (2 connections) while 8 connections place orders."""
+    tokens, stack = runner.tokens, runner.stack
     stack.wait_idle()
     say("GET /health during POST /api/v1/orders load ...")
     reference = runner.reference()
@@ -787,8 +866,10 @@ def checkout(runner: Runner) -> None:
         stack.wait_idle()
     reference = runner.reference()
     started = time.time()
+    before = machine_cpu(stack)
     stats = wrk(stack, "/api/v1/orders", connections=8, threads=8, warmup=False, **lua)
     stack.wait_idle(timeout=DRAIN_LIMIT)
+    after = machine_cpu(stack)
     with stack.db() as conn:
         settled, last, pending = conn.execute(
             "SELECT count(*) FILTER (WHERE status = 'succeeded'),"
@@ -805,6 +886,7 @@ def checkout(runner: Runner) -> None:
     row.statements = f"{web} + {worker}w"
     span = float(last) - started if settled else 0.0
     row.per_second = settled / span if span else 0.0
+    row.cpu_ms = cpu_per_unit(before, after, settled)
     row.reference = runner.reference_after(reference)
     row.note = (
         f"{settled} checkouts settled ({stats['processed']} processes accepted, {pending} still "
@@ -845,6 +927,7 @@ def drain(runner: Runner) -> None:
     stack.start_worker()
     say(f"worker started; draining (at most {DRAIN_LIMIT:g} s) ...")
     started = time.monotonic()
+    before = None  # read at the first settled charge: the worker's start-up is not a charge's
     with stack.db() as conn, runner.pyspy("drain", pids=[stack.worker.pid]):
         while True:
             pending, first, last = conn.execute(
@@ -854,9 +937,12 @@ def drain(runner: Runner) -> None:
                 " FROM transactions_transaction WHERE id BETWEEN %s AND %s",
                 [backlog["first_transaction"], backlog["last_transaction"]],
             ).fetchone()
+            if before is None and first is not None:
+                before, settled_before = machine_cpu(stack), backlog["queued"] - pending
             if pending == 0 or time.monotonic() - started > DRAIN_LIMIT:
                 break
             time.sleep(0.2)
+    after = machine_cpu(stack)
     elapsed = time.monotonic() - started
     stack.stop_worker()
     for queue in QUEUES:  # what is left of a capped drain
@@ -871,6 +957,8 @@ def drain(runner: Runner) -> None:
         statements=f"{runner.statements['charge_settle_tasks']}w",
     )
     row.per_second = (settled - 1) / span if span else 0.0
+    if before is not None:
+        row.cpu_ms = cpu_per_unit(before, after, settled - settled_before)
     row.non2xx = pending
     row.note = (
         f"{settled} of {backlog['queued']} settled; rate from the first to the last settled "
@@ -910,11 +998,13 @@ def judge(rows: dict[str, Row]) -> list[Row]:
             row.ratio = row.per_second / row.reference
 
     def at_least(key, bound):
-        row = rows[key]
-        row.verdict = "yes" if row.ratio >= bound and not row.non2xx else "NO"
+        row = rows.get(key)  # absent when BENCH_ROWS left it out
+        if row is not None:
+            row.verdict = "yes" if row.ratio >= bound and not row.non2xx else "NO"
 
     def all_200(key):
-        rows[key].verdict = "yes" if rows[key].non2xx == 0 else "NO"
+        if key in rows:
+            rows[key].verdict = "yes" if rows[key].non2xx == 0 else "NO"
 
     all_200("health")
     all_200("health_load")
@@ -925,14 +1015,16 @@ def judge(rows: dict[str, Row]) -> list[Row]:
     at_least("post_spread", 0.15)
     at_least("checkout", 0.05)
     at_least("webhook", 0.3)
-    spread, same = rows["post_spread"], rows["post_same"]
-    same_vs_spread = same.ratio / spread.ratio if spread.ratio else 0.0
-    same.verdict = "yes" if same_vs_spread >= 0.8 and not same.non2xx else "NO"
-    same.target = f"≥ 0.8 × spread (got {same_vs_spread:.2f} ×)"
-    drain = rows["drain"]
-    drain.verdict = "yes" if drain.per_second >= 150 and drain.non2xx == 0 else "NO"
-    large, small = rows.get("list_large"), rows["list_small"]
-    if large:
+    spread, same = rows.get("post_spread"), rows.get("post_same")
+    if spread and same:
+        same_vs_spread = same.ratio / spread.ratio if spread.ratio else 0.0
+        same.verdict = "yes" if same_vs_spread >= 0.8 and not same.non2xx else "NO"
+        same.target = f"≥ 0.8 × spread (got {same_vs_spread:.2f} ×)"
+    drain = rows.get("drain")
+    if drain:
+        drain.verdict = "yes" if drain.per_second >= 150 and drain.non2xx == 0 else "NO"
+    large, small = rows.get("list_large"), rows.get("list_small")
+    if large and small:
         raw = large.p50_ms / small.p50_ms
         # At a fixed number of connections latency is the inverse of throughput, so the
         # ratios to each row's own reference give the latency change without the drift of
@@ -971,6 +1063,7 @@ def table(rows: list[Row]) -> str:
         "ratio",
         "p50 ms",
         "p99 ms",
+        "CPU ms",
         "non-2xx",
         "SQL/req",
         "target (issue 9)",
@@ -990,6 +1083,7 @@ def table(rows: list[Row]) -> str:
                 else (f"{row.ratio:.3f}" if row.ratio is not None else "—"),
                 f"{row.p50_ms:.1f}" if row.p50_ms is not None else "—",
                 f"{row.p99_ms:.1f}" if row.p99_ms is not None else "—",
+                f"{cpu_total(row.cpu_ms):.2f}" if row.cpu_ms else "—",
                 str(row.non2xx) if row.non2xx is not None else "",
                 row.statements,
                 row.target or "—",
@@ -1004,7 +1098,18 @@ def table(rows: list[Row]) -> str:
     lines = [fmt(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     lines += [fmt(cells) for cells in body]
     notes = [f"- {row.label}: {row.note}" for row in rows if row.note]
-    return "\n".join(lines + [""] + notes)
+    split = [
+        f"- {row.label}: "
+        + ", ".join(f"{group} {row.cpu_ms[group]:.2f}" for group in CPU_GROUPS)
+        + f" (wrk {row.cpu_ms['wrk']:.2f})"
+        for row in rows
+        if row.cpu_ms
+    ]
+    head_split = (
+        "CPU ms = machine CPU per request (per settled checkout, per settled charge) of "
+        "gunicorn, the worker, PostgreSQL and Redis, by group:"
+    )
+    return "\n".join(lines + [""] + notes + ["", head_split, *split])
 
 
 def main() -> int:
