@@ -162,7 +162,10 @@ def load_production(**env):
         ({"ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS must name this service's hosts"),
         ({"PAYMENT_GATEWAYS": "stripe,simulated"}, "set ALLOW_SIMULATED_GATEWAY=true"),
         ({"EMAIL_URL": None}, "Set the EMAIL_URL environment variable."),
-        ({"EMAIL_URL": "consolemail://"}, "would write customer e-mails into the logs"),
+        ({"EMAIL_URL": " "}, "Set the EMAIL_URL environment variable."),
+        ({"EMAIL_URL": "consolemail://"}, "EMAIL_URL must name an SMTP server"),
+        ({"EMAIL_URL": "filemail:///tmp/mail"}, "EMAIL_URL must name an SMTP server"),
+        ({"EMAIL_URL": "memorymail://"}, "EMAIL_URL must name an SMTP server"),
         (
             {"PAYMENT_GATEWAYS": "simulated", "ALLOW_SIMULATED_GATEWAY": "false"},
             "set ALLOW_SIMULATED_GATEWAY=true",

@@ -352,8 +352,11 @@ ALERT_OUTBOX_LAG_SECONDS = 120
 ALERT_UNUSUAL_FACTOR = 3
 ALERT_UNUSUAL_MIN_COUNT = 10
 
-# E-mail: the console by default; SMTP with EMAIL_URL=smtp+tls://user:pass@host:587.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# E-mail: the console by default; SMTP with EMAIL_URL=smtp+tls://user:pass@host:587. An
+# empty value counts as unset, so production's check can name what is missing.
+vars().update(
+    environ.Env.email_url_config(env.str("EMAIL_URL", default="").strip() or "consolemail://")
+)
 # Seconds an SMTP call may hang: a batch's e-mails share one connection and one worker slot.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Gamarriando <pagos@gamarriando.pe>")

@@ -29,14 +29,18 @@ ALLOWED_HOSTS = [host.strip() for host in _required("ALLOWED_HOSTS").split(",") 
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name this service's hosts (no '*').")
 
-# Customer e-mails carry names, addresses and amounts: production names where they go
-# (EMAIL_URL=dummymail:// sends none), and the console backend, which would write each one
-# into the worker's log, is refused.
+# Customer e-mails carry names, addresses and amounts: production names the SMTP server they
+# go to, or says dummymail:// to send none. The console and file backends would write each one
+# into a log or onto the disk, and the in-memory one would drop them unseen.
 _required("EMAIL_URL")
-if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+if EMAIL_BACKEND not in (
+    "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+):
     raise ImproperlyConfigured(
-        "EMAIL_URL=consolemail:// would write customer e-mails into the logs; name an SMTP "
-        "server (smtp+tls://user:pass@host:587) or dummymail:// to send none."
+        "EMAIL_URL must name an SMTP server (smtp+tls://user:pass@host:587) or be dummymail:// "
+        "to send none; the console, file and memory backends would write customer e-mails into "
+        "logs or files, or lose them."
     )
 
 # X-Forwarded-Proto is believed only from proxies we were told about: a client can write it.
