@@ -118,3 +118,25 @@ def test_cancel_racing_a_refund_never_refunds_twice(finance):
     payment.refresh_from_db()
     assert payment.refunded_amount == Decimal("40.00")
     assert SimulatedGatewayOperation.objects.filter(kind="refund").count() == 1
+
+
+def test_a_failed_payment_and_its_replacement_processed_together_charge_the_order_once(
+    customer, product
+):
+    # A failed payment is not live, so the customer may open a second one for the whole
+    # balance; the first may still be retried. Both together must not take the money twice.
+    order = make_order(customer, product)
+    first = make_payment(customer, order)
+    payment_process(payment_id=first.pk, actor=customer, payment_method_id="tok_declined")
+    second = make_payment(customer, order)
+    results = run_concurrently(
+        2,
+        lambda i: payment_process(
+            payment_id=(first, second)[i].pk, actor=customer, payment_method_id="tok_success"
+        ),
+    )
+    assert sorted(outcome(r) for r in results) == ["AMOUNT_MISMATCH", "ok"]
+    order.refresh_from_db()
+    assert (order.status, order.amount_paid) == ("paid", order.total_amount)
+    charged = Transaction.objects.filter(transaction_type="charge", status="succeeded")
+    assert charged.count() == 1

@@ -5,8 +5,9 @@ from dataclasses import replace
 
 from django.db import transaction
 
+from gamarriando import money
 from gamarriando.compiled import Lookup
-from gamarriando.errors import PaymentMethodError, field_error, invalid_status
+from gamarriando.errors import AmountMismatch, PaymentMethodError, field_error, invalid_status
 from gamarriando.finance_metrics import DUPLICATE_ATTEMPTS
 from gamarriando.idempotency import owns_transaction
 from gamarriando.logging import get_logger
@@ -27,7 +28,12 @@ from payments.permissions import require_owner
 from payments.saved_selectors import wallet_of_saved as saved_wallet
 from payments.services.approval import payment_resume_attempt
 from payments.services.gateway_results import payment_apply_gateway_result
-from payments.services.ledger_core import lock_payment, open_operation, set_status
+from payments.services.ledger_core import (
+    lock_payment,
+    open_operation,
+    set_status,
+    uncovered_balance,
+)
 from payments.services.saved_methods import saved_method_for_payment
 from payments.transitions import PROCESSABLE
 from transactions.models import Transaction, TransactionStatus, TransactionType
@@ -56,6 +62,7 @@ def payment_process(
         ValidationFailed: the saved method is not one of the actor's.
         PermissionDeniedError: the actor does not own the order.
         InvalidStatus: the payment is not pending or failed, or its order is not pending.
+        AmountMismatch: other live payments already cover what this one would charge.
         LimitExceeded: the payment's attempts or the customer's failed attempts are used up.
     """
     if looked_up is not None and looked_up.pk == payment_id:
@@ -104,6 +111,8 @@ def payment_process(
             raise invalid_status(
                 payment.status, f"The order is {order.status}; it takes no payments."
             )
+        if payment.status == PaymentStatus.FAILED:
+            _check_still_uncovered(order, payment)
         check_process_limits(payment, order.user_id)
         payment.attempts += 1
         payment.payment_method_token = payment_method_id
@@ -121,6 +130,24 @@ def payment_process(
         kind = TransactionType.CHARGE if capture else TransactionType.AUTHORIZATION
         open_operation(payment, kind, payment.amount, actor=actor, key=payment.attempt_key())
     return payment
+
+
+def _check_still_uncovered(order, payment: Payment) -> None:
+    """Refuse a new attempt of a failed payment whose balance other payments took meanwhile.
+
+    A failed payment is not live, so the customer may open another for the same balance;
+    charging both would take the order's money twice. A pending payment needs no check: it
+    has counted against the balance, under the order's lock, since it was created.
+
+    Raises:
+        AmountMismatch: other live payments (or what was paid) cover what this one would charge.
+    """
+    uncovered = uncovered_balance(order, exclude_payment_id=payment.pk)
+    if payment.amount > uncovered:
+        raise AmountMismatch(
+            "Other payments already cover this order's balance; process or cancel them.",
+            details={"balance_due": money.format_amount(max(uncovered, 0), order.currency)},
+        )
 
 
 # The row with its payment, order and customer, compiled once (gamarriando.compiled): building

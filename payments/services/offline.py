@@ -16,6 +16,7 @@ from payments.services.ledger_core import (
     payment_event_data,
     sync_from_ledger,
 )
+from payments.services.wallet_settlement import WALLET
 from transactions.models import Transaction, TransactionStatus, TransactionType
 from transactions.selectors import ledger_totals
 
@@ -63,7 +64,8 @@ def ledger_record_settled_row(
         InvalidStatus: the payment's status does not allow this kind of row.
         AlreadyRefunded / RefundExceedsRefundable: a refund above what is left.
         AmountMismatch: a charge, authorization or capture above what the payment allows.
-        ValidationFailed: the gateway reference is already in the ledger.
+        ValidationFailed: the gateway reference is already in the ledger, or the payment is
+            store credit, which moves only through the wallet.
     """
     with transaction.atomic():
         order, payment = lock_payment(payment_id)
@@ -112,6 +114,14 @@ def ledger_record_settled_row(
 
 def _check_offline_row(payment, transaction_type: str, amount: Decimal, totals) -> None:
     """Apply to an offline row the rules its gateway twin obeys (payments/rules.py)."""
+    if payment.payment_method == WALLET:
+        # Store credit never leaves us: a row written past the wallet would leave its hold
+        # and balance behind (an offline capture that debits nothing, a void that keeps the
+        # hold), so the wallet's own capture, void and refund are the only ways.
+        raise field_error(
+            "payment_id",
+            "Store credit moves only through the wallet: capture, void or refund the payment.",
+        )
     if transaction_type == TransactionType.REFUND:
         rules.check_refundable(payment, amount, totals)
     elif transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION):

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 
 from gamarriando import money
 from gamarriando.errors import PermissionDeniedError, RefundNotEligible
@@ -34,7 +35,8 @@ def payment_refund(
     Raises:
         PermissionDeniedError: staff without payments.refund_payment, or a customer asking
             for a refund to store credit.
-        RefundNotEligible: the owner asks once the order is past paid, or for part only.
+        RefundNotEligible: the owner asks once the order is past paid, for part only, or for
+            one payment of an order paid with several (cancelling the order refunds them all).
         AlreadyRefunded: the payment is fully refunded.
         InvalidStatus: nothing was captured.
         RefundExceedsRefundable: the amount is above what is left to refund.
@@ -50,6 +52,7 @@ def payment_refund(
             require_owner(actor, order.user_id)
             if order.status != OrderStatus.PAID:
                 raise RefundNotEligible(details={"order_status": order.status})
+            _refuse_part_of_a_split_order(order, payment)
         totals = ledger_totals(payment.pk)
         everything = rules.refundable(payment, totals)
         amount = everything if amount is None else checked_amount(amount, payment.currency)
@@ -66,3 +69,22 @@ def payment_refund(
                 payment, TransactionType.REFUND, amount, actor=actor, reason=reason
             )
     return payment, txn
+
+
+def _refuse_part_of_a_split_order(order, payment) -> None:
+    """Refuse the owner one payment of an order paid with several: the order would stay paid.
+
+    Raises:
+        RefundNotEligible: another payment of the order still holds refundable money.
+    """
+    others = Payment.objects.filter(order_id=order.pk, captured_amount__gt=F("refunded_amount"))
+    holding = [
+        other.pk
+        for other in others.exclude(pk=payment.pk)
+        if rules.refundable(other, ledger_totals(other.pk)) > 0
+    ]
+    if holding:
+        raise RefundNotEligible(
+            "This order was paid with several payments: cancel the order to refund them all.",
+            details={"other_payment_ids": holding},
+        )

@@ -90,3 +90,21 @@ def test_simulated_decline_rate_and_latency_are_configurable(api, customer, prod
     body = process(api(customer), payment.pk).json()
     assert time.perf_counter() - started >= 0.15
     assert (body["status"], body["failure_code"]) == ("failed", "card_declined")
+
+
+def test_a_failed_payment_is_refused_once_another_payment_holds_the_balance(api, customer, product):
+    order = make_order(customer, product)
+    failed = make_payment(customer, order)
+    client = api(customer)
+    process(client, failed.pk, "tok_declined")
+    other = make_payment(customer, order)
+    # The other payment only authorizes: it is live and promises the whole balance.
+    assert process(client, other.pk, "tok_success", capture=False).json()["status"] == "authorized"
+    response = process(client, failed.pk, "tok_success")
+    assert response.status_code == 400
+    body = response.json()["error"]
+    assert body["code"] == "AMOUNT_MISMATCH"
+    assert body["details"] == {"balance_due": "0.00"}
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == ("failed", 1)
+    assert charges() == 2  # the decline and the other payment's authorization, nothing more

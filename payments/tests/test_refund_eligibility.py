@@ -7,7 +7,8 @@ import pytest
 from orders.models import Order
 from orders.tests.factories import ProductFactory
 from payments.models import SimulatedGatewayOperation
-from tests.helpers import make_paid
+from payments.services import payment_process
+from tests.helpers import make_order, make_paid, make_payment
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,3 +83,26 @@ def test_stripe_webhooks_without_a_secret_answer_503_gateway_not_configured(clie
     response = client.post("/webhooks/stripe", data="{}", content_type="application/json")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "GATEWAY_NOT_CONFIGURED"
+
+
+def test_an_owner_cannot_refund_one_payment_of_a_split_order(api, customer, finance):
+    # Refunding one of two payments would leave the order paid, and shippable, with half
+    # its money gone back; cancelling the order refunds both.
+    order = make_order(customer, ProductFactory(price=Decimal("19.90"), stock=10))
+    first = make_payment(customer, order, amount="10.00")
+    second = make_payment(customer, order, amount="9.90")
+    for payment in (first, second):
+        payment_process(payment_id=payment.pk, actor=customer, payment_method_id="tok_success")
+    order.refresh_from_db()
+    assert order.status == "paid"
+    response = refund(api(customer), first.pk, reason="changed my mind")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "REFUND_NOT_ELIGIBLE"
+    assert error["details"] == {"other_payment_ids": [second.pk]}
+    assert not Transaction.objects.filter(transaction_type="refund").exists()
+    cancelled = api(customer).delete(f"/api/v1/orders/{order.pk}")
+    assert cancelled.status_code == 200, cancelled.json()
+    order.refresh_from_db()
+    assert (order.status, order.amount_refunded) == ("cancelled", Decimal("19.90"))
+    assert Transaction.objects.filter(transaction_type="refund", status="succeeded").count() == 2

@@ -272,3 +272,29 @@ def test_an_expired_hold_fails_the_attempt_once(customer, item, use_broker):
         ("expire", Decimal("30.00")),
     ]
     assert wallet_drift() == []
+
+
+@pytest.mark.parametrize(("kind", "amount"), [("capture", "30.00"), ("void", "30.00")])
+def test_finance_cannot_record_an_offline_row_past_the_wallet(
+    api, customer, finance, item, kind, amount
+):
+    # An offline capture would mark the order paid and debit nothing; an offline void would
+    # cancel the payment and leave the hold for good.
+    funded_wallet(customer, "50.00")
+    order = make_order(customer, item)
+    payment = pay_with_wallet(customer, order, capture=False)
+    assert wallet_figures(customer) == (Decimal("50.00"), Decimal("30.00"))
+    response = api(finance).post(
+        "/api/v1/transactions",
+        {"payment_id": payment.pk, "transaction_type": kind, "amount": amount, "reason": "x"},
+        format="json",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert "payment_id" in error["details"]
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert (payment.status, order.status) == ("authorized", "pending")
+    assert wallet_figures(customer) == (Decimal("50.00"), Decimal("30.00"))
+    assert wallet_drift() == []
