@@ -172,6 +172,15 @@ def error_body(code: str, message: str, details: dict | None, request_id: str | 
     }
 
 
+def _message(detail) -> str:
+    """Return a DRF error's text: a dict's "detail" (simplejwt's shape), a list's first item."""
+    if isinstance(detail, dict):
+        detail = detail.get("detail", next(iter(detail.values()), ""))
+    if isinstance(detail, list):
+        detail = detail[0] if detail else ""
+    return str(detail)
+
+
 def _flatten_details(detail):
     if isinstance(detail, dict):
         return {str(k): _flatten_details(v) for k, v in detail.items()}
@@ -241,7 +250,7 @@ def api_exception_handler(exc, context):
                     headers["Retry-After"] = str(wait)
                     details = {"retry_after": wait}
             else:
-                message = str(exc.detail) if not isinstance(exc.detail, (dict, list)) else str(exc)
+                message = _message(exc.detail)
             if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
                 headers["WWW-Authenticate"] = 'Bearer realm="api"'
             return Response(

@@ -1,5 +1,6 @@
 """Serializer fields shared by every app: money in and out, currency, addresses."""
 
+from collections.abc import Mapping
 from datetime import UTC
 from decimal import Decimal
 
@@ -82,8 +83,20 @@ class MoneyOutputField(serializers.Field):
 
 
 class AddressSerializer(serializers.Serializer):
+    """A postal address, replaced whole: every part is required, in a partial update too."""
+
     street = serializers.CharField(max_length=255)
     city = serializers.CharField(max_length=120)
     state = serializers.CharField(max_length=120)
     postal_code = serializers.CharField(max_length=20)
     country = serializers.CharField(max_length=120)
+
+    def to_internal_value(self, data):
+        # DRF skips a missing field when the root serializer is partial (PATCH), and the
+        # stored address would lose that part; an address has no meaning in pieces.
+        if isinstance(data, Mapping) and getattr(self.root, "partial", False):
+            required = serializers.Field.default_error_messages["required"]
+            missing = {name: [required] for name in self.fields if name not in data}
+            if missing:
+                raise serializers.ValidationError(missing)
+        return super().to_internal_value(data)

@@ -1,6 +1,7 @@
 """Filter pieces shared by every list endpoint."""
 
 from datetime import UTC
+from decimal import Decimal
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
@@ -20,6 +21,18 @@ class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
             except (OverflowError, ValueError):
                 return qs.none()  # a date outside the representable range matches nothing
         return super().filter(qs, value)
+
+
+class AmountFilter(django_filters.NumberFilter):
+    """A money bound: django-filter caps it above at 1e50; this caps it below and its decimals.
+
+    PostgreSQL's numeric overflows on 1e-999999 or -1e999999, which Python's Decimal reads.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", Decimal("-1e50"))
+        kwargs.setdefault("decimal_places", 12)
+        super().__init__(*args, **kwargs)
 
 
 class FiltersOnListMixin:

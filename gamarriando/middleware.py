@@ -5,11 +5,12 @@ import time
 import uuid
 
 import structlog
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 
 from gamarriando.cards import find_card_data
-from gamarriando.errors import CardDataNotAllowed, error_body
+from gamarriando.errors import CardDataNotAllowed, ValidationFailed, error_body
 from gamarriando.logging import get_logger
 from gamarriando.parsers import BodyRefused, check_body_size, loads_bounded
 
@@ -86,6 +87,11 @@ class CardDataGuardMiddleware:
                 field = self._card_field(request)
             except BodyRefused as exc:
                 return _refusal(request, exc, exc.details, exc.message)
+            except TooManyFieldsSent:
+                # Django's own answer would be its HTML 400 page, outside the envelope.
+                limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+                details = {"query": [f"At most {limit} query parameters."]}
+                return _refusal(request, ValidationFailed, details)
             if field:
                 # The request is dropped here: it is never parsed, stored or logged.
                 logger.warning("card_data_refused", field=field)

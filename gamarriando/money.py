@@ -1,5 +1,6 @@
 """Decimal money helpers: currency exponents, quantizing, minor units. No floats."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # ISO 4217 minor-unit exponents for the currencies we sell in.
@@ -18,6 +19,7 @@ _MINOR_UNITS = {code: Decimal(1).scaleb(-places) for code, places in CURRENCY_EX
 DEFAULT_CURRENCY = "PEN"
 MAX_AMOUNT = Decimal("99999999.99")
 ZERO = Decimal("0")
+AMOUNT_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 class MoneyError(ValueError):
@@ -48,6 +50,10 @@ def parse_amount(value) -> Decimal:
     """Turn a JSON string or number into a positive, finite Decimal within the cap."""
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise MoneyError("Amount must be a decimal string or a number.")
+    # Decimal() also reads "1_0", "+10", ".5", "1e2" and other scripts' digits ("١٠"): a
+    # string amount is the contract's plain form, ASCII digits with an optional fraction.
+    if isinstance(value, str) and not AMOUNT_TEXT.fullmatch(value.strip()):
+        raise MoneyError('Amount must be a decimal string such as "59.98".')
     try:
         amount = Decimal(value.strip() if isinstance(value, str) else value)
     except (InvalidOperation, ValueError) as exc:

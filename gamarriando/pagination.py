@@ -1,5 +1,6 @@
 """Cursor pagination, newest first, with page_size up to 100."""
 
+from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
@@ -18,6 +19,19 @@ class NewestFirstCursorPagination(CursorPagination):
         except NotFound as exc:
             # A cursor the client mangled is bad input, not a missing object.
             raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        # The position is the created_at of the page's edge; a cursor that decodes to anything
+        # else would reach the ORM's datetime conversion and fail there.
+        if cursor is not None and cursor.position is not None:
+            try:
+                valid = parse_datetime(cursor.position) is not None
+            except ValueError:  # well formed but impossible, e.g. month 13
+                valid = False
+            if not valid:
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)

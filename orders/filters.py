@@ -2,7 +2,7 @@
 
 import django_filters
 
-from gamarriando.filters import UTCDateTimeFilter
+from gamarriando.filters import AmountFilter, UTCDateTimeFilter
 from orders.models import Order, OrderStatus
 
 
@@ -10,8 +10,8 @@ class OrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
     created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lte")
-    min_total = django_filters.NumberFilter(field_name="total_amount", lookup_expr="gte")
-    max_total = django_filters.NumberFilter(field_name="total_amount", lookup_expr="lte")
+    min_total = AmountFilter(field_name="total_amount", lookup_expr="gte")
+    max_total = AmountFilter(field_name="total_amount", lookup_expr="lte")
     search = django_filters.CharFilter(
         field_name="order_number", lookup_expr="icontains", max_length=32
     )

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from gamarriando.filters import UTCDateTimeFilter
+from gamarriando.filters import AmountFilter, UTCDateTimeFilter
 from payments.gateways.registry import GATEWAY_CLASSES
 from payments.models import Payment, PaymentStatus
 
@@ -13,8 +13,8 @@ class PaymentFilter(django_filters.FilterSet):
     order_id = django_filters.NumberFilter(field_name="order_id", min_value=1, max_value=2**62)
     created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lte")
-    min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
-    max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
+    min_amount = AmountFilter(field_name="amount", lookup_expr="gte")
+    max_amount = AmountFilter(field_name="amount", lookup_expr="lte")
 
     class Meta:
         model = Payment

@@ -10,6 +10,10 @@ METADATA_MAX_KEY_LENGTH = 40
 METADATA_MAX_VALUE_LENGTH = 500
 
 
+def _unstorable(text: str) -> bool:
+    return "\x00" in text or any(0xD800 <= ord(char) <= 0xDFFF for char in text)
+
+
 @extend_schema_field(
     {
         "type": "object",
@@ -25,6 +29,7 @@ class MetadataField(serializers.Field):
         "too_many": f"At most {METADATA_MAX_KEYS} keys.",
         "bad_key": f"Keys are 1-{METADATA_MAX_KEY_LENGTH} characters, without square brackets.",
         "bad_value": f"Values are strings of at most {METADATA_MAX_VALUE_LENGTH} characters.",
+        "bad_text": "Keys and values may not contain NUL or unpaired surrogate characters.",
     }
 
     def to_internal_value(self, data):
@@ -38,6 +43,9 @@ class MetadataField(serializers.Field):
                 self.fail("bad_key")
             if not isinstance(value, str) or len(value) > METADATA_MAX_VALUE_LENGTH:
                 self.fail("bad_value")
+            # PostgreSQL's text and jsonb refuse both, as DRF's CharField does.
+            if _unstorable(key) or _unstorable(value):
+                self.fail("bad_text")
         return dict(data)
 
     def to_representation(self, value):

@@ -30,6 +30,23 @@ def test_owner_updates_addresses_and_notes_while_pending(api, customer, product,
     )
 
 
+@pytest.mark.parametrize("partial", [{"city": "Cusco"}, {}])
+def test_a_partial_address_is_refused_and_the_stored_one_kept(
+    api, customer, product, address, partial
+):
+    client = api(customer)
+    order_id = create(client, [{"product_id": product.pk, "quantity": 1}], address).json()["id"]
+    response = client.patch(
+        f"/api/v1/orders/{order_id}", {"shipping_address": partial}, format="json"
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    missing = {name for name in address if name not in partial}
+    assert set(error["details"]["shipping_address"]) == missing
+    assert Order.objects.get(pk=order_id).shipping_address == address
+
+
 def test_customer_cannot_set_status(api, customer, product, address):
     client = api(customer)
     order_id = create(client, [{"product_id": product.pk, "quantity": 1}], address).json()["id"]

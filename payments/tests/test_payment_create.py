@@ -1,5 +1,6 @@
 """POST /payments: amounts, split payments, currencies and every error path."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -86,6 +87,11 @@ def test_split_payments_settle_the_order_only_when_covered(api, customer, produc
         ({"payment_method": "simulated", "amount": "-1"}, 400, "VALIDATION_ERROR"),
         ({"payment_method": "simulated", "amount": "Infinity"}, 400, "VALIDATION_ERROR"),
         ({"payment_method": "simulated", "amount": True}, 400, "VALIDATION_ERROR"),
+        # Decimal() reads these; the contract's amount is plain ASCII digits and a fraction.
+        *[
+            ({"payment_method": "simulated", "amount": text}, 400, "VALIDATION_ERROR")
+            for text in ("1_0.00", "\u0661\u0660", "+10", "10.", ".5", "1e1", "0x10")
+        ],
         ({"payment_method": "simulated"}, 400, "VALIDATION_ERROR"),
     ],
 )
@@ -94,6 +100,21 @@ def test_create_error_paths(api, customer, product, body, status, code):
     response = api(customer).post("/api/v1/payments", {"order_id": order.pk, **body}, format="json")
     assert response.status_code == status, response.json()
     assert response.json()["error"]["code"] == code
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "metadata", [{"k": "a\x00b"}, {"a\x00": "v"}, {"k": "\ud800"}, {"\udc00": "v"}]
+)
+def test_metadata_text_postgresql_cannot_store_is_a_field_error(api, customer, product, metadata):
+    order = make_order(customer, product)
+    body = {"order_id": order.pk, "payment_method": "simulated", "amount": "1"}
+    # json.dumps escapes both (ensure_ascii), as a storefront's JSON would carry them.
+    raw = json.dumps({**body, "metadata": metadata})
+    response = api(customer).post("/api/v1/payments", raw, content_type="application/json")
+    assert response.status_code == 400, response.json()
+    error = response.json()["error"]
+    assert (error["code"], list(error["details"])) == ("VALIDATION_ERROR", ["metadata"])
     assert Payment.objects.count() == 0
 
 
