@@ -40,6 +40,11 @@ def _open_dispute(payment: Payment) -> Dispute | None:
     return Dispute.objects.filter(payment=payment, status__in=OPEN).order_by("-pk").first()
 
 
+def has_open_dispute(payment: Payment) -> bool:
+    """Say whether a dispute on the payment is open (its money may still go back by the bank)."""
+    return _open_dispute(payment) is not None
+
+
 def _hold_is_busy(payment: Payment) -> bool:
     return pending_operation_exists(payment.pk, TransactionType.VOID, TransactionType.CAPTURE)
 

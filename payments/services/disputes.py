@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from gamarriando.logging import get_logger
 from gamarriando.money import format_amount
-from payments.dispute_transitions import OPEN, dispute_may_move
+from orders.models import OrderStatus
+from payments.dispute_transitions import CLOSED, OPEN, dispute_may_move
 from payments.models import Dispute, DisputeStatus, Payment
-from payments.services.ledger_core import lock_payment
+from payments.services.ledger_core import give_back_for_cancelled_order, lock_payment
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
 logger = get_logger(__name__)
@@ -79,7 +80,7 @@ def dispute_record(
 ) -> Dispute:
     """Create or move a dispute to the gateway's status; ledger rows and e-mails follow."""
     with transaction.atomic():
-        _, payment = lock_payment(payment_id)
+        order, payment = lock_payment(payment_id)
         dispute, created = Dispute.objects.get_or_create(
             gateway_dispute_id=gateway_dispute_id,
             defaults={
@@ -122,6 +123,10 @@ def dispute_record(
         if notify:
             dispute.opened_notified_at = timezone.now()
         dispute.save()
+        if status in CLOSED and order.status == OrderStatus.CANCELLED:
+            # Its cancellation held the refund while the bank could still take the money back;
+            # what the dispute left (all of it when won, the rest when lost) goes back now.
+            give_back_for_cancelled_order(order, payment)
         if notify:
             text = _describe(dispute)
             transaction.on_commit(lambda: _mail_finance("A payment was disputed", text))

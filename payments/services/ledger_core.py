@@ -247,6 +247,13 @@ def give_back_for_cancelled_order(
         if rules.can_void(payment):
             open_operation(payment, TransactionType.VOID, totals.authorized, reason=reason)
     elif payment.status in (PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED):
+        if rules.has_open_dispute(payment):
+            # The bank may still take the money back: a refund now could return it twice. The
+            # dispute's close gives back what is left (disputes.dispute_record).
+            logger.warning(
+                "cancelled_order_refund_waits_for_dispute", order_id=order.pk, payment_id=payment.pk
+            )
+            return
         refundable = rules.refundable(payment, totals)
         # One automatic refund per cancellation: when the gateway refuses it (money taken
         # offline, a charge it no longer knows), reopening it would loop forever; the

@@ -1,0 +1,85 @@
+"""A cancelled order's refund waits while a dispute is open: the bank may return the money too."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from orders.tests.factories import ProductFactory
+from payments.services.disputes import dispute_record
+from tests.helpers import make_paid
+from transactions.models import Transaction
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def record(payment, status, amount="40.00"):
+    return dispute_record(
+        payment_id=payment.pk,
+        gateway="simulated",
+        gateway_dispute_id="dp_cancel",
+        amount=Decimal(amount),
+        currency="PEN",
+        reason="fraudulent",
+        status=status,
+        evidence_due_by=timezone.now() + timedelta(days=7),
+    )
+
+
+def money_rows(payment):
+    return list(
+        Transaction.objects.filter(payment=payment)
+        .exclude(transaction_type="charge")
+        .order_by("pk")
+        .values_list("transaction_type", "status", "amount")
+    )
+
+
+@pytest.fixture
+def disputed(customer):
+    order, payment = make_paid(customer, ProductFactory(price=Decimal("40.00"), stock=5))
+    record(payment, "needs_response")
+    return order, payment
+
+
+def test_cancelling_a_disputed_order_refunds_nothing_until_the_dispute_closes(
+    api, customer, disputed
+):
+    order, payment = disputed
+    response = api(customer).delete(f"/api/v1/orders/{order.pk}")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "cancelled"
+    assert money_rows(payment) == []
+    # Lost: the bank gave the customer the money back; nothing is left to refund.
+    record(payment, "lost")
+    assert money_rows(payment) == [("chargeback", "succeeded", Decimal("40.00"))]
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("0.00")
+
+
+def test_a_won_dispute_gives_the_cancelled_order_its_refund(api, customer, finance, disputed):
+    order, payment = disputed
+    assert api(finance).delete(f"/api/v1/orders/{order.pk}").status_code == 200
+    assert money_rows(payment) == []
+    record(payment, "won")
+    assert money_rows(payment) == [("refund", "succeeded", Decimal("40.00"))]
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert (payment.status, order.status, order.amount_refunded) == (
+        "refunded",
+        "cancelled",
+        Decimal("40.00"),
+    )
+
+
+def test_a_partly_lost_dispute_gives_back_the_rest(api, customer):
+    order, payment = make_paid(customer, ProductFactory(price=Decimal("40.00"), stock=5))
+    record(payment, "needs_response", amount="15.00")  # the bank disputes part of it
+    assert api(customer).delete(f"/api/v1/orders/{order.pk}").status_code == 200
+    assert money_rows(payment) == []
+    record(payment, "lost", amount="15.00")
+    assert money_rows(payment) == [
+        ("chargeback", "succeeded", Decimal("15.00")),
+        ("refund", "succeeded", Decimal("25.00")),
+    ]
