@@ -6,8 +6,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gamarriando import events, money
-from gamarriando.errors import AmountMismatch, field_error
+from gamarriando.errors import AmountMismatch, field_error, invalid_status
 from gamarriando.event_types import EventType
+from orders.models import OrderStatus
 from payments import rules
 from payments.permissions import PaymentPermission, require_permission
 from payments.services.ledger_core import (
@@ -15,8 +16,9 @@ from payments.services.ledger_core import (
     lock_payment,
     payment_event_data,
     sync_from_ledger,
+    uncovered_balance,
 )
-from payments.services.wallet_settlement import WALLET
+from payments.services.wallet_settlement import ATTEMPTS, WALLET
 from transactions.models import Transaction, TransactionStatus, TransactionType
 from transactions.selectors import ledger_totals
 
@@ -46,6 +48,7 @@ def transaction_record_offline(
         amount=amount,
         reason=reason,
         gateway_transaction_id=gateway_transaction_id,
+        within_the_balance=True,
     )
 
 
@@ -57,8 +60,13 @@ def ledger_record_settled_row(
     amount: Decimal,
     reason: str,
     gateway_transaction_id: str = "",
+    within_the_balance: bool = False,
 ) -> Transaction:
     """Append a settled row (Finance's offline record, or a gateway's truth found by a sweep).
+
+    With within_the_balance (Finance's records), a charge or authorization obeys process's
+    rule too: the order is pending and the amount fits what other payments leave uncovered.
+    A sweep records what a gateway already did, so it is not held to it.
 
     Raises:
         InvalidStatus: the payment's status does not allow this kind of row.
@@ -66,12 +74,15 @@ def ledger_record_settled_row(
         AmountMismatch: a charge, authorization or capture above what the payment allows.
         ValidationFailed: the gateway reference is already in the ledger, or the payment is
             store credit, which moves only through the wallet.
+        InvalidStatus: (within_the_balance) a charge for an order that is no longer pending.
     """
     with transaction.atomic():
         order, payment = lock_payment(payment_id)
         amount = checked_amount(amount, payment.currency)
         totals = ledger_totals(payment.pk)
         _check_offline_row(payment, transaction_type, amount, totals)
+        if within_the_balance and transaction_type in ATTEMPTS:
+            _check_within_the_balance(order, payment, amount)
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -110,6 +121,17 @@ def ledger_record_settled_row(
                 order_id=order.pk,
             )
     return txn
+
+
+def _check_within_the_balance(order, payment, amount: Decimal) -> None:
+    """Refuse a recorded charge that would pay a settled order or the same balance twice."""
+    if order.status != OrderStatus.PENDING:
+        raise invalid_status(payment.status, f"The order is {order.status}; it takes no payments.")
+    uncovered = uncovered_balance(order, exclude_payment_id=payment.pk)
+    if amount > uncovered:
+        raise AmountMismatch(
+            details={"balance_due": money.format_amount(max(uncovered, 0), payment.currency)}
+        )
 
 
 def _check_offline_row(payment, transaction_type: str, amount: Decimal, totals) -> None:

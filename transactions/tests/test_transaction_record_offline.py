@@ -104,3 +104,31 @@ def test_only_finance_records_and_unknown_payment_is_a_field_error(
     )
     assert missing.status_code == 400
     assert list(missing.json()["error"]["details"]) == ["payment_id"]
+
+
+def test_a_recorded_charge_never_pays_an_order_twice(api, customer, finance, product):
+    order = make_order(customer, product)
+    failed = make_payment(customer, order)
+    client = api(customer)
+    client.post(
+        f"/api/v1/payments/{failed.pk}/process",
+        {"payment_method_id": "tok_declined"},
+        format="json",
+    )
+    other = make_payment(customer, order)  # pending: it holds the whole balance
+    charge = {"transaction_type": "charge", "amount": str(order.total_amount), "reason": "bank"}
+    covered = record(api(finance), payment_id=failed.pk, **charge)
+    assert covered.status_code == 400, covered.json()
+    assert covered.json()["error"]["code"] == "AMOUNT_MISMATCH"
+    assert covered.json()["error"]["details"] == {"balance_due": "0.00"}
+    client.post(
+        f"/api/v1/payments/{other.pk}/process", {"payment_method_id": "tok_success"}, format="json"
+    )
+    order.refresh_from_db()
+    assert order.status == "paid"
+    settled = record(api(finance), payment_id=failed.pk, **charge)
+    assert settled.status_code == 409, settled.json()
+    assert settled.json()["error"]["code"] == "INVALID_STATUS"
+    order.refresh_from_db()
+    assert order.amount_paid == order.total_amount
+    assert not Transaction.objects.filter(payment=failed, status="succeeded").exists()
