@@ -14,13 +14,17 @@ from payments.dispute_transitions import OPEN
 from payments.models import Dispute, Payment
 
 MAX_DAYS = 366
+# Far enough for any ledger, near enough that a day's bounds and the 30-day default never
+# step past the years Python's dates hold (9999-12-31 + 1 day would raise).
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 12, 31)
 
 
 def _date(value: str | None, default: date) -> date:
     try:
-        return date.fromisoformat(value) if value else default
+        day = date.fromisoformat(value) if value else default
     except ValueError:
         return default
+    return day if EARLIEST <= day <= LATEST else default
 
 
 def settlement_view(request):

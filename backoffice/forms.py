@@ -6,10 +6,24 @@ from gamarriando import money
 
 
 class OperationForm(forms.Form):
-    """Base: a hidden nonce, and a confirm flag set on the confirmation step."""
+    """Base: a hidden nonce, a confirm flag for the confirmation step, the amount's currency."""
 
     nonce = forms.UUIDField(widget=forms.HiddenInput)
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, currency: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def clean_amount(self):
+        """Refuse, on the first step already, more decimals than the currency has (JPY none)."""
+        amount = self.cleaned_data.get("amount")
+        if amount is None or not self.currency:
+            return amount
+        try:
+            return money.check_scale(amount, self.currency)
+        except money.MoneyError as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
 
 class AmountField(forms.DecimalField):

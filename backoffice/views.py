@@ -8,6 +8,7 @@ clerk without it is not shown a form.
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -19,6 +20,7 @@ from django.urls import reverse
 from backoffice import charts, dashboard
 from backoffice.forms import CancelOrderForm, CaptureForm, RefundForm, VoidForm
 from backoffice.nonces import FormAlreadySubmitted, nonce_claim
+from gamarriando import money
 from gamarriando.errors import ApplicationError, PermissionDeniedError
 from orders.models import Order
 from orders.services import order_cancel
@@ -58,14 +60,16 @@ SCREENS = {
 
 def _facts(payment: Payment) -> dict:
     order = payment.order
+    # In the currency's own decimals: a JPY payment shows 4800, not 4800.00.
+    in_currency = partial(money.quantize, currency=payment.currency)
     return {
         "order": order,
         "customer": order.user.email,
-        "amount": payment.amount,
-        "captured": payment.captured_amount,
-        "refunded": payment.refunded_amount,
-        "refundable": rules.refundable(payment),
-        "capturable": rules.capturable_amount(payment),
+        "amount": in_currency(payment.amount),
+        "captured": in_currency(payment.captured_amount),
+        "refunded": in_currency(payment.refunded_amount),
+        "refundable": in_currency(rules.refundable(payment)),
+        "capturable": in_currency(rules.capturable_amount(payment)),
     }
 
 
@@ -93,7 +97,8 @@ def _report(request, screen: MoneyScreen, txn: Transaction | None) -> None:
         messages.success(request, f"{screen.verb}: done.")
         return
     txn.refresh_from_db()
-    text = f"{screen.verb} of {txn.amount} {txn.currency}: {txn.status}"
+    text = f"{screen.verb} of {money.format_amount(txn.amount, txn.currency)} {txn.currency}: "
+    text += txn.status
     if txn.status == TransactionStatus.FAILED:
         messages.error(
             request, f"{text} — the gateway declined ({txn.failure_reason or 'no reason given'})."
@@ -106,8 +111,12 @@ def _report(request, screen: MoneyScreen, txn: Transaction | None) -> None:
         messages.success(request, f"{text}.")
 
 
-def _details(exc: ApplicationError) -> str:
-    return ", ".join(f"{key}: {value}" for key, value in exc.details.items())
+def error_details(exc: ApplicationError) -> str:
+    """Name an error's details as a clerk reads them (a field's messages, not a list's repr)."""
+    return ", ".join(
+        f"{key}: {' '.join(map(str, value)) if isinstance(value, list) else value}"
+        for key, value in exc.details.items()
+    )
 
 
 def payment_operation_view(request, payment_id: int, operation_name: str):
@@ -122,12 +131,14 @@ def payment_operation_view(request, payment_id: int, operation_name: str):
         "amount": facts["refundable"] if screen.name == "refund" else facts["capturable"],
         "nonce": uuid.uuid4(),
     }
-    form = screen.form_class(request.POST or None, initial=initial)
+    form = screen.form_class(request.POST or None, initial=initial, currency=payment.currency)
     confirming = False
     if request.method == "POST" and form.is_valid():
         if not form.cleaned_data.get("confirm"):
             confirming = True  # show the confirmation step with the same values
-            form = screen.form_class(initial={**form.cleaned_data, "confirm": True})
+            form = screen.form_class(
+                initial={**form.cleaned_data, "confirm": True}, currency=payment.currency
+            )
         else:
             try:
                 # One transaction: a refused operation frees the nonce for a corrected retry.
@@ -143,7 +154,7 @@ def payment_operation_view(request, payment_id: int, operation_name: str):
                 messages.warning(request, ALREADY_SUBMITTED)
                 return redirect(change_url)
             except ApplicationError as exc:
-                messages.error(request, f"{exc.message} {_details(exc)}".strip())
+                messages.error(request, f"{exc.message} {error_details(exc)}".strip())
             else:
                 _report(request, screen, txn)
                 return redirect(change_url)

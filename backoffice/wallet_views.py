@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from backoffice.forms import OperationForm
 from backoffice.nonces import FormAlreadySubmitted, nonce_claim
+from backoffice.views import error_details
 from gamarriando import money
 from gamarriando.errors import ApplicationError
 from wallets.models import Wallet
@@ -34,7 +35,9 @@ def wallet_adjust_view(request, wallet_id: int):
         raise PermissionDenied
     wallet = get_object_or_404(Wallet.objects.select_related("user"), pk=wallet_id)
     change_url = reverse("admin:wallets_wallet_change", args=[wallet.pk])
-    form = WalletAdjustForm(request.POST or None, initial={"nonce": uuid.uuid4()})
+    form = WalletAdjustForm(
+        request.POST or None, initial={"nonce": uuid.uuid4()}, currency=wallet.currency
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         amount = data["amount"] if data["direction"] == "grant" else -data["amount"]
@@ -53,12 +56,16 @@ def wallet_adjust_view(request, wallet_id: int):
             messages.warning(request, ALREADY_SUBMITTED)
             return redirect(change_url)
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, f"{exc.message} {error_details(exc)}".strip())
         else:
+            amount, balance = (
+                money.format_amount(value, wallet.currency)
+                for value in (entry.amount, entry.balance_after)
+            )
             messages.success(
                 request,
-                f"{entry.entry_type.capitalize()} of {entry.amount} {wallet.currency}: "
-                f"balance now {entry.balance_after} {wallet.currency}.",
+                f"{entry.entry_type.capitalize()} of {amount} {wallet.currency}: "
+                f"balance now {balance} {wallet.currency}.",
             )
             return redirect(change_url)
     context = {

@@ -10,6 +10,7 @@ from django.core import mail
 from django.utils import timezone
 from djstripe.models import BalanceTransaction
 
+from backoffice.finance_views import EARLIEST
 from backoffice.settlement import settlement_rows
 from backoffice.tests.helpers import operation_url, submit
 from orders.tests.factories import ProductFactory
@@ -288,3 +289,16 @@ def test_open_disputes_are_listed_nearest_deadline_first(customer, finance, brow
     listing = client.get("/admin/payments/dispute/").content.decode()
     order = [listing.index(ref) for ref in ("dp_soon", "dp_mid", "dp_late", "dp_closed")]
     assert order == sorted(order)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["end=9999-12-31", "start=9999-12-31&end=0001-01-01", "start=0001-01-01", "end=2026-02-30"],
+)
+def test_settlement_dates_past_the_calendar_fall_back_to_the_default_range(
+    finance, browser_for, query
+):
+    page = browser_for(finance).get(f"/admin/payments/payment/settlement/?{query}")
+    assert page.status_code == 200
+    today = timezone.localdate()
+    assert EARLIEST <= page.context["start"] <= page.context["end"] <= today

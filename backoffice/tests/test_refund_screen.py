@@ -5,7 +5,10 @@ from decimal import Decimal
 import pytest
 
 from backoffice.tests.helpers import operation_url, submit
+from orders.tests.factories import ProductFactory
 from payments.models import SimulatedGatewayOperation
+from payments.services import payment_process
+from tests.helpers import make_order, make_payment
 from tests.threads import run_concurrently
 from transactions.models import Transaction
 
@@ -134,3 +137,24 @@ def test_two_simultaneous_submissions_of_one_form_refund_once(finance, paid, mon
     assert SimulatedGatewayOperation.objects.filter(kind="refund").count() == 1
     payment.refresh_from_db()
     assert payment.refunded_amount == Decimal("10.00")
+
+
+def test_a_yen_refund_shows_and_takes_whole_yen(browser_for, finance, customer):
+    product = ProductFactory(price=Decimal("4800"), currency="JPY", stock=5)
+    order = make_order(customer, product, currency="JPY")
+    payment = make_payment(customer, order)
+    payment_process(payment_id=payment.pk, actor=customer, payment_method_id="tok_success")
+    client = browser_for(finance)
+    url = operation_url(payment, "refund")
+    page = client.get(url)
+    content = page.content.decode()
+    assert "4800 JPY" in content and "4800.00" not in content
+    nonce = str(page.context["form"].initial["nonce"])
+    # More decimals than yen has: refused on the first step, with the reason, nothing sent.
+    first = client.post(url, {"nonce": nonce, "amount": "100.50", "reason": "x"})
+    assert first.status_code == 200 and not first.context["confirming"]
+    assert first.context["form"].errors["amount"] == ["JPY amounts allow at most 0 decimals."]
+    assert not Transaction.objects.filter(transaction_type="refund").exists()
+    response, _ = submit(client, url, amount="1000", reason="one item returned")
+    follow = client.get(response["Location"]).content.decode()
+    assert "Refund of 1000 JPY: succeeded." in follow
