@@ -23,3 +23,14 @@ def on_other_part_settled(event: dict) -> None:
         order_id=data["order_id"],
         other_part_succeeded=event["type"] == EventType.PAYMENT_SUCCEEDED,
     )
+
+
+@subscribe(EventType.PAYMENT_AUTHORIZED)
+def on_wallet_part_authorized(event: dict) -> None:
+    """Capture a wallet part authorized after the card had already paid the rest of the order."""
+    data = event["data"]
+    if data["payment_method"] != WALLET:
+        return
+    wallet_parts_follow_the_order(
+        order_id=data["order_id"], other_part_succeeded=True, after_a_paid_part=True
+    )

@@ -19,8 +19,14 @@ from transactions.models import TransactionType
 WALLET = "wallet"
 
 
-def wallet_parts_follow_the_order(*, order_id: int, other_part_succeeded: bool) -> int:
-    """Capture an order's authorized wallet parts once the rest is paid, or void them; return how many."""
+def wallet_parts_follow_the_order(
+    *, order_id: int, other_part_succeeded: bool, after_a_paid_part: bool = False
+) -> int:
+    """Capture an order's authorized wallet parts once the rest is paid, or void them; return how many.
+
+    after_a_paid_part: a wallet part was just authorized; capture only if another payment of
+    the order was already captured (a wallet-only authorization waits for Finance's capture).
+    """
     waiting = Payment.objects.filter(
         order_id=order_id, payment_method=WALLET, status=PaymentStatus.AUTHORIZED
     )
@@ -28,7 +34,7 @@ def wallet_parts_follow_the_order(*, order_id: int, other_part_succeeded: bool) 
         return 0
     with transaction.atomic():
         order = lock_order(order_id)
-        if order.status != OrderStatus.PENDING:
+        if order.status != OrderStatus.PENDING or (after_a_paid_part and not order.amount_paid):
             return 0
         parts = list(
             order.payments.select_for_update()

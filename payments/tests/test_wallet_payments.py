@@ -185,6 +185,29 @@ def test_split_payment_captures_the_held_part_when_the_card_succeeds(customer, i
     assert wallet_drift() == []
 
 
+def test_a_wallet_part_authorized_after_the_card_paid_is_captured_at_once(customer, item):
+    funded_wallet(customer, "50.00")
+    order = make_order(customer, ProductFactory(price=Decimal("100.00"), stock=5))
+    card = make_payment(customer, order, amount="70.00")
+    payment_process(payment_id=card.pk, actor=customer, payment_method_id="tok_success")
+    wallet_part = pay_with_wallet(customer, order, amount="30.00", capture=False)
+    wallet_part.refresh_from_db()
+    order.refresh_from_db()
+    assert (wallet_part.status, wallet_part.captured_amount) == ("completed", Decimal("30.00"))
+    assert (order.status, order.amount_paid) == ("paid", Decimal("100.00"))
+    assert wallet_figures(customer) == (Decimal("20.00"), Decimal("0.00"))
+    assert wallet_drift() == []
+
+
+def test_a_wallet_only_authorization_waits_for_finance(customer, item):
+    funded_wallet(customer, "50.00")
+    order = make_order(customer, item)
+    wallet_part = pay_with_wallet(customer, order, capture=False)
+    assert wallet_part.status == "authorized"
+    assert order.status == "pending"
+    assert wallet_figures(customer) == (Decimal("50.00"), Decimal("30.00"))
+
+
 def test_an_authorized_wallet_part_is_released_when_the_order_is_cancelled(customer, item):
     funded_wallet(customer, "50.00")
     product = ProductFactory(price=Decimal("100.00"), stock=5)
