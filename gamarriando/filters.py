@@ -31,7 +31,7 @@ class AmountFilter(django_filters.NumberFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", Decimal("-1e50"))
-        kwargs.setdefault("decimal_places", 12)
+        kwargs.setdefault("decimal_places", 30)  # JavaScript's float text has up to 17
         super().__init__(*args, **kwargs)
 
 

@@ -10,6 +10,8 @@ from prometheus_client.core import GaugeMetricFamily
 
 from gamarriando.alerts import register_alert_check
 from orders.models import OrderStatus
+from payments import rules
+from payments.dispute_transitions import OPEN
 from payments.gateways.base import FailureCode
 from payments.models import Payment, PaymentStatus
 from payments.transitions import FINAL
@@ -79,17 +81,25 @@ def payment_alerts(now: datetime) -> list[str]:
     ).count()
     if stuck:
         alerts.append(f"{stuck} payment(s) stuck in processing for more than {stuck_seconds} s")
-    kept = Payment.objects.filter(
-        order__status=OrderStatus.CANCELLED,
-        status__in=[PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED],
-    ).exclude(
-        transactions__transaction_type=TransactionType.REFUND,
-        transactions__status=TransactionStatus.PENDING,
+    kept = (
+        Payment.objects.filter(
+            order__status=OrderStatus.CANCELLED,
+            status__in=[PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED],
+        )
+        .exclude(
+            transactions__transaction_type=TransactionType.REFUND,
+            transactions__status=TransactionStatus.PENDING,
+        )
+        # An open dispute holds the refund on purpose; its close gives the money back.
+        .exclude(disputes__status__in=OPEN)
+        .distinct()
     )
-    kept_ids = list(kept.order_by("pk").values_list("pk", flat=True)[:20])
+    # Only what the ledger still lets us refund: a lost dispute already returned the rest.
+    kept_ids = [p.pk for p in kept.order_by("pk")[:200] if rules.refundable(p) > 0][:20]
     if kept_ids:
         alerts.append(
             f"payment(s) {', '.join(map(str, kept_ids))} of cancelled orders still hold money "
-            "the gateway refused to refund: refund them by hand"
+            "that was not refunded (the gateway refused, or a dispute inquiry closed): "
+            "refund them by hand"
         )
     return alerts

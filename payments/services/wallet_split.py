@@ -34,8 +34,12 @@ def wallet_parts_follow_the_order(
         return 0
     with transaction.atomic():
         order = lock_order(order_id)
-        if order.status != OrderStatus.PENDING or (after_a_paid_part and not order.amount_paid):
+        if order.status != OrderStatus.PENDING:
             return 0
+        if after_a_paid_part and not any(
+            p.captured_amount for p in order.payments.exclude(payment_method=WALLET)
+        ):
+            return 0  # no other method paid: wallet parts alone wait for Finance's capture
         parts = list(
             order.payments.select_for_update()
             .filter(payment_method=WALLET, status=PaymentStatus.AUTHORIZED)

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from orders.tests.factories import ProductFactory
+from payments.monitoring import payment_alerts
 from payments.services.disputes import dispute_record
 from tests.helpers import make_paid
 from transactions.models import Transaction
@@ -25,6 +26,10 @@ def record(payment, status, amount="40.00"):
         status=status,
         evidence_due_by=timezone.now() + timedelta(days=7),
     )
+
+
+def alerts():
+    return payment_alerts(timezone.now())
 
 
 def money_rows(payment):
@@ -82,4 +87,31 @@ def test_a_partly_lost_dispute_gives_back_the_rest(api, customer):
     assert money_rows(payment) == [
         ("chargeback", "succeeded", Decimal("15.00")),
         ("refund", "succeeded", Decimal("25.00")),
+    ]
+
+
+def test_a_closed_inquiry_releases_nothing_and_the_alert_names_the_payment(api, customer):
+    order, payment = make_paid(customer, ProductFactory(price=Decimal("40.00"), stock=5))
+    record(payment, "warning_needs_response")
+    assert api(customer).delete(f"/api/v1/orders/{order.pk}").status_code == 200
+    assert not any(str(payment.pk) in line for line in alerts())  # held on purpose
+    record(payment, "warning_closed")  # an inquiry may still become a chargeback
+    assert money_rows(payment) == []
+    assert any(str(payment.pk) in line for line in alerts())
+    record(payment, "lost")  # it did: the bank returned the money, once
+    assert money_rows(payment) == [("chargeback", "succeeded", Decimal("40.00"))]
+    assert not any(str(payment.pk) in line for line in alerts())
+
+
+def test_repeated_and_reversed_outcomes_give_the_money_back_once(api, customer, disputed):
+    order, payment = disputed
+    assert api(customer).delete(f"/api/v1/orders/{order.pk}").status_code == 200
+    record(payment, "lost")
+    record(payment, "lost")
+    record(payment, "won")  # on appeal: the merchant has the money again, the customer not
+    record(payment, "won")
+    assert money_rows(payment) == [
+        ("chargeback", "succeeded", Decimal("40.00")),
+        ("chargeback_reversal", "succeeded", Decimal("40.00")),
+        ("refund", "succeeded", Decimal("40.00")),
     ]

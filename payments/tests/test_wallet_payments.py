@@ -321,3 +321,16 @@ def test_finance_cannot_record_an_offline_row_past_the_wallet(
     assert (payment.status, order.status) == ("authorized", "pending")
     assert wallet_figures(customer) == (Decimal("50.00"), Decimal("30.00"))
     assert wallet_drift() == []
+
+
+def test_a_second_wallet_part_does_not_follow_finances_capture_of_the_first(
+    customer, finance, item
+):
+    funded_wallet(customer, "50.00")
+    order = make_order(customer, ProductFactory(price=Decimal("40.00"), stock=5))
+    first = pay_with_wallet(customer, order, amount="20.00", capture=False)
+    payment_capture(payment_id=first.pk, actor=finance)
+    second = pay_with_wallet(customer, order, amount="20.00", capture=False)
+    assert second.status == "authorized"  # wallet parts alone wait for Finance
+    assert wallet_figures(customer) == (Decimal("30.00"), Decimal("20.00"))
+    assert wallet_drift() == []
