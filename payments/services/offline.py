@@ -69,12 +69,13 @@ def ledger_record_settled_row(
     A sweep records what a gateway already did, so it is not held to it.
 
     Raises:
-        InvalidStatus: the payment's status does not allow this kind of row.
+        InvalidStatus: the payment's status does not allow this kind of row, or (within the
+            balance) a charge for an order that is no longer pending.
         AlreadyRefunded / RefundExceedsRefundable: a refund above what is left.
-        AmountMismatch: a charge, authorization or capture above what the payment allows.
+        AmountMismatch: a charge, authorization or capture above what the payment allows,
+            or (within the balance) above what other live payments leave uncovered.
         ValidationFailed: the gateway reference is already in the ledger, or the payment is
             store credit, which moves only through the wallet.
-        InvalidStatus: (within_the_balance) a charge for an order that is no longer pending.
     """
     with transaction.atomic():
         order, payment = lock_payment(payment_id)
