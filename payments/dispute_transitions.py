@@ -4,6 +4,9 @@ from payments.models import DisputeStatus as S
 
 OPEN = [S.WARNING_NEEDS_RESPONSE, S.WARNING_UNDER_REVIEW, S.NEEDS_RESPONSE, S.UNDER_REVIEW]
 CLOSED = [S.WARNING_CLOSED, S.WON, S.LOST]
+# Closed for good as far as the money goes: an inquiry's close (warning_closed) can still
+# turn into a chargeback, a lost dispute only into a won one.
+DECIDED = [S.WON, S.LOST]
 # An inquiry (warning_*) can become a chargeback; a lost dispute can still be won on appeal
 # or a card network's correction, which gives the money back. Nothing reopens a won one.
 DISPUTE_TRANSITIONS: dict[str, set[str]] = {

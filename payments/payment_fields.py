@@ -1,7 +1,10 @@
 """Input fields of payment requests: the storefront's metadata and a saved method's id."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from payments.saved_selectors import DEFAULT
 
@@ -10,8 +13,17 @@ METADATA_MAX_KEY_LENGTH = 40
 METADATA_MAX_VALUE_LENGTH = 500
 
 
+# The checks DRF's CharField runs: PostgreSQL's text and jsonb store neither character.
+_TEXT_CHECKS = (ProhibitNullCharactersValidator(), ProhibitSurrogateCharactersValidator())
+
+
 def _unstorable(text: str) -> bool:
-    return "\x00" in text or any(0xD800 <= ord(char) <= 0xDFFF for char in text)
+    try:
+        for check in _TEXT_CHECKS:
+            check(text)
+    except (DjangoValidationError, serializers.ValidationError):
+        return True
+    return False
 
 
 @extend_schema_field(
@@ -43,7 +55,6 @@ class MetadataField(serializers.Field):
                 self.fail("bad_key")
             if not isinstance(value, str) or len(value) > METADATA_MAX_VALUE_LENGTH:
                 self.fail("bad_value")
-            # PostgreSQL's text and jsonb refuse both, as DRF's CharField does.
             if _unstorable(key) or _unstorable(value):
                 self.fail("bad_text")
         return dict(data)

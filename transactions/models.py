@@ -19,6 +19,10 @@ class TransactionType(models.TextChoices):
     CHARGEBACK_REVERSAL = "chargeback_reversal"
 
 
+# The rows an attempt to take money opens (process, or an offline record of one).
+ATTEMPT_TYPES = (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
+
+
 class TransactionStatus(models.TextChoices):
     PENDING = "pending"
     SUCCEEDED = "succeeded"

@@ -3,9 +3,7 @@
 from gamarriando.errors import invalid_status
 from gamarriando.queue import enqueue_on_commit
 from payments.models import Payment
-from transactions.models import Transaction, TransactionStatus, TransactionType
-
-ATTEMPT_TYPES = (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
+from transactions.models import ATTEMPT_TYPES, Transaction, TransactionStatus
 
 
 def pending_attempt(payment: Payment) -> Transaction | None:

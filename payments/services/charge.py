@@ -5,9 +5,8 @@ from dataclasses import replace
 
 from django.db import transaction
 
-from gamarriando import money
 from gamarriando.compiled import Lookup
-from gamarriando.errors import AmountMismatch, PaymentMethodError, field_error, invalid_status
+from gamarriando.errors import PaymentMethodError, field_error, invalid_status
 from gamarriando.finance_metrics import DUPLICATE_ATTEMPTS
 from gamarriando.idempotency import owns_transaction
 from gamarriando.logging import get_logger
@@ -29,10 +28,10 @@ from payments.saved_selectors import wallet_of_saved as saved_wallet
 from payments.services.approval import payment_resume_attempt
 from payments.services.gateway_results import payment_apply_gateway_result
 from payments.services.ledger_core import (
+    check_fits_balance,
     lock_payment,
     open_operation,
     set_status,
-    uncovered_balance,
 )
 from payments.services.saved_methods import saved_method_for_payment
 from payments.transitions import PROCESSABLE
@@ -112,7 +111,14 @@ def payment_process(
                 payment.status, f"The order is {order.status}; it takes no payments."
             )
         if payment.status == PaymentStatus.FAILED:
-            _check_still_uncovered(order, payment)
+            # A failed payment is not live, so another may have taken its balance since; a
+            # pending one has counted against the balance, under this lock, all along.
+            check_fits_balance(
+                order,
+                payment.amount,
+                exclude_payment_id=payment.pk,
+                message="Other payments already cover this order's balance; process or cancel them.",
+            )
         check_process_limits(payment, order.user_id)
         payment.attempts += 1
         payment.payment_method_token = payment_method_id
@@ -130,24 +136,6 @@ def payment_process(
         kind = TransactionType.CHARGE if capture else TransactionType.AUTHORIZATION
         open_operation(payment, kind, payment.amount, actor=actor, key=payment.attempt_key())
     return payment
-
-
-def _check_still_uncovered(order, payment: Payment) -> None:
-    """Refuse a new attempt of a failed payment whose balance other payments took meanwhile.
-
-    A failed payment is not live, so the customer may open another for the same balance;
-    charging both would take the order's money twice. A pending payment needs no check: it
-    has counted against the balance, under the order's lock, since it was created.
-
-    Raises:
-        AmountMismatch: other live payments (or what was paid) cover what this one would charge.
-    """
-    uncovered = uncovered_balance(order, exclude_payment_id=payment.pk)
-    if payment.amount > uncovered:
-        raise AmountMismatch(
-            "Other payments already cover this order's balance; process or cancel them.",
-            details={"balance_due": money.format_amount(max(uncovered, 0), order.currency)},
-        )
 
 
 # The row with its payment, order and customer, compiled once (gamarriando.compiled): building

@@ -16,16 +16,13 @@ from django.utils import timezone
 from gamarriando.logging import get_logger
 from gamarriando.money import format_amount
 from orders.models import OrderStatus
-from payments.dispute_transitions import OPEN, dispute_may_move
+from payments.dispute_transitions import DECIDED, OPEN, dispute_may_move
 from payments.models import Dispute, DisputeStatus, Payment
 from payments.services.ledger_core import give_back_for_cancelled_order, lock_payment
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
 logger = get_logger(__name__)
 DEADLINE_NOTICE = timedelta(days=3)
-# A closed inquiry (warning_closed) may still become a chargeback, so it does not release a
-# held refund; the alert check names the payment and Finance refunds it by hand.
-DECIDED = (DisputeStatus.WON, DisputeStatus.LOST)
 
 
 def finance_recipients() -> list[str]:
@@ -127,7 +124,8 @@ def dispute_record(
             dispute.opened_notified_at = timezone.now()
         dispute.save()
         if status in DECIDED and order.status == OrderStatus.CANCELLED:
-            # Its cancellation held the refund while the bank could still take the money back;
+            # Its cancellation held the refund while the bank could still take the money back
+            # (a closed inquiry may still become a chargeback: the alert names it for Finance);
             # what the dispute left (all of it when won, the rest when lost) goes back now.
             give_back_for_cancelled_order(order, payment)
         if notify:

@@ -17,7 +17,7 @@ from django.db import connection
 
 from gamarriando import events, money
 from gamarriando.compiled import Lookup
-from gamarriando.errors import field_error
+from gamarriando.errors import AmountMismatch, field_error
 from gamarriando.event_types import EventType
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
@@ -166,6 +166,22 @@ def uncovered_balance(order: Order, *, exclude_payment_id: int | None = None) ->
         ZERO,
     )
     return order.total_amount - order.amount_paid - promised
+
+
+def check_fits_balance(
+    order: Order, amount: Decimal, *, exclude_payment_id: int | None = None, message=None
+) -> None:
+    """Refuse an amount above what the locked order's other live payments leave uncovered.
+
+    Raises:
+        AmountMismatch: with the uncovered balance as `balance_due`.
+    """
+    available = uncovered_balance(order, exclude_payment_id=exclude_payment_id)
+    if amount > available:
+        raise AmountMismatch(
+            message,
+            details={"balance_due": money.format_amount(max(available, ZERO), order.currency)},
+        )
 
 
 def derive_status(payment: Payment, totals: LedgerTotals, flow_status: str | None) -> str:

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
-from gamarriando import events, money
+from gamarriando import events
 from gamarriando.errors import AmountMismatch, PaymentMethodError, field_error, invalid_status
 from gamarriando.event_types import EventType
 from gamarriando.idempotency import owns_transaction
@@ -15,12 +15,11 @@ from payments.models import Payment, PaymentStatus, PaymentStatusHistory
 from payments.permissions import PaymentPermission, require_owner, require_owner_or_permission
 from payments.services.capture_void import open_void
 from payments.services.ledger_core import (
-    ZERO,
+    check_fits_balance,
     checked_amount,
     lock_payment,
     payment_event_data,
     set_status,
-    uncovered_balance,
 )
 
 
@@ -57,11 +56,7 @@ def payment_create(
         if currency not in gateway.currencies:
             raise PaymentMethodError(f"{payment_method} does not take {currency}.")
         amount = checked_amount(amount, currency)
-        available = uncovered_balance(order)
-        if amount > available:
-            raise AmountMismatch(
-                details={"balance_due": money.format_amount(max(available, ZERO), currency)}
-            )
+        check_fits_balance(order, amount)
         payment = Payment(
             id=payment_id,
             order=order,
@@ -117,13 +112,7 @@ def payment_update(
             payment.payment_method = payment_method
         if amount is not None:
             amount = checked_amount(amount, payment.currency)
-            available = uncovered_balance(order, exclude_payment_id=payment.pk)
-            if amount > available:
-                raise AmountMismatch(
-                    details={
-                        "balance_due": money.format_amount(max(available, ZERO), payment.currency)
-                    }
-                )
+            check_fits_balance(order, amount, exclude_payment_id=payment.pk)
             payment.amount = amount
         payment.save()
     return payment

@@ -12,14 +12,14 @@ from orders.models import OrderStatus
 from payments import rules
 from payments.permissions import PaymentPermission, require_permission
 from payments.services.ledger_core import (
+    check_fits_balance,
     checked_amount,
     lock_payment,
     payment_event_data,
     sync_from_ledger,
-    uncovered_balance,
 )
-from payments.services.wallet_settlement import ATTEMPTS, WALLET
-from transactions.models import Transaction, TransactionStatus, TransactionType
+from payments.services.wallet_settlement import WALLET
+from transactions.models import ATTEMPT_TYPES, Transaction, TransactionStatus, TransactionType
 from transactions.selectors import ledger_totals
 
 
@@ -82,7 +82,7 @@ def ledger_record_settled_row(
         amount = checked_amount(amount, payment.currency)
         totals = ledger_totals(payment.pk)
         _check_offline_row(payment, transaction_type, amount, totals)
-        if within_the_balance and transaction_type in ATTEMPTS:
+        if within_the_balance and transaction_type in ATTEMPT_TYPES:
             _check_within_the_balance(order, payment, amount)
         now = timezone.now()
         try:
@@ -103,10 +103,7 @@ def ledger_record_settled_row(
             raise field_error(
                 "gateway_transaction_id", "This gateway reference is already in the ledger."
             ) from exc
-        if (
-            transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
-            and not payment.processed_at
-        ):
+        if transaction_type in ATTEMPT_TYPES and not payment.processed_at:
             payment.processed_at = now
         sync_from_ledger(
             order,
@@ -128,11 +125,7 @@ def _check_within_the_balance(order, payment, amount: Decimal) -> None:
     """Refuse a recorded charge that would pay a settled order or the same balance twice."""
     if order.status != OrderStatus.PENDING:
         raise invalid_status(payment.status, f"The order is {order.status}; it takes no payments.")
-    uncovered = uncovered_balance(order, exclude_payment_id=payment.pk)
-    if amount > uncovered:
-        raise AmountMismatch(
-            details={"balance_due": money.format_amount(max(uncovered, 0), payment.currency)}
-        )
+    check_fits_balance(order, amount, exclude_payment_id=payment.pk)
 
 
 def _check_offline_row(payment, transaction_type: str, amount: Decimal, totals) -> None:
@@ -147,7 +140,7 @@ def _check_offline_row(payment, transaction_type: str, amount: Decimal, totals) 
         )
     if transaction_type == TransactionType.REFUND:
         rules.check_refundable(payment, amount, totals)
-    elif transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION):
+    elif transaction_type in ATTEMPT_TYPES:
         rules.check_chargeable(payment)
         if amount > payment.amount - totals.authorized:
             raise AmountMismatch(

@@ -13,7 +13,7 @@ from gamarriando.logging import get_logger
 from payments.gateways.base import FailureCode, GatewayResult, GatewayStatus, GatewayUnavailable
 from payments.gateways.wallet import EXPIRED_MESSAGE, hold_from_reference
 from payments.models import Payment
-from transactions.models import Transaction, TransactionType
+from transactions.models import ATTEMPT_TYPES, Transaction, TransactionType
 from wallets import selectors as wallet_selectors
 from wallets import services as wallet_services
 from wallets.models import HoldStatus
@@ -21,7 +21,6 @@ from wallets.services import HoldNotHeld
 
 logger = get_logger(__name__)
 WALLET = "wallet"
-ATTEMPTS = (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
 
 
 def _expired(result: GatewayResult) -> GatewayResult:
@@ -47,7 +46,7 @@ def wallet_settle_hold(payment: Payment, txn: Transaction, result: GatewayResult
     ):
         return result
     kind = txn.transaction_type
-    if kind in ATTEMPTS:
+    if kind in ATTEMPT_TYPES:
         hold = wallet_selectors.hold_for_key(txn.idempotency_key or "")
     elif kind in (TransactionType.CAPTURE, TransactionType.VOID):
         hold = hold_from_reference(payment.gateway_transaction_id)
@@ -58,7 +57,7 @@ def wallet_settle_hold(payment: Payment, txn: Transaction, result: GatewayResult
     reason = f"payment {payment.pk} {kind}"
     try:
         if result.status == GatewayStatus.FAILED:
-            if hold.status == HoldStatus.HELD and kind in ATTEMPTS:
+            if hold.status == HoldStatus.HELD and kind in ATTEMPT_TYPES:
                 expired = result.failure_code == FailureCode.HOLD_EXPIRED
                 wallet_services.wallet_hold_release(hold_id=hold.pk, expired=expired, reason=reason)
             return result
