@@ -1,7 +1,11 @@
 """Admin of the shared models (idempotency keys, outbox, dead letters) and the read-only bases."""
 
-from django.contrib import admin, messages
+from functools import reduce
 
+from django.contrib import admin, messages
+from django.db import models
+
+from gamarriando import money
 from gamarriando.dead_letters import (
     DeadLetter,
     DeadLetterStatus,
@@ -12,6 +16,96 @@ from gamarriando.dead_letters import (
 from gamarriando.errors import PermissionDeniedError
 from gamarriando.events import OutboxEvent
 from gamarriando.idempotency import IdempotencyKey
+
+
+def amount_column(name: str, currency_path: str, description: str, ordering: str | None):
+    """Return an admin column that shows `name` in its row's currency decimals."""
+
+    def column(obj):
+        value = getattr(obj, name)
+        if value is None:
+            return None
+        return money.format_amount(value, reduce(getattr, currency_path.split("__"), obj))
+
+    column.__name__ = f"{name}_in_currency"
+    column.short_description = description
+    if ordering:
+        column.admin_order_field = ordering
+    return column
+
+
+class AmountsInCurrency:
+    """Show a model's money in its row's currency decimals: JPY 1500, not the column's 1500.00.
+
+    The admin renders a DecimalField with the column's two places whatever the currency. This
+    swaps every read-only money column (and `extra_amounts`, properties such as balance_due)
+    for one formatted by gamarriando.money, in lists, detail pages and inlines alike; an
+    editable amount (a product's price on its form) stays the form's input.
+    """
+
+    currency_path = "currency"  # from a row to its currency, e.g. "order__currency"
+    extra_amounts: tuple[str, ...] = ()
+
+    def _amount_columns(self) -> dict:
+        columns = self.__dict__.get("_amount_columns_cache")
+        if columns is None:
+            fields = {
+                field.name: field
+                for field in self.model._meta.fields
+                if isinstance(field, models.DecimalField)
+            }
+            columns = {
+                name: amount_column(
+                    name,
+                    self.currency_path,
+                    str(fields[name].verbose_name) if name in fields else name.replace("_", " "),
+                    name if name in fields else None,
+                )
+                for name in [*fields, *self.extra_amounts]
+            }
+            self._amount_columns_cache = columns
+        return columns
+
+    def _swap(self, names, only=None):
+        columns = self._amount_columns()
+        return [
+            columns[name]
+            if isinstance(name, str) and name in columns and (only is None or name in only)
+            else name
+            for name in names
+        ]
+
+    def _read_only_names(self, request, obj=None) -> set:
+        """Money fields shown read-only here as their formatted column (all, on a view page)."""
+        if not self.has_change_permission(request, obj):
+            return set(self._amount_columns())
+        return self._swapped_read_only(request, obj)
+
+    def _swapped_read_only(self, request, obj=None) -> set:
+        names = {column: name for name, column in self._amount_columns().items()}
+        return {names[f] for f in self.get_readonly_fields(request, obj) if f in names}
+
+    def get_list_display(self, request):
+        return self._swap(super().get_list_display(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._swap(super().get_readonly_fields(request, obj))
+
+    def get_exclude(self, request, obj=None):
+        # A swapped read-only column no longer names its field, so keep the field out of the
+        # form by name, or it would come back as an input.
+        excluded = super().get_exclude(request, obj) or []
+        return [*excluded, *self._swapped_read_only(request, obj)]
+
+    def get_fields(self, request, obj=None):
+        return self._swap(super().get_fields(request, obj), self._read_only_names(request, obj))
+
+    def get_fieldsets(self, request, obj=None):
+        only = self._read_only_names(request, obj)
+        return [
+            (title, {**options, "fields": self._swap(options["fields"], only)})
+            for title, options in super().get_fieldsets(request, obj)
+        ]
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -7,14 +7,14 @@ templates/admin/orders/order/change_form.html.
 
 from django.contrib import admin, messages
 
-from gamarriando.admin import ReadOnlyInline
+from gamarriando.admin import AmountsInCurrency, ReadOnlyInline
 from gamarriando.errors import ApplicationError
 from orders.models import Order, OrderItem, OrderStatus, OrderStatusHistory, Product
 from orders.services import order_update
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AmountsInCurrency, admin.ModelAdmin):
     list_display = ["sku", "name", "price", "currency", "stock", "is_active", "created_at"]
     list_filter = ["is_active", "currency"]
     search_fields = ["sku", "name"]
@@ -24,8 +24,9 @@ class ProductAdmin(admin.ModelAdmin):
         return False  # order lines point at products; retire them with is_active
 
 
-class OrderItemInline(ReadOnlyInline):
+class OrderItemInline(AmountsInCurrency, ReadOnlyInline):
     model = OrderItem
+    currency_path = "order__currency"
     fields = readonly_fields = ["product", "quantity", "unit_price", "total_price"]
 
 
@@ -52,7 +53,8 @@ def _fulfil(status):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(AmountsInCurrency, admin.ModelAdmin):
+    extra_amounts = ("balance_due",)
     list_display = [
         "order_number",
         "customer",

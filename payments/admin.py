@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from gamarriando.admin import ReadOnlyAdmin, ReadOnlyInline, may_run_operations
+from gamarriando.admin import AmountsInCurrency, ReadOnlyAdmin, ReadOnlyInline, may_run_operations
 from gamarriando.errors import ApplicationError
 from orders.admin import OrderAdmin, OrderItemInline, OrderStatusHistoryInline
 from orders.models import Order
@@ -28,7 +28,7 @@ from payments.stripe.events import stripe_events_reprocess
 from transactions.models import Transaction
 
 
-class OrderPaymentInline(ReadOnlyInline):
+class OrderPaymentInline(AmountsInCurrency, ReadOnlyInline):
     model = Payment
     fields = readonly_fields = [
         "payment_link",
@@ -58,7 +58,7 @@ class OrderWithPaymentsAdmin(OrderAdmin):
     inlines = [OrderItemInline, OrderPaymentInline, OrderStatusHistoryInline]
 
 
-class TransactionInline(ReadOnlyInline):
+class TransactionInline(AmountsInCurrency, ReadOnlyInline):
     model = Transaction
     fields = readonly_fields = [
         "transaction_type",
@@ -107,7 +107,7 @@ class AmountRangeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(AmountsInCurrency, admin.ModelAdmin):
     list_display = [
         "id",
         "order",
@@ -134,11 +134,11 @@ class PaymentAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [TransactionInline, PaymentStatusHistoryInline]
     exclude = ["payment_method_token"]
+    readonly_fields = [
+        *(f.name for f in Payment._meta.fields if f.name != "payment_method_token"),
+        "paid_with",
+    ]
     actions = ["refund_selected", "reconcile_selected"]
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = [f.name for f in Payment._meta.fields if f.name != "payment_method_token"]
-        return [*fields, "paid_with"]
 
     @admin.display(description="paid with (saved method, wallet)")
     def paid_with(self, payment):

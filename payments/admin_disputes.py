@@ -3,12 +3,12 @@
 from django.contrib import admin
 from django.db.models import F
 
-from gamarriando.admin import ReadOnlyAdmin
+from gamarriando.admin import AmountsInCurrency, ReadOnlyAdmin
 from payments.models import Dispute
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ReadOnlyAdmin):
+class DisputeAdmin(AmountsInCurrency, ReadOnlyAdmin):
     list_display = [
         "gateway_dispute_id",
         "payment",

@@ -2,12 +2,12 @@
 
 from django.contrib import admin
 
-from gamarriando.admin import ReadOnlyAdmin
+from gamarriando.admin import AmountsInCurrency, ReadOnlyAdmin
 from transactions.models import Transaction
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdmin):
+class TransactionAdmin(AmountsInCurrency, ReadOnlyAdmin):
     list_display = [
         "id",
         "payment",

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from gamarriando.money import format_amount
+
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
@@ -95,7 +97,8 @@ class Transaction(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.transaction_type} {self.amount} {self.currency} ({self.status})"
+        amount = format_amount(self.amount, self.currency)
+        return f"{self.transaction_type} {amount} {self.currency} ({self.status})"
 
     def delete(self, *args, **kwargs):
         raise LedgerRowImmutable("Ledger rows are never deleted.")

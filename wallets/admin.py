@@ -8,12 +8,13 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from gamarriando.admin import ReadOnlyAdmin, ReadOnlyInline
+from gamarriando.admin import AmountsInCurrency, ReadOnlyAdmin, ReadOnlyInline
 from wallets.models import Wallet, WalletEntry, WalletHold
 
 
-class WalletEntryInline(ReadOnlyInline):
+class WalletEntryInline(AmountsInCurrency, ReadOnlyInline):
     model = WalletEntry
+    currency_path = "wallet__currency"
     ordering = ["-version"]
     fields = readonly_fields = [
         "version",
@@ -29,8 +30,9 @@ class WalletEntryInline(ReadOnlyInline):
     ]
 
 
-class WalletHoldInline(ReadOnlyInline):
+class WalletHoldInline(AmountsInCurrency, ReadOnlyInline):
     model = WalletHold
+    currency_path = "wallet__currency"
     ordering = ["-pk"]
     fields = readonly_fields = [
         "amount",
@@ -45,7 +47,8 @@ class WalletHoldInline(ReadOnlyInline):
 
 
 @admin.register(Wallet)
-class WalletAdmin(ReadOnlyAdmin):
+class WalletAdmin(AmountsInCurrency, ReadOnlyAdmin):
+    extra_amounts = ("available",)
     list_display = ["pk", "user", "currency", "balance", "held", "available", "version"]
     list_filter = ["currency"]
     search_fields = ["user__email"]
@@ -63,10 +66,6 @@ class WalletAdmin(ReadOnlyAdmin):
     ]
     inlines = [WalletHoldInline, WalletEntryInline]
 
-    @admin.display(description="available")
-    def available(self, wallet):
-        return wallet.available
-
     @admin.display(description="adjust")
     def adjust(self, wallet):
         return format_html(
@@ -76,7 +75,8 @@ class WalletAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WalletEntry)
-class WalletEntryAdmin(ReadOnlyAdmin):
+class WalletEntryAdmin(AmountsInCurrency, ReadOnlyAdmin):
+    currency_path = "wallet__currency"
     list_display = [
         "pk",
         "wallet",
@@ -97,7 +97,8 @@ class WalletEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WalletHold)
-class WalletHoldAdmin(ReadOnlyAdmin):
+class WalletHoldAdmin(AmountsInCurrency, ReadOnlyAdmin):
+    currency_path = "wallet__currency"
     list_display = ["pk", "wallet", "amount", "status", "payment_id", "expires_at", "settled_at"]
     list_filter = ["status"]
     list_select_related = ["wallet__user"]

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from gamarriando.money import format_amount
+
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
@@ -37,7 +39,8 @@ class Wallet(models.Model):
         ]
 
     def __str__(self):
-        return f"Wallet {self.pk} {self.balance} {self.currency} (held {self.held})"
+        balance, held = (format_amount(v, self.currency) for v in (self.balance, self.held))
+        return f"Wallet {self.pk} {balance} {self.currency} (held {held})"
 
     @property
     def available(self):
@@ -84,7 +87,7 @@ class WalletHold(models.Model):
         ]
 
     def __str__(self):
-        return f"Hold {self.pk} {self.amount} ({self.status})"
+        return f"Hold {self.pk} {format_amount(self.amount, self.wallet.currency)} ({self.status})"
 
 
 class EntryType(models.TextChoices):
@@ -148,7 +151,11 @@ class WalletEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.entry_type} {self.amount} (balance {self.balance_after})"
+        amount, balance = (
+            format_amount(value, self.wallet.currency)
+            for value in (self.amount, self.balance_after)
+        )
+        return f"{self.entry_type} {amount} (balance {balance})"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:

@@ -1,0 +1,118 @@
+"""Every admin page shows money in its currency's decimals: yen has none, soles have two."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from orders.tests.factories import ProductFactory
+from payments.models import Dispute
+from payments.services import payment_process
+from tests.factories import UserFactory
+from tests.helpers import make_order, make_payment
+from transactions.models import Transaction
+from wallets.models import WalletEntry, WalletHold
+from wallets.services import wallet_credit, wallet_hold_place
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def yen(customer):
+    """A paid JPY order with a dispute, and a JPY wallet with credit and a hold."""
+    product = ProductFactory(price=Decimal("4800"), currency="JPY", stock=5)
+    order = make_order(customer, product, currency="JPY")
+    payment = make_payment(customer, order)
+    payment_process(payment_id=payment.pk, actor=customer, payment_method_id="tok_success")
+    payment.refresh_from_db()
+    Dispute.objects.create(
+        payment=payment,
+        gateway="simulated",
+        gateway_dispute_id="dp_yen",
+        amount=Decimal("4800"),
+        currency="JPY",
+        status="needs_response",
+    )
+    entry = wallet_credit(user=customer, currency="JPY", amount=Decimal("4800"), reason="goodwill")
+    hold = wallet_hold_place(
+        user=customer, currency="JPY", amount=Decimal("4800"), idempotency_key="hold-yen"
+    )
+    return {
+        "product": product,
+        "order": order,
+        "payment": payment,
+        "transaction": Transaction.objects.get(payment=payment),
+        "dispute": Dispute.objects.get(gateway_dispute_id="dp_yen"),
+        "wallet": entry.wallet,
+        "walletentry": entry,
+        "wallethold": WalletHold.objects.get(pk=hold.pk),
+    }
+
+
+PAGES = [
+    ("orders", "order", "order"),
+    ("orders", "product", "product"),
+    ("payments", "payment", "payment"),
+    ("payments", "dispute", "dispute"),
+    ("transactions", "transaction", "transaction"),
+    ("wallets", "wallet", "wallet"),
+    ("wallets", "walletentry", "walletentry"),
+    ("wallets", "wallethold", "wallethold"),
+]
+
+
+def _text(response) -> str:
+    assert response.status_code == 200
+    return re.sub(r"<[^>]+>", " ", response.content.decode())
+
+
+@pytest.mark.parametrize(("app", "model", "key"), PAGES)
+def test_yen_is_shown_without_decimals_in_lists_and_pages(browser_for, yen, app, model, key):
+    root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+    client = browser_for(root)
+    listing = _text(client.get(f"/admin/{app}/{model}/"))
+    assert "4800" in listing and "4800.00" not in listing
+    change = client.get(f"/admin/{app}/{model}/{yen[key].pk}/change/")
+    if model == "product":
+        # The price is the one editable amount here: its form input keeps the column's places.
+        assert 'name="price"' in change.content.decode()
+        return
+    page = _text(change)
+    assert "4800" in page and "4800.00" not in page, page
+
+
+def test_the_order_page_shows_its_lines_payments_and_balance_in_yen(browser_for, finance, yen):
+    html = browser_for(finance).get(f"/admin/orders/order/{yen['order'].pk}/change/")
+    page = _text(html)
+    # The line's unit and total price, the payment's amount and captured amount, the total,
+    # amount paid and (a property) the balance due, which is 0.
+    assert page.count("4800") >= 6 and "4800.00" not in page
+    assert re.search(r"Balance due:?\s+0\s", page), page
+    for field in ("amount", "total_amount", "amount_paid", "captured_amount", "unit_price"):
+        assert f'name="{field}"' not in html.content.decode()
+
+
+def test_the_wallet_page_and_its_entries_show_yen(browser_for, finance, yen):
+    page = _text(browser_for(finance).get(f"/admin/wallets/wallet/{yen['wallet'].pk}/change/"))
+    # Balance, held, the credit and the hold entries, the hold's amount; available is 0.
+    assert page.count("4800") >= 5 and "4800.00" not in page
+    assert re.search(r"Available:?\s+0\s", page), page
+
+
+def test_soles_keep_two_decimals_and_columns_still_sort(browser_for, finance, paid):
+    _, payment = paid
+    client = browser_for(finance)
+    listing = _text(client.get("/admin/payments/payment/?o=5"))  # sorted by amount
+    assert "80.00" in listing
+    page = _text(client.get(f"/admin/payments/payment/{payment.pk}/change/"))
+    assert "80.00" in page
+
+
+def test_names_of_rows_carry_their_currency_decimals(yen):
+    assert str(yen["payment"]) == f"Payment {yen['payment'].pk} 4800 JPY (completed)"
+    assert str(yen["transaction"]) == "charge 4800 JPY (succeeded)"
+    assert str(yen["dispute"]) == "Dispute dp_yen 4800 JPY (needs_response)"
+    wallet = yen["wallet"]
+    wallet.refresh_from_db()
+    assert str(wallet) == f"Wallet {wallet.pk} 4800 JPY (held 4800)"
+    assert WalletEntry.objects.filter(wallet=wallet).count() == 2
