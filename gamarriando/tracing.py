@@ -12,7 +12,7 @@ from opentelemetry import trace
 
 _configured = False
 tracer = trace.get_tracer("gamarriando")
-TRACED_OPERATIONS = ("charge", "capture", "void", "refund", "retrieve")
+TRACED_OPERATIONS = ("charge", "capture", "void", "refund", "retrieve", "abandon")
 
 
 def tracing_enabled() -> bool:

@@ -36,6 +36,19 @@ def execute_transaction(self, *, transaction_id: int) -> None:
         return retry_later(self, exc, transaction_id=transaction_id)
 
 
+@shared_task(bind=True, name="payments.abandon_attempt", acks_late=True, max_retries=MAX_RETRIES)
+def abandon_attempt(self, *, transaction_id: int) -> None:
+    """Call off at the gateway an attempt whose payment or order was cancelled meanwhile."""
+    try:
+        services.payment_abandon_attempt(transaction_id=transaction_id)
+    except GatewayRetryableError as exc:
+        if self.request.retries >= self.max_retries:
+            # The row stays pending: the janitor keeps asking the gateway and applies its truth.
+            logger.warning("abandon_attempt_gave_up", transaction_id=transaction_id)
+            return None
+        return retry_later(self, exc, transaction_id=transaction_id)
+
+
 # The janitor asks again after 1 min, 5 min, 1 h, then daily (Kill Bill's schedule).
 RECONCILE_SCHEDULE = [
     timedelta(minutes=1),

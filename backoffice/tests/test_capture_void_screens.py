@@ -26,4 +26,4 @@ def test_capture_and_void_screens(browser_for, finance, customer):
     to_void.refresh_from_db()
     assert to_void.status == "cancelled"
     again, _ = submit(client, operation_url(to_void, "void"), reason="again")
-    assert "Only a pending or authorized payment" in again.content.decode()
+    assert "Only a pending, authorized or requires_action payment" in again.content.decode()

@@ -72,6 +72,10 @@ class Gateway(ABC):
     refunds_by_capture: bool = False
     # The storefront sends a token (or a saved method) to process; PayPal and the wallet take none.
     takes_token: bool = True
+    # An attempt waiting for the buyer can be called off at the gateway (abandon). PayPal has
+    # no such call: an approval that arrives after its order was cancelled is captured, then
+    # refunded, as any success on a cancelled order is.
+    abandons_attempts: bool = False
 
     @staticmethod
     def assert_outside_transaction() -> None:
@@ -125,6 +129,10 @@ class Gateway(ABC):
         self, *, operation: str, idempotency_key: str, reference: str = ""
     ) -> GatewayResult | None:
         """Ask what happened to an operation; None when the gateway never saw it."""
+
+    def abandon(self, *, reference: str, idempotency_key: str) -> GatewayResult | None:
+        """Call off an attempt that waits for the buyer; return what became of it (None: unknown)."""
+        raise NotImplementedError(f"{self.name} cannot call off an attempt.")
 
     def describe(self) -> dict:
         """Return the public description used by GET /payment-methods."""

@@ -211,6 +211,17 @@ class SimulatedGateway(Gateway):
             allowed=allowed,
         )
 
+    abandons_attempts = True
+
+    def abandon(self, *, reference, idempotency_key):
+        """End an attempt that waits for the buyer; one that finished first keeps its outcome."""
+        self.assert_outside_transaction()
+        SimulatedGatewayOperation.objects.filter(
+            reference=reference, status=GatewayStatus.REQUIRES_ACTION
+        ).update(status=GatewayStatus.FAILED, failure_code=FailureCode.CANCELED)
+        charge = self._charge_op(reference)
+        return None if charge is None else self._result(charge)
+
     def retrieve(self, *, operation, idempotency_key, reference=""):
         self.assert_outside_transaction()
         op = SimulatedGatewayOperation.objects.filter(idempotency_key=idempotency_key).first()

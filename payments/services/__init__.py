@@ -8,7 +8,7 @@ capture_void     capture an authorization, void it
 refund           reserve a refund and hand it to a worker
 offline          money moved outside our gateways, under the same rules
 reconcile        ask the gateway what became of a pending row; the report and ledger append both gateways share
-settlement       give back what a cancelled order holds
+settlement       give back what a cancelled order holds; call off an attempt waiting for its buyer
 saved_methods    a customer's saved Stripe methods: save, make default, remove, pick for a payment
 wallet_settlement  deduct or release a store-credit hold with its ledger row
 wallet_expiry    fail the attempts whose store-credit holds ran out of time
@@ -35,11 +35,12 @@ from payments.services.saved_methods import (
     saved_method_remove,
     saved_method_setup_intent,
 )
-from payments.services.settlement import payments_settle_cancelled_order
+from payments.services.settlement import payment_abandon_attempt, payments_settle_cancelled_order
 from payments.services.wallet_expiry import wallet_expire_holds
 
 __all__ = [
     "ledger_record_settled_row",
+    "payment_abandon_attempt",
     "payment_apply_gateway_result",
     "payment_cancel",
     "payment_capture",

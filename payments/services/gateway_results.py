@@ -22,12 +22,17 @@ COUNTED = {TransactionType.CHARGE, TransactionType.CAPTURE, TransactionType.REFU
 
 
 def payment_apply_gateway_result(
-    *, transaction_id: int, result: GatewayResult, payment: Payment | None = None
+    *,
+    transaction_id: int,
+    result: GatewayResult,
+    payment: Payment | None = None,
+    called_off: bool = False,
 ) -> Payment | None:
     """Settle a pending ledger row from a gateway answer; a repeated answer changes nothing.
 
     The worker passes the row's payment, already read, to save the lookup of its ids; it is
-    locked and read again here all the same.
+    locked and read again here all the same. `called_off`: we ended the attempt ourselves
+    (settlement.payment_abandon_attempt), so its failure leaves the payment cancelled.
     """
     if result.status == GatewayStatus.PENDING:
         return None
@@ -78,7 +83,7 @@ def payment_apply_gateway_result(
             if result.status == GatewayStatus.FAILED:
                 payment.failure_code = result.failure_code
                 payment.failure_message = result.failure_message[:255]
-                flow_status = PaymentStatus.FAILED
+                flow_status = PaymentStatus.CANCELLED if called_off else PaymentStatus.FAILED
         sync_from_ledger(
             order,
             payment,

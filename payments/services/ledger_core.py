@@ -17,16 +17,17 @@ from django.db import connection
 
 from gamarriando import events, money
 from gamarriando.compiled import Lookup
-from gamarriando.errors import AmountMismatch, field_error
+from gamarriando.errors import AmountMismatch, PaymentMethodError, field_error
 from gamarriando.event_types import EventType
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
 from orders.models import Order, OrderStatus
 from orders.services import lock_order, order_apply_payment_totals
 from payments import rules
+from payments.gateways.registry import get_gateway
 from payments.models import Payment, PaymentStatus, PaymentStatusHistory
 from payments.transitions import LIVE, check_transition
-from transactions.models import Transaction, TransactionStatus, TransactionType
+from transactions.models import ATTEMPT_TYPES, Transaction, TransactionStatus, TransactionType
 from transactions.selectors import LedgerTotals, ledger_totals
 
 logger = get_logger(__name__)
@@ -222,6 +223,30 @@ def open_operation(
     return txn
 
 
+def abandon_waiting_attempt(payment: Payment) -> bool:
+    """After commit, call off the attempt a locked requires_action payment waits on.
+
+    Returns False when its gateway cannot call attempts off (PayPal) or none is pending.
+    """
+    try:
+        if not get_gateway(payment.payment_method).abandons_attempts:
+            return False
+    except PaymentMethodError:  # no longer enabled here: the janitor's reconcile is all we have
+        return False
+    attempt = (
+        payment.transactions.filter(
+            transaction_type__in=ATTEMPT_TYPES, status=TransactionStatus.PENDING
+        )
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if attempt is None:
+        return False
+    enqueue_on_commit("payments.abandon_attempt", transaction_id=attempt)
+    return True
+
+
 def sync_from_ledger(
     order: Order, payment: Payment, *, actor=None, reason: str = "", flow_status=None, voided=False
 ) -> None:
@@ -262,6 +287,8 @@ def give_back_for_cancelled_order(
     elif payment.status == PaymentStatus.AUTHORIZED:
         if rules.can_void(payment):
             open_operation(payment, TransactionType.VOID, totals.authorized, reason=reason)
+    elif payment.status == PaymentStatus.REQUIRES_ACTION:
+        abandon_waiting_attempt(payment)
     elif payment.status in (PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED):
         if rules.has_open_dispute(payment):
             # The bank may still take the money back: a refund now could return it twice. The

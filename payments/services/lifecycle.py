@@ -15,6 +15,7 @@ from payments.models import Payment, PaymentStatus, PaymentStatusHistory
 from payments.permissions import PaymentPermission, require_owner, require_owner_or_permission
 from payments.services.capture_void import open_void
 from payments.services.ledger_core import (
+    abandon_waiting_attempt,
     check_fits_balance,
     checked_amount,
     lock_payment,
@@ -119,11 +120,12 @@ def payment_update(
 
 
 def payment_cancel(*, payment_id: int, actor) -> Payment:
-    """Cancel a pending payment, or void an authorized one.
+    """Cancel a pending payment, void an authorized one, call off one waiting for the buyer.
 
     Raises:
         PermissionDeniedError: neither the owner nor staff who may capture and void.
-        InvalidStatus: the payment is neither pending nor authorized, or an operation is in flight.
+        InvalidStatus: the payment is not pending, authorized or requires_action, or an
+            operation is in flight.
     """
     with transaction.atomic():
         order, payment = lock_payment(payment_id)
@@ -138,8 +140,11 @@ def payment_cancel(*, payment_id: int, actor) -> Payment:
             payment.save(update_fields=["status", "updated_at"])
         elif payment.status == PaymentStatus.AUTHORIZED:
             open_void(payment, actor=actor)
+        elif payment.status == PaymentStatus.REQUIRES_ACTION and abandon_waiting_attempt(payment):
+            pass  # the gateway calls the attempt off in a worker; then it is cancelled
         else:
             raise invalid_status(
-                payment.status, "Only a pending or authorized payment can be cancelled."
+                payment.status,
+                "Only a pending, authorized or requires_action payment can be cancelled.",
             )
     return payment

@@ -4,11 +4,14 @@ from dataclasses import dataclass, field
 
 from gamarriando.errors import ApplicationError, PermissionDeniedError
 from gamarriando.queue import enqueue_on_commit
+from orders.models import OrderStatus
 from payments.gateways.registry import get_gateway
+from payments.models import PaymentStatus
 from payments.permissions import PaymentPermission
 from payments.services.charge import payment_execute_transaction
 from payments.services.gateway_results import payment_apply_gateway_result
 from payments.services.offline import ledger_record_settled_row
+from payments.services.settlement import payment_abandon_attempt
 from transactions.models import Transaction, TransactionStatus
 
 
@@ -46,10 +49,18 @@ def ledger_record_what_the_gateway_did(
 
 def payment_reconcile_transaction(*, transaction_id: int) -> None:
     """Ask the gateway what became of a pending row and apply the truth; re-send what it never saw."""
-    txn = Transaction.objects.select_related("payment").get(pk=transaction_id)
+    txn = Transaction.objects.select_related("payment__order").get(pk=transaction_id)
     if txn.status != TransactionStatus.PENDING:
         return
     gateway = get_gateway(txn.payment.payment_method)
+    if (
+        txn.payment.status == PaymentStatus.REQUIRES_ACTION
+        and txn.payment.order.status == OrderStatus.CANCELLED
+        and gateway.abandons_attempts
+    ):
+        # Its order was cancelled, and the message that was to call it off may have been lost.
+        payment_abandon_attempt(transaction_id=transaction_id)
+        return
     result = gateway.retrieve(
         operation=txn.transaction_type,
         idempotency_key=txn.idempotency_key,

@@ -229,6 +229,20 @@ class StripeGateway(Gateway):
             raw=_safe(answer),
         )
 
+    abandons_attempts = True
+
+    def abandon(self, *, reference, idempotency_key):
+        """Cancel a PaymentIntent that waits for the buyer; if Stripe refuses, report its state."""
+        self.assert_outside_transaction()
+        answer = _call(
+            stripe.PaymentIntent.cancel, intent=reference, idempotency_key=idempotency_key
+        )
+        if not isinstance(answer, GatewayResult):
+            return result_from_payment_intent(answer)
+        # Refused (payment_intent_unexpected_state): the buyer finished first, and what the
+        # PaymentIntent did is the truth to record (a success on a cancelled order is refunded).
+        return self.retrieve(operation="charge", idempotency_key="", reference=reference)
+
     def refund(self, *, reference, amount, currency, idempotency_key, metadata=None):
         self.assert_outside_transaction()
         answer = _call(
