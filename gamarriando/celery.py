@@ -124,5 +124,7 @@ def registered_task(name: str):
     """
     with _task_lookup:
         if name not in app.tasks:
-            app.loader.import_default_modules()
+            # The apps' tasks modules only: the loader's import_default_modules would also run
+            # the worker's Django system checks (dj-stripe's query the database) in a request.
+            app.autodiscover_tasks(force=True)
         return app.tasks[name]
