@@ -276,13 +276,15 @@ def order_transition(
         order.cancel_reason = reason[:255]
         update_fields.append("cancel_reason")
     order.save(update_fields=update_fields)
-    OrderStatusHistory.objects.create(
-        order=order, from_status=from_status, to_status=to_status, actor=actor, reason=reason[:255]
-    )
     if to_status in STOCK_RELEASING:
         _release_stock(order)
+    history = OrderStatusHistory(
+        order=order, from_status=from_status, to_status=to_status, actor=actor, reason=reason[:255]
+    )
     data = {**_order_event_data(order), "from_status": from_status, "reason": reason}
-    events.publish(EventType.for_order_status(to_status), data, order_id=order.pk)
+    events.insert_with_event(
+        [history], EventType.for_order_status(to_status), data, order_id=order.pk
+    )
     return order
 
 

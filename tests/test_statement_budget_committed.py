@@ -11,7 +11,7 @@ from tests.test_statement_budget import post, statements
 from transactions.models import Transaction
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
-CHARGE_SETTLE_BUDGET = 15  # the row's read, the gateway's own record, the settle transaction
+CHARGE_SETTLE_BUDGET = 13  # the row's read, the gateway's own record, the settle transaction
 
 
 def test_the_workers_charge_settles_within_budget(customer, product, use_broker):

@@ -125,7 +125,7 @@ def set_status(
         return
     check_transition(from_status, to_status)
     payment.status = to_status
-    PaymentStatusHistory.objects.create(
+    history = PaymentStatusHistory(
         payment=payment,
         from_status=from_status,
         to_status=to_status,
@@ -139,12 +139,15 @@ def set_status(
     )
     if to_status == PaymentStatus.CANCELLED and not voided:
         event_type = EventType.PAYMENT_CANCELLED
-    if event_type:
-        events.publish(
-            event_type,
-            payment_event_data(payment, from_status=from_status),
-            order_id=payment.order_id,
-        )
+    if event_type is None:
+        history.save(force_insert=True)
+        return
+    events.insert_with_event(
+        [history],
+        event_type,
+        payment_event_data(payment, from_status=from_status),
+        order_id=payment.order_id,
+    )
 
 
 def uncovered_balance(order: Order, *, exclude_payment_id: int | None = None) -> Decimal:
