@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from gamarriando.limits import limit_exceeded
 from orders.models import Order
+from payments.gateways.base import FailureCode
 from payments.models import Payment
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
@@ -33,12 +34,14 @@ def check_process_limits(payment: Payment, user_id: int) -> None:
 
 
 def _failed(user_id: int, since):
+    # An attempt we called off (the buyer left 3-D Secure, the order was cancelled) is no
+    # decline: counting it would lock out a shopper who never had a card refused.
     return Transaction.objects.filter(
         payment__order__user_id=user_id,
         transaction_type__in=[TransactionType.CHARGE, TransactionType.AUTHORIZATION],
         status=TransactionStatus.FAILED,
         processed_at__gte=since,
-    )
+    ).exclude(failure_reason=FailureCode.CANCELED)
 
 
 def _failed_attempts(user_id: int, since) -> int:
@@ -54,7 +57,7 @@ def _failed_attempts(user_id: int, since) -> int:
         f"SELECT count(*) FROM {ledger} t"  # noqa: S608
         f" JOIN {payments} p ON p.id = t.payment_id JOIN {orders} o ON o.id = p.order_id"
         " WHERE o.user_id = %s AND t.transaction_type IN (%s, %s) AND t.status = %s"
-        " AND t.processed_at >= %s"
+        " AND t.processed_at >= %s AND t.failure_reason <> %s"
     )
     params = [
         user_id,
@@ -63,6 +66,7 @@ def _failed_attempts(user_id: int, since) -> int:
         TransactionStatus.FAILED.value,
         # As the ORM binds a DateTimeField's value (SQLite compares datetimes as text).
         connection.ops.adapt_datetimefield_value(since),
+        FailureCode.CANCELED.value,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -19,6 +19,8 @@ from payments.services.wallet_settlement import wallet_settle_hold
 from transactions.models import TransactionStatus, TransactionType
 
 COUNTED = {TransactionType.CHARGE, TransactionType.CAPTURE, TransactionType.REFUND}
+CALLED_OFF = "attempt called off: its payment or order was cancelled"
+CALLED_OFF_MESSAGE = "The payment was cancelled before the customer finished authenticating."
 
 
 def payment_apply_gateway_result(
@@ -43,6 +45,8 @@ def payment_apply_gateway_result(
             return payment
         result = wallet_settle_hold(payment, txn, result)
         is_attempt = txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
+        # Our call-off ended it (a buyer who finished first keeps their success and its words).
+        ended_by_us = called_off and result.status == GatewayStatus.FAILED
         now = timezone.now()
         if result.status == GatewayStatus.REQUIRES_ACTION:
             if is_attempt:
@@ -82,12 +86,14 @@ def payment_apply_gateway_result(
                 payment.failure_code = ""  # e.g. the decline a resumed PayPal attempt got past
             if result.status == GatewayStatus.FAILED:
                 payment.failure_code = result.failure_code
-                payment.failure_message = result.failure_message[:255]
-                flow_status = PaymentStatus.CANCELLED if called_off else PaymentStatus.FAILED
+                payment.failure_message = (
+                    result.failure_message or (CALLED_OFF_MESSAGE if ended_by_us else "")
+                )[:255]
+                flow_status = PaymentStatus.CANCELLED if ended_by_us else PaymentStatus.FAILED
         sync_from_ledger(
             order,
             payment,
-            reason=f"{txn.transaction_type} {txn.status}",
+            reason=CALLED_OFF if ended_by_us else f"{txn.transaction_type} {txn.status}",
             flow_status=flow_status,
             voided=txn.transaction_type == TransactionType.VOID
             and result.status == GatewayStatus.SUCCEEDED,

@@ -11,6 +11,7 @@ from orders.services import order_expire_unpaid
 from orders.tests.factories import ProductFactory
 from payments.models import Payment, SimulatedGatewayOperation
 from payments.services import payment_reconcile_transaction
+from payments.services.gateway_results import CALLED_OFF, CALLED_OFF_MESSAGE
 from tests.helpers import make_order, make_payment, post_process
 from transactions.models import Transaction
 
@@ -32,7 +33,9 @@ def assert_called_off(payment):
     assert (payment.status, payment.failure_code) == ("cancelled", "canceled")
     assert (attempt.status, attempt.failure_reason) == ("failed", "canceled")
     assert (payment.captured_amount, payment.authorized_amount) == (0, 0)
-    assert payment.status_history.order_by("-pk").first().to_status == "cancelled"
+    assert payment.failure_message == CALLED_OFF_MESSAGE
+    last = payment.status_history.order_by("-pk").first()
+    assert (last.to_status, last.reason) == ("cancelled", CALLED_OFF)
 
 
 def test_cancelling_the_order_calls_off_the_attempt_at_the_gateway(api, customer, product):
@@ -76,6 +79,25 @@ def test_the_buyer_gives_up_on_3ds_and_pays_with_another_card(api, customer, pro
     assert again.status_code == 201, again.json()
     assert post_process(client, again.json()["id"], "tok_success").json()["status"] == "completed"
     assert Order.objects.get(pk=order.pk).status == "paid"
+
+
+def test_called_off_attempts_are_not_declines_for_the_card_testing_limit(api, customer, settings):
+    settings.PAYMENT_MAX_FAILED_ATTEMPTS_PER_HOUR = 2
+    product = ProductFactory(price=Decimal("10.00"), stock=50)
+    client = api(customer)
+    for _ in range(3):  # the shopper backs out of 3-D Secure three times
+        _, payment = waiting(api, customer, product)
+        assert client.delete(f"/api/v1/payments/{payment.pk}").json()["status"] == "cancelled"
+    order = make_order(customer, product)
+    payment = make_payment(customer, order)
+    assert post_process(client, payment.pk, "tok_success").json()["status"] == "completed"
+    for _ in range(2):  # real declines still count
+        declined = make_payment(customer, make_order(customer, product))
+        assert post_process(client, declined.pk, "tok_declined").json()["status"] == "failed"
+    refused = post_process(
+        client, make_payment(customer, make_order(customer, product)).pk, "tok_success"
+    )
+    assert refused.status_code == 429, refused.json()
 
 
 def test_a_lost_call_off_is_made_by_the_janitor(api, customer, product, use_broker):
