@@ -259,11 +259,11 @@ def dashboard_view(request):
             "figures": block,
             "success_rate": _percent(block.success_rate),
             "refund_rate": _percent(block.refund_rate),
-            # The chart's bar heights only; the figures shown are the exact Decimals.
             "chart": charts.bar_chart(
-                [(f"{p['day']:%m-%d}", float(p["amount"])) for p in block.per_day],
+                [(f"{p['day']:%m-%d}", p["amount"]) for p in block.per_day],
                 title=f"Amount per day ({block.currency})",
                 unit=f" {block.currency}",
+                shown=partial(money.format_amount, currency=block.currency),
             ),
         }
         for block in figures.currencies
