@@ -19,6 +19,7 @@ from django.utils import timezone
 from gamarriando.money import format_amount
 from payments.models import Payment
 from transactions.models import Transaction
+from transactions.selectors import money_gateway
 
 CHUNK = 2000
 TEXT_TRAPS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
@@ -51,7 +52,7 @@ LEDGER_FIELDS = [
     "payment_id",
     "payment__order__order_number",
     "payment__order__user__email",
-    "payment__payment_method",
+    money_gateway(),  # a refund to store credit went through the wallet, not the card's gateway
     "gateway_transaction_id",
     "transaction_type",
     "status",

@@ -9,21 +9,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from gamarriando.money import quantize
 from payments.stripe.balance import stripe_fees_by_reference
 from transactions.models import Transaction, TransactionStatus, TransactionType
+from transactions.selectors import money_gateway
 
 ZERO = Decimal("0")
 GROSS = {TransactionType.CHARGE, TransactionType.CAPTURE}
 MONEY_TYPES = [*GROSS, TransactionType.REFUND, *[TransactionType.CHARGEBACK]]
 # Gateways whose fees we can read; the others' fees are unknown to us.
 FEE_READERS = {"stripe": stripe_fees_by_reference}
-# A refund to store credit moved no money through the card gateway: it is the wallet's.
-WALLET = "wallet"
 COLUMNS = ["day", "currency", "gateway", "gross", "refunds", "chargebacks", "fees", "net"]
 
 
@@ -61,14 +59,7 @@ def settlement_rows(*, start: date, end: date) -> list[SettlementRow]:
         Transaction.objects.filter(status=TransactionStatus.SUCCEEDED, transaction_type__in=types)
         .annotate(
             moved_at=Coalesce("processed_at", "created_at"),
-            gateway=Case(
-                When(
-                    transaction_type=TransactionType.REFUND,
-                    gateway_response__destination=WALLET,
-                    then=Value(WALLET),
-                ),
-                default=F("payment__payment_method"),
-            ),
+            gateway=money_gateway(),
         )
         .filter(moved_at__gte=low, moved_at__lt=high)
         .values_list(

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connections
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Case, F, Q, QuerySet, Sum, Value, When
 
 from gamarriando.json_sql import RowJSON
 from transactions.models import Transaction, TransactionStatus, TransactionType
@@ -119,3 +119,19 @@ def transaction_visible_to(user) -> QuerySet[Transaction]:
     if not (user.is_staff and user.has_perm("transactions.view_transaction")):
         queryset = queryset.filter(payment__order__user=user)
     return queryset
+
+
+# A refund to store credit (payments' refund_to_wallet) notes this destination on its row.
+WALLET_DESTINATION = "wallet"
+
+
+def money_gateway():
+    """Where a ledger row's money moved: the payment's gateway, or the wallet for store credit."""
+    return Case(
+        When(
+            transaction_type=TransactionType.REFUND,
+            gateway_response__destination=WALLET_DESTINATION,
+            then=Value(WALLET_DESTINATION),
+        ),
+        default=F("payment__payment_method"),
+    )

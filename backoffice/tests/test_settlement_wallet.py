@@ -48,3 +48,22 @@ def test_a_refund_to_store_credit_is_its_own_wallet_group_and_keeps_stripe_fees(
     )
     wallet = rows["wallet"]
     assert (wallet.gross, wallet.refunds) == (Decimal("0.00"), Decimal("10.00"))
+
+
+def test_the_ledger_export_names_the_wallet_for_a_refund_to_store_credit(customer, finance, client):
+    payment = _paid(customer, "50.00", "PEN")
+    payment_refund(
+        payment_id=payment.pk,
+        actor=finance,
+        amount=Decimal("10.00"),
+        reason="goodwill",
+        destination="wallet",
+    )
+    client.force_login(finance)
+    response = client.get("/admin/transactions/transaction/export.csv")
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    header = lines[0].split(",")
+    gateway, kind = header.index("gateway"), header.index("type")
+    by_kind = {line.split(",")[kind]: line.split(",")[gateway] for line in lines[1:]}
+    assert by_kind == {"charge": "simulated", "refund": "wallet"}
