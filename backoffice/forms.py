@@ -14,6 +14,10 @@ class OperationForm(forms.Form):
     def __init__(self, *args, currency: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
+        if currency and "amount" in self.fields:
+            # The browser's arrows and its own check step by the currency's smallest unit.
+            smallest = str(money.Decimal(1).scaleb(-money.exponent(currency)))
+            self.fields["amount"].widget.attrs.update(step=smallest, min=smallest)
 
     def clean_amount(self):
         """Refuse, on the first step already, more decimals than the currency has (JPY none)."""

@@ -149,6 +149,7 @@ def test_a_yen_refund_shows_and_takes_whole_yen(browser_for, finance, customer):
     page = client.get(url)
     content = page.content.decode()
     assert "4800 JPY" in content and "4800.00" not in content
+    assert 'step="1"' in content and 'min="1"' in content  # whole yen in the browser too
     nonce = str(page.context["form"].initial["nonce"])
     # More decimals than yen has: refused on the first step, with the reason, nothing sent.
     first = client.post(url, {"nonce": nonce, "amount": "100.50", "reason": "x"})
