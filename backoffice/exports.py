@@ -162,7 +162,7 @@ def export_view(request, name: str):
     except (IncorrectLookupParameters, ValidationError) as exc:
         # The list page would redirect with ?e=1; a download answers plainly instead.
         return HttpResponseBadRequest(
-            f"Unknown or malformed filter: {exc}", content_type="text/plain"
+            f"Unknown or malformed filter: {exc}", content_type="text/plain; charset=utf-8"
         )
     response = StreamingHttpResponse(
         csv_lines(header, queryset.iterator(chunk_size=CHUNK), line),

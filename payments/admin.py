@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from gamarriando.admin import AmountsInCurrency, ReadOnlyAdmin, ReadOnlyInline, may_run_operations
 from gamarriando.errors import ApplicationError
+from gamarriando.money import CURRENCY_EXPONENTS
 from orders.admin import OrderAdmin, OrderItemInline, OrderStatusHistoryInline
 from orders.models import Order
 from payments.admin_saved_methods import describe_saved_method
@@ -80,8 +81,12 @@ class PaymentStatusHistoryInline(ReadOnlyInline):
 
 
 class AmountRangeFilter(admin.SimpleListFilter):
-    title = "amount"
+    """Amount buckets of one currency: offered once a currency is chosen, never across them."""
+
+    title = "amount (choose a currency first)"
     parameter_name = "amount_range"
+    # In the currency's major units for two-decimal currencies; scaled for one without
+    # decimals (JPY's buckets are a hundred times larger), never converted between currencies.
     RANGES = {
         "lt50": (None, 50),
         "50-200": (50, 200),
@@ -89,16 +94,35 @@ class AmountRangeFilter(admin.SimpleListFilter):
         "gte1000": (1000, None),
     }
 
+    def _currency(self, request) -> str | None:
+        currency = request.GET.get("currency__exact") or request.GET.get("currency")
+        return currency if currency in CURRENCY_EXPONENTS else None
+
+    def _bounds(self, key: str, currency: str):
+        scale = 10 ** (2 - CURRENCY_EXPONENTS[currency])
+        return tuple(None if bound is None else bound * scale for bound in self.RANGES[key])
+
     def lookups(self, request, model_admin):
-        return [
-            ("lt50", "< 50"),
-            ("50-200", "50 – 200"),
-            ("200-1000", "200 – 1000"),
-            ("gte1000", "≥ 1000"),
-        ]
+        currency = self._currency(request)
+        if currency is None:
+            return []  # no buckets, so the filter is not shown
+        choices = []
+        for key in self.RANGES:
+            low, high = self._bounds(key, currency)
+            if low is None:
+                choices.append((key, f"< {high} {currency}"))
+            elif high is None:
+                choices.append((key, f"≥ {low} {currency}"))
+            else:
+                choices.append((key, f"{low} – {high} {currency}"))
+        return choices
 
     def queryset(self, request, queryset):
-        low, high = self.RANGES.get(self.value(), (None, None))
+        currency = self._currency(request)
+        if self.value() not in self.RANGES or currency is None:
+            return queryset
+        low, high = self._bounds(self.value(), currency)
+        queryset = queryset.filter(currency=currency)
         if low is not None:
             queryset = queryset.filter(amount__gte=low)
         if high is not None:

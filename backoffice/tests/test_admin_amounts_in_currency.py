@@ -116,3 +116,22 @@ def test_names_of_rows_carry_their_currency_decimals(yen):
     wallet.refresh_from_db()
     assert str(wallet) == f"Wallet {wallet.pk} 4800 JPY (held 4800)"
     assert WalletEntry.objects.filter(wallet=wallet).count() == 2
+
+
+def test_amount_buckets_are_offered_per_currency_and_never_mix_them(browser_for, yen, paid):
+    _, soles = paid  # 80.00 PEN
+    client = browser_for(UserFactory(email="root@example.com", is_staff=True, is_superuser=True))
+    link = "/admin/payments/payment/{}/change/"
+
+    def listed(query: str) -> set[int]:
+        html = client.get(f"/admin/payments/payment/?{query}").content.decode()
+        return {pk for pk in (yen["payment"].pk, soles.pk) if link.format(pk) in html}
+
+    unfiltered = client.get("/admin/payments/payment/").content.decode()
+    assert "choose a currency first" not in unfiltered  # no buckets without a currency
+    assert listed("amount_range=gte1000") == {yen["payment"].pk, soles.pk}  # ignored
+    yen_page = client.get("/admin/payments/payment/?currency__exact=JPY").content.decode()
+    assert "&lt; 5000 JPY" in yen_page and "≥ 100000 JPY" in yen_page
+    assert listed("currency__exact=JPY&amount_range=lt50") == {yen["payment"].pk}
+    assert listed("currency__exact=JPY&amount_range=gte1000") == set()
+    assert listed("currency__exact=PEN&amount_range=50-200") == {soles.pk}
