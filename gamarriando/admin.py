@@ -25,7 +25,10 @@ def amount_column(name: str, currency_path: str, description: str, ordering: str
         value = getattr(obj, name)
         if value is None:
             return None
-        return money.format_amount(value, reduce(getattr, currency_path.split("__"), obj))
+        currency = reduce(getattr, currency_path.split("__"), obj)
+        if currency not in money.CURRENCY_EXPONENTS:
+            return str(value)  # a product's currency staff mistyped: shown as stored, not a 500
+        return money.format_amount(value, currency)
 
     column.__name__ = f"{name}_in_currency"
     column.short_description = description
@@ -77,13 +80,19 @@ class AmountsInCurrency:
 
     def _read_only_names(self, request, obj=None) -> set:
         """Money fields shown read-only here as their formatted column (all, on a view page)."""
-        if not self.has_change_permission(request, obj):
+        if obj is not None and not self.has_change_permission(request, obj):
             return set(self._amount_columns())
         return self._swapped_read_only(request, obj)
 
     def _swapped_read_only(self, request, obj=None) -> set:
         names = {column: name for name, column in self._amount_columns().items()}
         return {names[f] for f in self.get_readonly_fields(request, obj) if f in names}
+
+    def get_queryset(self, request):
+        # The rows' currencies come with them (an inline's rows name their parent by id only).
+        relation = self.currency_path.rpartition("__")[0]
+        queryset = super().get_queryset(request)
+        return queryset.select_related(relation) if relation else queryset
 
     def get_list_display(self, request):
         return self._swap(super().get_list_display(request))
@@ -94,8 +103,9 @@ class AmountsInCurrency:
     def get_exclude(self, request, obj=None):
         # A swapped read-only column no longer names its field, so keep the field out of the
         # form by name, or it would come back as an input.
-        excluded = super().get_exclude(request, obj) or []
-        return [*excluded, *self._swapped_read_only(request, obj)]
+        excluded = super().get_exclude(request, obj)
+        swapped = self._swapped_read_only(request, obj)
+        return [*(excluded or []), *swapped] if swapped else excluded
 
     def get_fields(self, request, obj=None):
         return self._swap(super().get_fields(request, obj), self._read_only_names(request, obj))

@@ -83,7 +83,7 @@ class PaymentStatusHistoryInline(ReadOnlyInline):
 class AmountRangeFilter(admin.SimpleListFilter):
     """Amount buckets of one currency: offered once a currency is chosen, never across them."""
 
-    title = "amount (choose a currency first)"
+    title = "amount"
     parameter_name = "amount_range"
     # In the currency's major units for two-decimal currencies; scaled for one without
     # decimals (JPY's buckets are a hundred times larger), never converted between currencies.

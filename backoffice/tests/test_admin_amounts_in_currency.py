@@ -4,12 +4,13 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from orders.tests.factories import ProductFactory
 from payments.models import Dispute
 from payments.services import payment_process
 from tests.factories import UserFactory
-from tests.helpers import make_order, make_payment
+from tests.helpers import make_order, make_paid, make_payment
 from transactions.models import Transaction
 from wallets.models import WalletEntry, WalletHold
 from wallets.services import wallet_credit, wallet_hold_place
@@ -99,13 +100,46 @@ def test_the_wallet_page_and_its_entries_show_yen(browser_for, finance, yen):
     assert re.search(r"Available:?\s+0\s", page), page
 
 
-def test_soles_keep_two_decimals_and_columns_still_sort(browser_for, finance, paid):
-    _, payment = paid
+def test_soles_keep_two_decimals_and_the_amount_column_still_sorts(browser_for, finance, paid):
+    _, small = paid  # 80.00 PEN
+    _, large = make_paid(small.order.user, ProductFactory(price=Decimal("95.50"), stock=5))
     client = browser_for(finance)
-    listing = _text(client.get("/admin/payments/payment/?o=5"))  # sorted by amount
-    assert "80.00" in listing
-    page = _text(client.get(f"/admin/payments/payment/{payment.pk}/change/"))
-    assert "80.00" in page
+    html = client.get("/admin/payments/payment/?o=5").content.decode()  # by amount, ascending
+    assert "80.00" in _text(client.get("/admin/payments/payment/")) and "95.50" in html
+    first, second = (html.index(f"/admin/payments/payment/{p.pk}/change/") for p in (small, large))
+    assert first < second
+    html = client.get("/admin/payments/payment/?o=-5").content.decode()  # descending
+    first, second = (html.index(f"/admin/payments/payment/{p.pk}/change/") for p in (small, large))
+    assert first > second
+    assert "80.00" in _text(client.get(f"/admin/payments/payment/{small.pk}/change/"))
+
+
+def _staff_with(*codenames: str):
+    user = UserFactory(email=f"{codenames[0]}@example.com", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+def test_pages_of_staff_who_may_only_add_or_only_view(browser_for, yen):
+    client = browser_for(_staff_with("add_product", "view_product"))
+    add = client.get("/admin/orders/product/add/")
+    assert add.status_code == 200 and 'name="price"' in add.content.decode()  # an input
+    client = browser_for(_staff_with("view_payment", "view_order"))
+    for url in (
+        f"/admin/payments/payment/{yen['payment'].pk}/change/",
+        f"/admin/orders/order/{yen['order'].pk}/change/",
+    ):
+        page = client.get(url)
+        html = page.content.decode()
+        assert page.status_code == 200 and "4800" in html and "4800.00" not in html, url
+        assert 'name="amount"' not in html and 'name="total_amount"' not in html
+
+
+def test_a_mistyped_product_currency_is_shown_as_stored(browser_for, finance):
+    ProductFactory(sku="typo-1", price=Decimal("12.50"), currency="usd")
+    root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+    listing = _text(browser_for(root).get("/admin/orders/product/"))
+    assert "typo-1" in listing and "12.50" in listing
 
 
 def test_names_of_rows_carry_their_currency_decimals(yen):
@@ -128,7 +162,7 @@ def test_amount_buckets_are_offered_per_currency_and_never_mix_them(browser_for,
         return {pk for pk in (yen["payment"].pk, soles.pk) if link.format(pk) in html}
 
     unfiltered = client.get("/admin/payments/payment/").content.decode()
-    assert "choose a currency first" not in unfiltered  # no buckets without a currency
+    assert "By amount" not in unfiltered  # no buckets without a currency
     assert listed("amount_range=gte1000") == {yen["payment"].pk, soles.pk}  # ignored
     yen_page = client.get("/admin/payments/payment/?currency__exact=JPY").content.decode()
     assert "&lt; 5000 JPY" in yen_page and "≥ 100000 JPY" in yen_page

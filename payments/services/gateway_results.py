@@ -1,5 +1,7 @@
 """Settle a gateway's answer into the ledger, then the payment and the order follow it."""
 
+from dataclasses import replace
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -7,9 +9,12 @@ from gamarriando import events, money
 from gamarriando.event_types import EventType
 from gamarriando.finance_metrics import PAYMENT_AMOUNT
 from gamarriando.metrics import REFUNDS
-from payments.gateways.base import GatewayResult, GatewayStatus
+from orders.models import OrderStatus
+from payments.gateways.base import FailureCode, GatewayResult, GatewayStatus
 from payments.models import Payment, PaymentStatus
 from payments.services.ledger_core import (
+    abandon_waiting_attempt,
+    is_called_off,
     lock_operation,
     payment_event_data,
     set_status,
@@ -19,22 +24,18 @@ from payments.services.wallet_settlement import wallet_settle_hold
 from transactions.models import TransactionStatus, TransactionType
 
 COUNTED = {TransactionType.CHARGE, TransactionType.CAPTURE, TransactionType.REFUND}
-CALLED_OFF = "attempt called off: its payment or order was cancelled"
 CALLED_OFF_MESSAGE = "The payment was cancelled before the customer finished authenticating."
 
 
 def payment_apply_gateway_result(
-    *,
-    transaction_id: int,
-    result: GatewayResult,
-    payment: Payment | None = None,
-    called_off: bool = False,
+    *, transaction_id: int, result: GatewayResult, payment: Payment | None = None
 ) -> Payment | None:
     """Settle a pending ledger row from a gateway answer; a repeated answer changes nothing.
 
     The worker passes the row's payment, already read, to save the lookup of its ids; it is
-    locked and read again here all the same. `called_off`: we ended the attempt ourselves
-    (settlement.payment_abandon_attempt), so its failure leaves the payment cancelled.
+    locked and read again here all the same. An attempt marked as called off
+    (ledger_core.abandon_waiting_attempt) that ends in a failure leaves the payment cancelled,
+    whichever path reports that end.
     """
     if result.status == GatewayStatus.PENDING:
         return None
@@ -46,7 +47,9 @@ def payment_apply_gateway_result(
         result = wallet_settle_hold(payment, txn, result)
         is_attempt = txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
         # Our call-off ended it (a buyer who finished first keeps their success and its words).
-        ended_by_us = called_off and result.status == GatewayStatus.FAILED
+        ended_by_us = is_called_off(txn) and result.status == GatewayStatus.FAILED
+        if ended_by_us:
+            result = replace(result, failure_code=FailureCode.CANCELED)  # not a decline
         now = timezone.now()
         if result.status == GatewayStatus.REQUIRES_ACTION:
             if is_attempt:
@@ -63,6 +66,9 @@ def payment_apply_gateway_result(
                         reason="the customer must authenticate",
                     )
                 payment.save()
+                if order.status == OrderStatus.CANCELLED and not is_called_off(txn):
+                    # Cancelled while the charge was on its way: nobody may finish it now.
+                    abandon_waiting_attempt(payment, f"order {order.order_number} cancelled")
             return payment
         txn.status = (
             TransactionStatus.SUCCEEDED
@@ -93,7 +99,7 @@ def payment_apply_gateway_result(
         sync_from_ledger(
             order,
             payment,
-            reason=CALLED_OFF if ended_by_us else f"{txn.transaction_type} {txn.status}",
+            reason=txn.reason if ended_by_us else f"{txn.transaction_type} {txn.status}",
             flow_status=flow_status,
             voided=txn.transaction_type == TransactionType.VOID
             and result.status == GatewayStatus.SUCCEEDED,

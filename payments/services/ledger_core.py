@@ -32,6 +32,7 @@ from transactions.selectors import LedgerTotals, ledger_totals
 
 logger = get_logger(__name__)
 ZERO = Decimal("0")
+CALLED_OFF = "attempt called off"
 STATUS_EVENTS = {
     PaymentStatus.AUTHORIZED: EventType.PAYMENT_AUTHORIZED,
     PaymentStatus.COMPLETED: EventType.PAYMENT_SUCCEEDED,
@@ -226,8 +227,8 @@ def open_operation(
     return txn
 
 
-def abandon_waiting_attempt(payment: Payment) -> bool:
-    """After commit, call off the attempt a locked requires_action payment waits on.
+def abandon_waiting_attempt(payment: Payment, why: str) -> bool:
+    """Mark the attempt a locked requires_action payment waits on as called off; send the call.
 
     Returns False when its gateway cannot call attempts off (PayPal) or none is pending.
     """
@@ -246,8 +247,16 @@ def abandon_waiting_attempt(payment: Payment) -> bool:
     )
     if attempt is None:
         return False
+    # The note is the mark every path that settles the row reads (this call-off, the gateway's
+    # webhook, the janitor): an end it reports as a failure then leaves the payment cancelled.
+    Transaction.objects.filter(pk=attempt).update(reason=f"{CALLED_OFF}: {why}"[:255])
     enqueue_on_commit("payments.abandon_attempt", transaction_id=attempt)
     return True
+
+
+def is_called_off(txn: Transaction) -> bool:
+    """Tell whether an attempt row was marked as called off by abandon_waiting_attempt."""
+    return txn.reason.startswith(CALLED_OFF)
 
 
 def sync_from_ledger(
@@ -291,7 +300,7 @@ def give_back_for_cancelled_order(
         if rules.can_void(payment):
             open_operation(payment, TransactionType.VOID, totals.authorized, reason=reason)
     elif payment.status == PaymentStatus.REQUIRES_ACTION:
-        abandon_waiting_attempt(payment)
+        abandon_waiting_attempt(payment, f"order {order.order_number} cancelled")
     elif payment.status in (PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED):
         if rules.has_open_dispute(payment):
             # The bank may still take the money back: a refund now could return it twice. The

@@ -140,8 +140,15 @@ def payment_cancel(*, payment_id: int, actor) -> Payment:
             payment.save(update_fields=["status", "updated_at"])
         elif payment.status == PaymentStatus.AUTHORIZED:
             open_void(payment, actor=actor)
-        elif payment.status == PaymentStatus.REQUIRES_ACTION and abandon_waiting_attempt(payment):
-            pass  # the gateway calls the attempt off in a worker; then it is cancelled
+        elif payment.status == PaymentStatus.REQUIRES_ACTION:
+            # The gateway calls the attempt off in a worker; the payment is then cancelled.
+            who = getattr(actor, "email", "") or "system"
+            if not abandon_waiting_attempt(payment, f"payment cancelled by {who}"):
+                raise invalid_status(
+                    payment.status,
+                    "This payment waits for the buyer at a gateway that cannot call it off; "
+                    "cancel the order instead (an approval that arrives later is refunded).",
+                )
         else:
             raise invalid_status(
                 payment.status,

@@ -10,6 +10,7 @@ from payments.models import PaymentStatus
 from payments.permissions import PaymentPermission
 from payments.services.charge import payment_execute_transaction
 from payments.services.gateway_results import payment_apply_gateway_result
+from payments.services.ledger_core import is_called_off
 from payments.services.offline import ledger_record_settled_row
 from payments.services.settlement import payment_abandon_attempt
 from transactions.models import Transaction, TransactionStatus
@@ -55,10 +56,11 @@ def payment_reconcile_transaction(*, transaction_id: int) -> None:
     gateway = get_gateway(txn.payment.payment_method)
     if (
         txn.payment.status == PaymentStatus.REQUIRES_ACTION
-        and txn.payment.order.status == OrderStatus.CANCELLED
+        and (is_called_off(txn) or txn.payment.order.status == OrderStatus.CANCELLED)
         and gateway.abandons_attempts
     ):
-        # Its order was cancelled, and the message that was to call it off may have been lost.
+        # Cancelled (the payment, or its order), and the message that was to call the attempt
+        # off may have been lost.
         payment_abandon_attempt(transaction_id=transaction_id)
         return
     result = gateway.retrieve(

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from gamarriando.tracing import traced_gateway
 from orders.models import OrderStatus
 from orders.services import lock_order
 from payments.gateways.registry import get_gateway
@@ -36,12 +37,10 @@ def payment_abandon_attempt(*, transaction_id: int) -> None:
     payment = txn.payment
     if txn.status != TransactionStatus.PENDING or payment.status != PaymentStatus.REQUIRES_ACTION:
         return
-    result = get_gateway(payment.payment_method).abandon(
+    result = traced_gateway(get_gateway(payment.payment_method)).abandon(
         reference=payment.gateway_transaction_id,
         idempotency_key=f"{txn.idempotency_key}-abandon",
     )
     if result is None:
         return  # the gateway does not know it: the janitor asks again (reconcile)
-    payment_apply_gateway_result(
-        transaction_id=txn.pk, result=result, payment=payment, called_off=True
-    )
+    payment_apply_gateway_result(transaction_id=txn.pk, result=result, payment=payment)
