@@ -16,7 +16,7 @@ class OperationForm(forms.Form):
         self.currency = currency
         if currency and "amount" in self.fields:
             # The browser's arrows and its own check step by the currency's smallest unit.
-            smallest = str(money.Decimal(1).scaleb(-money.exponent(currency)))
+            smallest = str(money.minor_unit(currency))
             self.fields["amount"].widget.attrs.update(step=smallest, min=smallest)
 
     def clean_amount(self):

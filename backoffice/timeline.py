@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from gamarriando.events import OutboxEvent
-from gamarriando.money import format_amount
+from gamarriando.money import format_amount, with_currency
 from orders.models import Order, OrderStatusHistory
 from payments.models import PaymentStatusHistory, StripeWebhookEvent
 from transactions.models import Transaction
@@ -49,8 +49,7 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
         for h in PaymentStatusHistory.objects.filter(payment__order=order).select_related("actor")
     ]
     for txn in Transaction.objects.filter(payment__order=order).select_related("created_by"):
-        amount = format_amount(txn.amount, txn.currency)
-        detail = f"{txn.transaction_type} {amount} {txn.currency}: {txn.status}"
+        detail = f"{txn.transaction_type} {with_currency(txn.amount, txn.currency)}: {txn.status}"
         if txn.failure_reason:
             detail += f" ({txn.failure_reason})"
         if txn.gateway_transaction_id:
@@ -73,17 +72,16 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
                 )
             )
     for w in WalletEntry.objects.filter(order_id=order.pk).select_related("wallet", "actor"):
-        amount, balance, held = (
-            format_amount(value, w.wallet.currency)
-            for value in (w.amount, w.balance_after, w.held_after)
+        balance, held = (
+            format_amount(value, w.wallet.currency) for value in (w.balance_after, w.held_after)
         )
         entries.append(
             TimelineEntry(
                 w.created_at,
                 "wallet",
                 f"payment {w.payment_id}" if w.payment_id else order.order_number,
-                f"{w.entry_type} {amount} {w.wallet.currency}: balance {balance}, held {held}"
-                + (f" — {w.reason}" if w.reason else ""),
+                f"{w.entry_type} {with_currency(w.amount, w.wallet.currency)}: "
+                f"balance {balance}, held {held}" + (f" — {w.reason}" if w.reason else ""),
                 _who(w.actor),
             )
         )
@@ -92,8 +90,7 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
             h.created_at,
             "wallet hold",
             f"payment {h.payment_id}",
-            f"hold {h.pk} of {format_amount(h.amount, h.wallet.currency)} {h.wallet.currency}: "
-            f"{h.status} "
+            f"hold {h.pk} of {with_currency(h.amount, h.wallet.currency)}: {h.status} "
             f"(expires {h.expires_at:%Y-%m-%d %H:%M:%S} UTC)",
             "wallet",
         )

@@ -97,8 +97,7 @@ def _report(request, screen: MoneyScreen, txn: Transaction | None) -> None:
         messages.success(request, f"{screen.verb}: done.")
         return
     txn.refresh_from_db()
-    text = f"{screen.verb} of {money.format_amount(txn.amount, txn.currency)} {txn.currency}: "
-    text += txn.status
+    text = f"{screen.verb} of {money.with_currency(txn.amount, txn.currency)}: {txn.status}"
     if txn.status == TransactionStatus.FAILED:
         messages.error(
             request, f"{text} — the gateway declined ({txn.failure_reason or 'no reason given'})."

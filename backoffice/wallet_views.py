@@ -59,13 +59,11 @@ def wallet_adjust_view(request, wallet_id: int):
             messages.error(request, f"{exc.message} {error_details(exc)}".strip())
         else:
             amount, balance = (
-                money.format_amount(value, wallet.currency)
+                money.with_currency(value, wallet.currency)
                 for value in (entry.amount, entry.balance_after)
             )
             messages.success(
-                request,
-                f"{entry.entry_type.capitalize()} of {amount} {wallet.currency}: "
-                f"balance now {balance} {wallet.currency}.",
+                request, f"{entry.entry_type.capitalize()} of {amount}: balance now {balance}."
             )
             return redirect(change_url)
     context = {

@@ -41,6 +41,11 @@ def exponent(currency: str) -> int:
     return CURRENCY_EXPONENTS[currency]
 
 
+def minor_unit(currency: str) -> Decimal:
+    """Return the currency's smallest amount (0.01 PEN, 1 JPY)."""
+    return _MINOR_UNITS[currency]
+
+
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round an amount to the currency's minor unit (half up)."""
     return amount.quantize(_MINOR_UNITS[currency], rounding=ROUND_HALF_UP)
@@ -71,7 +76,7 @@ def parse_amount(value) -> Decimal:
 
 def check_scale(amount: Decimal, currency: str) -> Decimal:
     """Return the amount quantized, or raise if it has more decimals than the currency."""
-    if amount != amount.quantize(Decimal(1).scaleb(-exponent(currency))):
+    if amount != amount.quantize(minor_unit(currency)):
         raise MoneyError(f"{currency} amounts allow at most {exponent(currency)} decimals.")
     return quantize(amount, currency)
 
@@ -89,3 +94,8 @@ def from_minor_units(value: int, currency: str) -> Decimal:
 def format_amount(amount: Decimal, currency: str) -> str:
     """Render an amount as the contract's decimal string."""
     return str(quantize(amount if isinstance(amount, Decimal) else Decimal(amount), currency))
+
+
+def with_currency(amount: Decimal, currency: str) -> str:
+    """Render an amount and its currency as people read them: "4800 JPY", "59.98 PEN"."""
+    return f"{format_amount(amount, currency)} {currency}"

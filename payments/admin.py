@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from gamarriando.admin import AmountsInCurrency, ReadOnlyAdmin, ReadOnlyInline, may_run_operations
 from gamarriando.errors import ApplicationError
-from gamarriando.money import CURRENCY_EXPONENTS
+from gamarriando.money import CURRENCY_EXPONENTS, exponent
 from orders.admin import OrderAdmin, OrderItemInline, OrderStatusHistoryInline
 from orders.models import Order
 from payments.admin_saved_methods import describe_saved_method
@@ -99,7 +99,7 @@ class AmountRangeFilter(admin.SimpleListFilter):
         return currency if currency in CURRENCY_EXPONENTS else None
 
     def _bounds(self, key: str, currency: str):
-        scale = 10 ** (2 - CURRENCY_EXPONENTS[currency])
+        scale = 10 ** (2 - exponent(currency))
         return tuple(None if bound is None else bound * scale for bound in self.RANGES[key])
 
     def lookups(self, request, model_admin):

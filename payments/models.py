@@ -5,7 +5,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from gamarriando.history import StatusHistory
-from gamarriando.money import format_amount
+from gamarriando.money import with_currency
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -96,7 +96,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"Payment {self.pk} {format_amount(self.amount, self.currency)} {self.currency} ({self.status})"
+        return f"Payment {self.pk} {with_currency(self.amount, self.currency)} ({self.status})"
 
     def attempt_key(self) -> str:
         """Return the gateway idempotency key of the current processing attempt."""
@@ -198,8 +198,8 @@ class Dispute(models.Model):
         ]
 
     def __str__(self):
-        amount = format_amount(self.amount, self.currency)
-        return f"Dispute {self.gateway_dispute_id} {amount} {self.currency} ({self.status})"
+        amount = with_currency(self.amount, self.currency)
+        return f"Dispute {self.gateway_dispute_id} {amount} ({self.status})"
 
     @property
     def outcome(self) -> str:

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from gamarriando.money import format_amount
+from gamarriando.money import with_currency
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -97,8 +97,9 @@ class Transaction(models.Model):
         ]
 
     def __str__(self):
-        amount = format_amount(self.amount, self.currency)
-        return f"{self.transaction_type} {amount} {self.currency} ({self.status})"
+        return (
+            f"{self.transaction_type} {with_currency(self.amount, self.currency)} ({self.status})"
+        )
 
     def delete(self, *args, **kwargs):
         raise LedgerRowImmutable("Ledger rows are never deleted.")

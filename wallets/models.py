@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from gamarriando.money import format_amount
+from gamarriando.money import format_amount, with_currency
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -39,8 +39,8 @@ class Wallet(models.Model):
         ]
 
     def __str__(self):
-        balance, held = (format_amount(v, self.currency) for v in (self.balance, self.held))
-        return f"Wallet {self.pk} {balance} {self.currency} (held {held})"
+        balance = with_currency(self.balance, self.currency)
+        return f"Wallet {self.pk} {balance} (held {format_amount(self.held, self.currency)})"
 
     @property
     def available(self):

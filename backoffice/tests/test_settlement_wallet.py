@@ -15,6 +15,16 @@ from transactions.models import Transaction
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _refund_ten_to_store_credit(payment, finance):
+    return payment_refund(
+        payment_id=payment.pk,
+        actor=finance,
+        amount=Decimal("10.00"),
+        reason="goodwill",
+        destination="wallet",
+    )
+
+
 def test_a_refund_to_store_credit_is_its_own_wallet_group_and_keeps_stripe_fees(customer, finance):
     payment = _paid(customer, "50.00", "PEN")
     Payment.objects.filter(pk=payment.pk).update(payment_method="stripe")
@@ -28,13 +38,7 @@ def test_a_refund_to_store_credit_is_its_own_wallet_group_and_keeps_stripe_fees(
         type="charge",
         stripe_data={"fee": 219, "net": 4781},
     )
-    _, txn = payment_refund(
-        payment_id=payment.pk,
-        actor=finance,
-        amount=Decimal("10.00"),
-        reason="goodwill",
-        destination="wallet",
-    )
+    _, txn = _refund_ten_to_store_credit(payment, finance)
     assert txn.gateway_transaction_id.startswith("we_")
     today = timezone.now().date()
     rows = {r.gateway: r for r in settlement_rows(start=today, end=today)}
@@ -52,13 +56,7 @@ def test_a_refund_to_store_credit_is_its_own_wallet_group_and_keeps_stripe_fees(
 
 def test_the_ledger_export_names_the_wallet_for_a_refund_to_store_credit(customer, finance, client):
     payment = _paid(customer, "50.00", "PEN")
-    payment_refund(
-        payment_id=payment.pk,
-        actor=finance,
-        amount=Decimal("10.00"),
-        reason="goodwill",
-        destination="wallet",
-    )
+    _refund_ten_to_store_credit(payment, finance)
     client.force_login(finance)
     response = client.get("/admin/transactions/transaction/export.csv")
     assert response.status_code == 200

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gamarriando.logging import get_logger
-from gamarriando.money import format_amount
+from gamarriando.money import with_currency
 from orders.models import OrderStatus
 from payments.dispute_transitions import DECIDED, OPEN, dispute_may_move
 from payments.models import Dispute, DisputeStatus, Payment
@@ -42,7 +42,7 @@ def _describe(dispute: Dispute) -> str:
     return (
         f"Dispute {dispute.gateway_dispute_id} on payment {dispute.payment_id} "
         f"(order {dispute.payment.order.order_number}): "
-        f"{format_amount(dispute.amount, dispute.currency)} {dispute.currency}, "
+        f"{with_currency(dispute.amount, dispute.currency)}, "
         f"reason {dispute.reason or 'not given'}, status {dispute.status}, evidence due {due}."
     )
 
