@@ -14,6 +14,7 @@ from gamarriando.errors import (
     RefundNotEligible,
     invalid_status,
 )
+from orders.models import Order, OrderStatus
 from payments.dispute_transitions import OPEN
 from payments.models import Dispute, Payment, PaymentStatus
 from payments.transitions import PROCESSABLE
@@ -110,6 +111,16 @@ def check_chargeable(payment: Payment) -> None:
         payment.pk, TransactionType.CHARGE, TransactionType.AUTHORIZATION
     ):
         raise invalid_status(payment.status, "Only a pending or failed payment can take a charge.")
+
+
+def check_order_takes_payments(order: Order, payment: Payment) -> None:
+    """Raise unless the payment's order still waits for payment (pending).
+
+    Raises:
+        InvalidStatus: the order is paid, cancelled or further along.
+    """
+    if order.status != OrderStatus.PENDING:
+        raise invalid_status(payment.status, f"The order is {order.status}; it takes no payments.")
 
 
 def can_capture(payment: Payment) -> bool:

@@ -12,7 +12,7 @@ from gamarriando.idempotency import owns_transaction
 from gamarriando.logging import get_logger
 from gamarriando.metrics import observe_gateway_call
 from gamarriando.tracing import traced_gateway
-from orders.models import OrderStatus
+from payments import rules
 from payments.gateways.base import (
     FailureCode,
     GatewayResult,
@@ -95,10 +95,7 @@ def payment_process(
         order, payment = lock_payment(payment_id, order_id)
         require_owner(actor, order.user_id)
         if payment.status == PaymentStatus.REQUIRES_ACTION and gateway.resumes_on_process:
-            if order.status != OrderStatus.PENDING:
-                raise invalid_status(
-                    payment.status, f"The order is {order.status}; it takes no payments."
-                )
+            rules.check_order_takes_payments(order, payment)
             return payment_resume_attempt(payment)  # the buyer is back from approving
         if payment.status not in PROCESSABLE:
             if payment.status != PaymentStatus.CANCELLED:
@@ -106,10 +103,7 @@ def payment_process(
             raise invalid_status(
                 payment.status, "Only a pending or failed payment can be processed."
             )
-        if order.status != OrderStatus.PENDING:
-            raise invalid_status(
-                payment.status, f"The order is {order.status}; it takes no payments."
-            )
+        rules.check_order_takes_payments(order, payment)
         if payment.status == PaymentStatus.FAILED:
             # A failed payment is not live, so another may have taken its balance since; a
             # pending one has counted against the balance, under this lock, all along.

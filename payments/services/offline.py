@@ -6,9 +6,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gamarriando import events, money
-from gamarriando.errors import AmountMismatch, field_error, invalid_status
+from gamarriando.errors import AmountMismatch, field_error
 from gamarriando.event_types import EventType
-from orders.models import OrderStatus
 from payments import rules
 from payments.permissions import PaymentPermission, require_permission
 from payments.services.ledger_core import (
@@ -83,7 +82,9 @@ def ledger_record_settled_row(
         totals = ledger_totals(payment.pk)
         _check_offline_row(payment, transaction_type, amount, totals)
         if within_the_balance and transaction_type in ATTEMPT_TYPES:
-            _check_within_the_balance(order, payment, amount)
+            # Never pay a settled order, or the same balance twice.
+            rules.check_order_takes_payments(order, payment)
+            check_fits_balance(order, amount, exclude_payment_id=payment.pk)
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -119,13 +120,6 @@ def ledger_record_settled_row(
                 order_id=order.pk,
             )
     return txn
-
-
-def _check_within_the_balance(order, payment, amount: Decimal) -> None:
-    """Refuse a recorded charge that would pay a settled order or the same balance twice."""
-    if order.status != OrderStatus.PENDING:
-        raise invalid_status(payment.status, f"The order is {order.status}; it takes no payments.")
-    check_fits_balance(order, amount, exclude_payment_id=payment.pk)
 
 
 def _check_offline_row(payment, transaction_type: str, amount: Decimal, totals) -> None:

@@ -13,9 +13,8 @@ from orders.models import Order
 from payments.models import Payment
 from payments.services.ledger_core import payment_event_data, sync_from_ledger
 from transactions.models import Transaction, TransactionStatus, TransactionType
+from transactions.selectors import WALLET_DESTINATION as DESTINATION_WALLET
 from wallets import services as wallet_services
-
-DESTINATION_WALLET = "wallet"
 
 
 def refund_to_wallet(
