@@ -203,6 +203,8 @@ def main() -> None:
             "order_create": lambda: (create_order(), caught.clear()),
             "order_detail": reads["order_detail"],
             "orders_list": reads["orders_list"],
+            # The web's side of a checkout: the three requests the storefront sends.
+            "checkout_requests": lambda: (process(create_payment(create_order())), caught.clear()),
         }
         for name, call in hot.items():
             result[f"{name}_ms"] = profile(call, args.repeat, out / name)

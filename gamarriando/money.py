@@ -1,7 +1,7 @@
 """Decimal money helpers: currency exponents, quantizing, minor units. No floats."""
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 # ISO 4217 minor-unit exponents for the currencies we sell in.
 CURRENCY_EXPONENTS = {
@@ -44,6 +44,11 @@ def exponent(currency: str) -> int:
 def minor_unit(currency: str) -> Decimal:
     """Return the currency's smallest amount (0.01 PEN, 1 JPY)."""
     return _MINOR_UNITS[currency]
+
+
+def largest_amount(currency: str) -> Decimal:
+    """Return the cap in the currency's own decimals (99999999 JPY, 99999999.99 PEN)."""
+    return MAX_AMOUNT.quantize(_MINOR_UNITS[currency], rounding=ROUND_DOWN)
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:

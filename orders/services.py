@@ -185,8 +185,9 @@ def order_create(
         total = sum(
             (products[pid].price * line["quantity"] for pid, line in lines.items()), Decimal("0")
         )
-        if total > money.MAX_AMOUNT:
-            raise field_error("items", f"The order total must not exceed {money.MAX_AMOUNT}.")
+        if total > money.largest_amount(currency):
+            largest = money.with_currency(money.largest_amount(currency), currency)
+            raise field_error("items", f"The order total must not exceed {largest}.")
         now = timezone.now()
         order = Order(
             id=order_id,

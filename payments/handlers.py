@@ -2,8 +2,9 @@
 
 from gamarriando.event_types import EventType
 from gamarriando.events import subscribe
+from payments.gateways.wallet import WALLET
 from payments.services import payments_settle_cancelled_order
-from payments.services.wallet_split import WALLET, wallet_parts_follow_the_order
+from payments.services.wallet_split import wallet_parts_follow_the_order
 
 
 @subscribe(EventType.ORDER_CANCELLED)

@@ -140,3 +140,14 @@ def test_order_total_above_cap_is_refused(api, customer, address):
     response = create(api(customer), [{"product_id": big.pk, "quantity": 2}], address)
     assert response.status_code == 400
     assert Product.objects.get(pk=big.pk).stock == 5
+
+
+def test_order_total_cap_is_named_in_the_currency_decimals(api, customer, address):
+    yen = ProductFactory(price=Decimal("60000000"), currency="JPY", stock=5)
+    response = create(
+        api(customer), [{"product_id": yen.pk, "quantity": 2}], address, currency="JPY"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["items"] == [
+        "The order total must not exceed 99999999 JPY."
+    ]

@@ -23,6 +23,7 @@ from wallets import selectors as wallet_selectors
 from wallets import services as wallet_services
 from wallets.models import HoldStatus, WalletEntry, WalletHold
 
+WALLET = "wallet"  # the payment method store credit is paid with
 HOLD_PREFIX = "wh_"
 INSUFFICIENT_MESSAGE = "Your store credit is not enough for this payment."
 EXPIRED_MESSAGE = "The store credit reserved for this payment expired before it was settled."
@@ -63,7 +64,7 @@ def _hold_result(hold: WalletHold) -> GatewayResult:
 class WalletGateway(Gateway):
     """The customer's own store credit; no token, no network, optimistic writes."""
 
-    name = "wallet"
+    name = WALLET
     currencies = tuple(CURRENCY_EXPONENTS)
 
     takes_token = False

@@ -9,6 +9,7 @@ from gamarriando import events, money
 from gamarriando.errors import AmountMismatch, field_error
 from gamarriando.event_types import EventType
 from payments import rules
+from payments.gateways.wallet import WALLET
 from payments.permissions import PaymentPermission, require_permission
 from payments.services.ledger_core import (
     check_fits_balance,
@@ -17,7 +18,6 @@ from payments.services.ledger_core import (
     payment_event_data,
     sync_from_ledger,
 )
-from payments.services.wallet_settlement import WALLET
 from transactions.models import ATTEMPT_TYPES, Transaction, TransactionStatus, TransactionType
 from transactions.selectors import ledger_totals
 

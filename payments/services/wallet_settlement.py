@@ -11,7 +11,7 @@ from dataclasses import replace
 from gamarriando.errors import WalletBusy
 from gamarriando.logging import get_logger
 from payments.gateways.base import FailureCode, GatewayResult, GatewayStatus, GatewayUnavailable
-from payments.gateways.wallet import EXPIRED_MESSAGE, hold_from_reference
+from payments.gateways.wallet import EXPIRED_MESSAGE, WALLET, hold_from_reference
 from payments.models import Payment
 from transactions.models import ATTEMPT_TYPES, Transaction, TransactionType
 from wallets import selectors as wallet_selectors
@@ -20,7 +20,6 @@ from wallets.models import HoldStatus
 from wallets.services import HoldNotHeld
 
 logger = get_logger(__name__)
-WALLET = "wallet"
 
 
 def _expired(result: GatewayResult) -> GatewayResult:

@@ -11,12 +11,11 @@ from django.db import transaction
 from orders.models import OrderStatus
 from orders.services import lock_order
 from payments import rules
+from payments.gateways.wallet import WALLET
 from payments.models import Payment, PaymentStatus
 from payments.services.capture_void import open_void
 from payments.services.ledger_core import open_operation
 from transactions.models import TransactionType
-
-WALLET = "wallet"
 
 
 def wallet_parts_follow_the_order(
