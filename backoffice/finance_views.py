@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
@@ -19,7 +19,7 @@ MAX_DAYS = 366
 EARLIEST, LATEST = date(1900, 1, 1), date(9000, 12, 31)
 
 
-def _date(value: str | None, default: date) -> date:
+def _date(value: str | None, default: date | None) -> date | None:
     try:
         day = date.fromisoformat(value) if value else default
     except ValueError:
@@ -41,6 +41,15 @@ def settlement_view(request):
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="settlement-{start}-{end}.csv"'
         return response
+    used = {"start": start, "end": end}
+    if any(
+        _date(request.GET.get(name), None) != used[name] for name in used if request.GET.get(name)
+    ):
+        messages.warning(
+            request,
+            "The dates asked for could not be used as they are (a day that is not a date, "
+            f"a start after the end or more than {MAX_DAYS} days); showing {start} to {end}.",
+        )
     context = {
         **admin.site.each_context(request),
         "title": "Settlement report",

@@ -1,6 +1,7 @@
 """Forms of the money screens; each carries a one-time nonce against double submission."""
 
 from django import forms
+from django.core.validators import MinValueValidator
 
 from gamarriando import money
 
@@ -16,8 +17,18 @@ class OperationForm(forms.Form):
         self.currency = currency
         if currency and "amount" in self.fields:
             # The browser's arrows and its own check step by the currency's smallest unit.
-            smallest = str(money.minor_unit(currency))
-            self.fields["amount"].widget.attrs.update(step=smallest, min=smallest)
+            smallest = money.minor_unit(currency)
+            field = self.fields["amount"]
+            field.widget.attrs.update(step=str(smallest), min=str(smallest))
+            # The field's own floor is 0.01 whatever the currency: name the currency's instead.
+            field.validators = [
+                v for v in field.validators if not isinstance(v, MinValueValidator)
+            ] + [
+                MinValueValidator(
+                    smallest,
+                    message=f"Enter at least {money.with_currency(smallest, currency)}.",
+                )
+            ]
 
     def clean_amount(self):
         """Refuse, on the first step already, more decimals than the currency has (JPY none)."""
@@ -42,7 +53,9 @@ class AmountField(forms.DecimalField):
 
 
 class RefundForm(OperationForm):
-    amount = AmountField(help_text="Defaults to everything still refundable.")
+    amount = AmountField(
+        required=False, help_text="Leave empty to refund everything still refundable."
+    )
     reason = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 60}))
     destination = forms.ChoiceField(
         choices=[("original", "The original payment method"), ("wallet", "Store credit")],

@@ -84,7 +84,7 @@ def _run(screen: MoneyScreen, payment: Payment, data: dict, user) -> Transaction
         )[1]
     if screen.name == "capture":
         return payment_capture(payment_id=payment.pk, actor=user, amount=data["amount"])[1]
-    payment_cancel(payment_id=payment.pk, actor=user)
+    payment_cancel(payment_id=payment.pk, actor=user, reason=data.get("reason") or "")
     return (
         Transaction.objects.filter(payment=payment, transaction_type=TransactionType.VOID)
         .order_by("-pk")
@@ -92,12 +92,24 @@ def _run(screen: MoneyScreen, payment: Payment, data: dict, user) -> Transaction
     )
 
 
-def _report(request, screen: MoneyScreen, txn: Transaction | None) -> None:
+def _unavailable(screen: MoneyScreen, payment: Payment) -> str:
+    """Say why the operation cannot start now, or return "" when it can."""
+    if screen.name == "refund":
+        return "" if rules.can_refund(payment) else "Nothing is left to refund on this payment."
+    try:
+        (rules.check_capturable if screen.name == "capture" else rules.check_voidable)(payment)
+    except ApplicationError as exc:
+        return exc.message
+    return ""
+
+
+def _report(request, screen: MoneyScreen, txn: Transaction | None, destination: str) -> None:
     if txn is None:
         messages.success(request, f"{screen.verb}: done.")
         return
     txn.refresh_from_db()
-    text = f"{screen.verb} of {money.with_currency(txn.amount, txn.currency)}: {txn.status}"
+    where = " to store credit" if destination == "wallet" else ""
+    text = f"{screen.verb} of {money.with_currency(txn.amount, txn.currency)}{where}: {txn.status}"
     if txn.status == TransactionStatus.FAILED:
         messages.error(
             request, f"{text} — the gateway declined ({txn.failure_reason or 'no reason given'})."
@@ -135,9 +147,10 @@ def payment_operation_view(request, payment_id: int, operation_name: str):
     if request.method == "POST" and form.is_valid():
         if not form.cleaned_data.get("confirm"):
             confirming = True  # show the confirmation step with the same values
-            form = screen.form_class(
-                initial={**form.cleaned_data, "confirm": True}, currency=payment.currency
-            )
+            values = {**form.cleaned_data, "confirm": True}
+            if values.get("amount") is None:  # a refund of everything: confirm the figure
+                values["amount"] = facts["refundable"]
+            form = screen.form_class(initial=values, currency=payment.currency)
         else:
             try:
                 # One transaction: a refused operation frees the nonce for a corrected retry.
@@ -155,7 +168,7 @@ def payment_operation_view(request, payment_id: int, operation_name: str):
             except ApplicationError as exc:
                 messages.error(request, f"{exc.message} {error_details(exc)}".strip())
             else:
-                _report(request, screen, txn)
+                _report(request, screen, txn, form.cleaned_data.get("destination") or "")
                 return redirect(change_url)
     context = {
         **admin.site.each_context(request),
@@ -165,6 +178,7 @@ def payment_operation_view(request, payment_id: int, operation_name: str):
         "facts": facts,
         "form": form,
         "confirming": confirming,
+        "unavailable": "" if confirming else _unavailable(screen, payment),
         "change_url": change_url,
         "opts": Payment._meta,
     }

@@ -3,6 +3,7 @@
 from functools import reduce
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.db import models
 
 from gamarriando import money
@@ -132,7 +133,20 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ExplainsDroppedFilters:
+    """Say so when a list dropped filters it could not use; Django shows every row silently."""
+
+    def changelist_view(self, request, extra_context=None):
+        if ERROR_FLAG in request.GET:  # where Django redirects a list with an unusable filter
+            messages.warning(
+                request,
+                "A filter in the address had a value this list cannot use (a date or an "
+                "amount that is not one), so every row is shown; set the filters again.",
+            )
+        return super().changelist_view(request, extra_context)
+
+
+class ReadOnlyAdmin(ExplainsDroppedFilters, admin.ModelAdmin):
     """Lists and details only: no add, change or delete for anyone, superusers included."""
 
     def has_add_permission(self, request):

@@ -20,6 +20,7 @@ DEFAULT_CURRENCY = "PEN"
 MAX_AMOUNT = Decimal("99999999.99")
 ZERO = Decimal("0")
 AMOUNT_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_CENT = Decimal("0.01")  # the finest minor unit of any currency we sell in
 
 
 class MoneyError(ValueError):
@@ -60,12 +61,12 @@ def parse_amount(value) -> Decimal:
     """Turn a JSON string or number into a positive, finite Decimal within the cap."""
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise MoneyError("Amount must be a decimal string or a number.")
-    # Decimal() also reads "1_0", "+10", ".5", "1e2" and other scripts' digits ("١٠"): a
-    # string amount is the contract's plain form, ASCII digits with an optional fraction.
-    if isinstance(value, str) and not AMOUNT_TEXT.fullmatch(value.strip()):
+    # Decimal() also reads " 10", "1_0", "+10", ".5", "1e2" and other scripts' digits ("١٠"):
+    # a string amount is the contract's plain form, ASCII digits with an optional fraction.
+    if isinstance(value, str) and not AMOUNT_TEXT.fullmatch(value):
         raise MoneyError('Amount must be a decimal string such as "59.98".')
     try:
-        amount = Decimal(value.strip() if isinstance(value, str) else value)
+        amount = Decimal(value)
     except (InvalidOperation, ValueError) as exc:
         raise MoneyError("Amount must be a decimal number.") from exc
     if not amount.is_finite():
@@ -74,7 +75,8 @@ def parse_amount(value) -> Decimal:
         raise MoneyError("Amount must be greater than zero.")
     if amount > MAX_AMOUNT:
         raise MoneyError(f"Amount must not exceed {MAX_AMOUNT}.")
-    if amount.as_tuple().exponent < -2:
+    # Decimals are the value's, as check_scale counts them: "59.990" is 59.99, "900.0" is 900.
+    if amount != amount.quantize(_CENT):
         raise MoneyError("Amount has more decimals than any currency allows.")
     return amount
 

@@ -7,7 +7,7 @@ templates/admin/orders/order/change_form.html.
 
 from django.contrib import admin, messages
 
-from gamarriando.admin import AmountsInCurrency, ReadOnlyInline
+from gamarriando.admin import AmountsInCurrency, ExplainsDroppedFilters, ReadOnlyInline
 from gamarriando.errors import ApplicationError
 from orders.models import Order, OrderItem, OrderStatus, OrderStatusHistory, Product
 from orders.services import order_update
@@ -53,7 +53,7 @@ def _fulfil(status):
 
 
 @admin.register(Order)
-class OrderAdmin(AmountsInCurrency, admin.ModelAdmin):
+class OrderAdmin(ExplainsDroppedFilters, AmountsInCurrency, admin.ModelAdmin):
     extra_amounts = ("balance_due",)
     list_display = [
         "order_number",

@@ -9,7 +9,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from gamarriando.admin import AmountsInCurrency, ReadOnlyAdmin, ReadOnlyInline, may_run_operations
+from gamarriando.admin import (
+    AmountsInCurrency,
+    ExplainsDroppedFilters,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    may_run_operations,
+)
 from gamarriando.errors import ApplicationError
 from gamarriando.money import CURRENCY_EXPONENTS, exponent
 from orders.admin import OrderAdmin, OrderItemInline, OrderStatusHistoryInline
@@ -131,7 +137,7 @@ class AmountRangeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(AmountsInCurrency, admin.ModelAdmin):
+class PaymentAdmin(ExplainsDroppedFilters, AmountsInCurrency, admin.ModelAdmin):
     list_display = [
         "id",
         "order",

@@ -236,3 +236,37 @@ def test_the_image_build_step_satisfies_the_production_settings():
     )
     assert result.returncode == 0, result.stderr
     assert {"SECRET_KEY", "JWT_SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_URL"} <= set(given)
+
+
+SQLITE_WRITERS = """
+import threading, time
+from django.db import connection, transaction
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE IF NOT EXISTS t (n integer)")
+failures = []
+def writer(n):
+    try:
+        with transaction.atomic():  # read, then write: the shape of every request's transaction
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM t")
+                time.sleep(0.3)
+                cursor.execute("INSERT INTO t VALUES (%s)", [n])
+    except Exception as exc:
+        failures.append(repr(exc))
+    finally:
+        connection.close()
+threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(failures)
+"""
+
+
+def test_the_demo_sqlite_makes_concurrent_writers_wait_instead_of_failing(tmp_path):
+    result = run_django(
+        "gamarriando.settings.local",
+        SQLITE_WRITERS,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -30,7 +30,7 @@ def test_refund_screen_sends_the_money_to_store_credit(browser_for, finance, pai
     wallet = Wallet.objects.get(user=order.user)
     assert (wallet.balance, wallet.held) == (Decimal("80.00"), Decimal("0.00"))
     follow = client.get(response["Location"])
-    assert "Refund of 80.00 PEN: succeeded." in follow.content.decode()
+    assert "Refund of 80.00 PEN to store credit: succeeded." in follow.content.decode()
     # Finance sees the entry on the wallet's page and on the order's timeline.
     page = client.get(f"/admin/wallets/wallet/{wallet.pk}/change/").content.decode()
     assert "customer prefers credit" in page

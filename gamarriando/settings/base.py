@@ -116,6 +116,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env.int("DATABASE_POOL_MAX", default=10),
             "timeout": 10,
         }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's SQLite: a transaction takes the write lock when it begins and a second
+    # writer waits up to 20 s for it. With SQLite's default (a reader that upgrades) two
+    # requests writing at once deadlock and one fails at once with "database is locked",
+    # which the API answered 503.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")

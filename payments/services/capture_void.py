@@ -40,7 +40,7 @@ def payment_capture(
     return payment, txn
 
 
-def open_void(payment: Payment, *, actor) -> Transaction:
+def open_void(payment: Payment, *, actor, reason: str = "") -> Transaction:
     """Release a locked, authorized payment's whole hold through a pending void row.
 
     Raises:
@@ -48,5 +48,9 @@ def open_void(payment: Payment, *, actor) -> Transaction:
     """
     rules.check_voidable(payment)
     return open_operation(
-        payment, TransactionType.VOID, payment.authorized_amount, actor=actor, reason="voided"
+        payment,
+        TransactionType.VOID,
+        payment.authorized_amount,
+        actor=actor,
+        reason=reason or "voided",
     )

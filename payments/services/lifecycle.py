@@ -119,8 +119,10 @@ def payment_update(
     return payment
 
 
-def payment_cancel(*, payment_id: int, actor) -> Payment:
+def payment_cancel(*, payment_id: int, actor, reason: str = "") -> Payment:
     """Cancel a pending payment, void an authorized one, call off one waiting for the buyer.
+
+    `reason` (a clerk's words) goes on the history row or the void's ledger row.
 
     Raises:
         PermissionDeniedError: neither the owner nor staff who may capture and void.
@@ -136,10 +138,10 @@ def payment_cancel(*, payment_id: int, actor) -> Payment:
             "Your role may view payments but not cancel them.",
         )
         if payment.status == PaymentStatus.PENDING:
-            set_status(payment, PaymentStatus.CANCELLED, actor=actor, reason="cancelled")
+            set_status(payment, PaymentStatus.CANCELLED, actor=actor, reason=reason or "cancelled")
             payment.save(update_fields=["status", "updated_at"])
         elif payment.status == PaymentStatus.AUTHORIZED:
-            open_void(payment, actor=actor)
+            open_void(payment, actor=actor, reason=reason)
         elif payment.status == PaymentStatus.REQUIRES_ACTION:
             # The gateway calls the attempt off in a worker; the payment is then cancelled.
             who = getattr(actor, "email", "") or "system"

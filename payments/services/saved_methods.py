@@ -44,10 +44,11 @@ def saved_method_setup_intent(*, user, client_key: str | None = None) -> dict:
 
 
 def _own_method(user, method_id: int) -> PaymentMethod:
-    get_gateway("stripe")
+    # Not the caller's is 404 whatever the configuration; Stripe being off is asked after.
     payment_method = saved_selectors.saved_method_of(user, method_id)
     if payment_method is None:
         raise Http404("No such saved payment method.")
+    get_gateway("stripe")
     return payment_method
 
 

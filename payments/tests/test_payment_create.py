@@ -90,7 +90,10 @@ def test_split_payments_settle_the_order_only_when_covered(api, customer, produc
         # Decimal() reads these; the contract's amount is plain ASCII digits and a fraction.
         *[
             ({"payment_method": "simulated", "amount": text}, 400, "VALIDATION_ERROR")
-            for text in ("1_0.00", "\u0661\u0660", "+10", "10.", ".5", "1e1", "0x10")
+            for text in (
+                *("1_0.00", "\u0661\u0660", "+10", "10.", ".5", "1e1", "0x10"),
+                *(" 10", "10\n", "\t10", "10\u00a0", "10.00 "),  # no space, ASCII or not
+            )
         ],
         ({"payment_method": "simulated"}, 400, "VALIDATION_ERROR"),
     ],
@@ -220,3 +223,18 @@ def test_a_refused_keyed_create_leaves_nothing_and_the_key_serves_the_corrected_
     assert again.status_code == 409 and again.json()["error"]["code"] == "INVALID_STATUS"
     assert not IdempotencyKey.objects.filter(key="k-2").exists()
     assert Transaction.objects.filter(payment_id=corrected.json()["id"]).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("currency", "text", "stored"), [("PEN", "50.000", "50.00"), ("JPY", "900.0", "900")]
+)
+def test_trailing_zeros_are_not_decimals(api, customer, currency, text, stored):
+    product = ProductFactory(price=Decimal(stored), currency=currency, stock=5)
+    order = make_order(customer, product, currency=currency)
+    response = api(customer).post(
+        "/api/v1/payments",
+        {"order_id": order.pk, "payment_method": "simulated", "amount": text},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["amount"] == stored

@@ -333,3 +333,20 @@ def test_stripe_failures_answer_gateway_error(api, client, customer, fake_stripe
     first = shopper.post("/api/v1/payment-methods/setup-intent", **keyed).json()
     again = shopper.post("/api/v1/payment-methods/setup-intent", **keyed).json()
     assert first == again  # Stripe replays the same SetupIntent for the same key
+
+
+def test_someone_elses_method_is_404_with_stripe_switched_off(
+    api, client, customer, other_customer, fake_stripe, settings
+):
+    visa = save_card(api(customer), client, fake_stripe)
+    settings.PAYMENT_GATEWAYS = [name for name in settings.PAYMENT_GATEWAYS if name != "stripe"]
+    intruder = api(other_customer)
+    for response in (
+        intruder.post(f"{SAVED}/{visa['id']}/default"),
+        intruder.delete(f"{SAVED}/{visa['id']}"),
+    ):
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "NOT_FOUND"
+    # The owner learns why nothing can be done with it now.
+    mine = api(customer).post(f"{SAVED}/{visa['id']}/default")
+    assert mine.json()["error"]["code"] == "PAYMENT_METHOD_ERROR"
