@@ -28,8 +28,8 @@ def make_payment(user, order, amount=None, method="simulated"):
 
 
 def make_paid(user, product, quantity=1, token="tok_success", capture=True):
-    """Place an order and pay it; needs a transactional test so on-commit work runs."""
-    order = make_order(user, product, quantity)
+    """Place an order in the product's currency and pay it; needs a transactional test."""
+    order = make_order(user, product, quantity, currency=product.currency)
     payment = make_payment(user, order)
     payment_process(payment_id=payment.pk, actor=user, payment_method_id=token, capture=capture)
     payment.refresh_from_db()

@@ -8,9 +8,8 @@ from django.contrib.auth.models import Permission
 
 from orders.tests.factories import ProductFactory
 from payments.models import Dispute
-from payments.services import payment_process
 from tests.factories import UserFactory
-from tests.helpers import make_order, make_paid, make_payment
+from tests.helpers import make_paid
 from transactions.models import Transaction
 from wallets.models import WalletEntry, WalletHold
 from wallets.services import wallet_credit, wallet_hold_place
@@ -22,10 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def yen(customer):
     """A paid JPY order with a dispute, and a JPY wallet with credit and a hold."""
     product = ProductFactory(price=Decimal("4800"), currency="JPY", stock=5)
-    order = make_order(customer, product, currency="JPY")
-    payment = make_payment(customer, order)
-    payment_process(payment_id=payment.pk, actor=customer, payment_method_id="tok_success")
-    payment.refresh_from_db()
+    order, payment = make_paid(customer, product)
     Dispute.objects.create(
         payment=payment,
         gateway="simulated",

@@ -6,9 +6,8 @@ import pytest
 
 from backoffice.tests.helpers import operation_url, submit
 from orders.tests.factories import ProductFactory
-from payments.services import payment_process
 from payments.services.disputes import dispute_record
-from tests.helpers import make_order, make_paid, make_payment
+from tests.helpers import make_paid
 from transactions.models import Transaction
 from wallets.tests.factories import funded_wallet
 
@@ -16,13 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def yen_paid(customer):
-    product = ProductFactory(price=Decimal("4800"), currency="JPY", stock=5)
-    order = make_order(customer, product, currency="JPY")
-    payment = make_payment(customer, order)
-    payment_process(payment_id=payment.pk, actor=customer, payment_method_id="tok_success")
-    order.refresh_from_db()
-    payment.refresh_from_db()
-    return order, payment
+    return make_paid(customer, ProductFactory(price=Decimal("4800"), currency="JPY", stock=5))
 
 
 def test_yen_is_shown_without_decimals_on_the_wallet_cancel_and_dispute_screens(
