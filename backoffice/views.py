@@ -22,7 +22,7 @@ from backoffice.forms import CancelOrderForm, CaptureForm, RefundForm, VoidForm
 from backoffice.nonces import FormAlreadySubmitted, nonce_claim
 from gamarriando import money
 from gamarriando.errors import ApplicationError, PermissionDeniedError
-from orders.models import Order
+from orders.models import Order, OrderStatus
 from orders.services import order_cancel
 from payments import rules
 from payments.models import Payment
@@ -103,6 +103,23 @@ def _unavailable(screen: MoneyScreen, payment: Payment) -> str:
     return ""
 
 
+def _left_due(screen: MoneyScreen, payment: Payment, amount) -> str:
+    """Warn when a capture leaves a pending order short: it would expire and be refunded."""
+    order = payment.order
+    if (
+        screen.name != "capture"
+        or order.status != OrderStatus.PENDING
+        or amount >= order.balance_due
+    ):
+        return ""
+    due = money.with_currency(order.balance_due - amount, order.currency)
+    by = f" by {order.expires_at:%Y-%m-%d %H:%M} UTC" if order.expires_at else ""
+    return (
+        f"Order {order.order_number} will still have {due} due: it stays pending and, unless "
+        f"the rest is paid{by}, it expires and what was captured is refunded."
+    )
+
+
 def _report(request, screen: MoneyScreen, txn: Transaction | None, destination: str) -> None:
     if txn is None:
         messages.success(request, f"{screen.verb}: done.")
@@ -143,7 +160,7 @@ def payment_operation_view(request, payment_id: int, operation_name: str):
         "nonce": uuid.uuid4(),
     }
     form = screen.form_class(request.POST or None, initial=initial, currency=payment.currency)
-    confirming = False
+    confirming, left_due = False, ""
     if request.method == "POST" and form.is_valid():
         if not form.cleaned_data.get("confirm"):
             confirming = True  # show the confirmation step with the same values
@@ -151,6 +168,7 @@ def payment_operation_view(request, payment_id: int, operation_name: str):
             if values.get("amount") is None:  # a refund of everything: confirm the figure
                 values["amount"] = facts["refundable"]
             form = screen.form_class(initial=values, currency=payment.currency)
+            left_due = _left_due(screen, payment, values["amount"])
         else:
             try:
                 # One transaction: a refused operation frees the nonce for a corrected retry.
@@ -179,6 +197,7 @@ def payment_operation_view(request, payment_id: int, operation_name: str):
         "form": form,
         "confirming": confirming,
         "unavailable": "" if confirming else _unavailable(screen, payment),
+        "left_due": left_due,
         "change_url": change_url,
         "opts": Payment._meta,
     }

@@ -149,3 +149,15 @@ def test_the_settlement_report_names_a_range_it_replaced(browser_for, finance):
             "/admin/payments/payment/settlement/?start=2026-11-01&end=2026-11-20"
         ).content.decode()
     )
+
+
+def test_a_partial_capture_warns_that_the_order_stays_short(browser_for, finance, customer):
+    product = ProductFactory(price=Decimal("900"), currency="JPY", stock=5)
+    _, payment = make_paid(customer, product, capture=False)
+    client = browser_for(finance)
+    url = operation_url(payment, "capture")
+    nonce = str(client.get(url).context["form"].initial["nonce"])
+    partial = client.post(url, {"nonce": nonce, "amount": "500"})
+    assert "will still have 400 JPY due: it stays pending" in partial.content.decode()
+    whole = client.post(url, {"nonce": nonce, "amount": "900"})
+    assert whole.context["confirming"] and 'id="left-due"' not in whole.content.decode()
