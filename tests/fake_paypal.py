@@ -56,6 +56,7 @@ class FakePayPal:
         self.captures: dict[str, dict] = {}
         self.authorizations: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
+        self.disputes: dict[str, dict] = {}
         self.instruments: dict[str, str] = {}  # order id -> the buyer's funding outcome
         self.replays: dict[tuple[str, str], tuple[int, dict]] = {}
         self.tokens: set[str] = set()
@@ -99,6 +100,36 @@ class FakePayPal:
         with self.lock:
             capture = self.captures[capture_id]
             return self._refund(capture, {"amount": {"value": amount}}, reversal=reversal)
+
+    def open_dispute(
+        self, capture_id: str, *, stage="CHARGEBACK", status="WAITING_FOR_SELLER_RESPONSE"
+    ) -> dict:
+        """Play the buyer: dispute a capture (its whole amount), as the Disputes API shows it."""
+        with self.lock:
+            capture = self.captures[capture_id]
+            dispute_id = new_id("PP-D-")
+            self.disputes[dispute_id] = {
+                "dispute_id": dispute_id,
+                "create_time": now_iso(),
+                "update_time": now_iso(),
+                "disputed_transactions": [{"seller_transaction_id": capture_id}],
+                "reason": "MERCHANDISE_OR_SERVICE_NOT_RECEIVED",
+                "status": status,
+                "dispute_amount": dict(capture["amount"]),
+                "dispute_life_cycle_stage": stage,
+                "seller_response_due_date": "2026-12-20T00:00:00Z",
+            }
+            return copy.deepcopy(self.disputes[dispute_id])
+
+    def move_dispute(self, dispute_id: str, status: str, outcome_code: str = "") -> dict:
+        """Play PayPal: move a dispute on (RESOLVED with an outcome code closes it)."""
+        with self.lock:
+            dispute = self.disputes[dispute_id]
+            dispute["status"] = status
+            dispute["update_time"] = now_iso()
+            if outcome_code:
+                dispute["dispute_outcome"] = {"outcome_code": outcome_code}
+            return copy.deepcopy(dispute)
 
     def sign(self, event: dict, *, transmission_time: str | None = None) -> dict:
         """Return the headers PayPal would send with this event."""
@@ -391,6 +422,9 @@ class FakePayPal:
             }.get(kind, {})
             obj = table.get(object_id)
             return (200, self._public(obj)) if obj else not_found()
+        if parts[:3] == ["v1", "customer", "disputes"] and len(parts) == 4:
+            dispute = self.disputes.get(parts[3])
+            return (200, copy.deepcopy(dispute)) if dispute else not_found()
         if path == "/v1/reporting/transactions":
             return self.transactions(query)
         if path == "/v1/notifications/verify-webhook-signature":

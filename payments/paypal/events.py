@@ -10,6 +10,7 @@ from gamarriando.dead_letters import require_operations_permission
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
 from payments.models import PayPalWebhookEvent, StripeEventStatus
+from payments.paypal.disputes import paypal_dispute_sync
 from payments.paypal.reconcile import order_id_of, payment_reconcile_paypal
 
 logger = get_logger(__name__)
@@ -23,8 +24,15 @@ HANDLED_EVENTS = {
     "PAYMENT.CAPTURE.REVERSED": "refunds",
     "PAYMENT.AUTHORIZATION.VOIDED": "authorizations",
     "CUSTOMER.DISPUTE.CREATED": "disputes",
+    "CUSTOMER.DISPUTE.UPDATED": "disputes",
+    "CUSTOMER.DISPUTE.RESOLVED": "disputes",
 }
-DISPUTE_EVENTS = ("PAYMENT.CAPTURE.REVERSED", "CUSTOMER.DISPUTE.CREATED")
+DISPUTE_EVENTS = (
+    "PAYMENT.CAPTURE.REVERSED",
+    "CUSTOMER.DISPUTE.CREATED",
+    "CUSTOMER.DISPUTE.UPDATED",
+    "CUSTOMER.DISPUTE.RESOLVED",
+)
 
 
 def paypal_events_reprocess(*, event_ids: list[str], actor) -> int:
@@ -75,6 +83,8 @@ def paypal_event_process(*, event_id: str) -> None:
                 if stored.type == "PAYMENT.CAPTURE.REVERSED"
                 else "",
             )
+            if HANDLED_EVENTS.get(stored.type) == "disputes" and resource.get("dispute_id"):
+                paypal_dispute_sync(dispute_id=str(resource["dispute_id"]), order_id=order_id)
         else:
             logger.info("paypal_event_ignored", event_id=event_id, event_type=stored.type)
     except Exception as exc:

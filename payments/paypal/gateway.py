@@ -203,6 +203,11 @@ class PayPalGateway(Gateway):
         self.assert_outside_transaction()
         return client.call("GET", f"/v2/payments/{kind}/{object_id}")
 
+    def dispute(self, dispute_id: str) -> dict:
+        """Fetch a dispute as PayPal's Disputes API shows it now."""
+        self.assert_outside_transaction()
+        return client.call("GET", f"/v1/customer/disputes/{dispute_id}")
+
     def transactions_since(self, start_iso: str, end_iso: str) -> list[dict]:
         """List PayPal's transactions (captures and refunds) between two instants."""
         self.assert_outside_transaction()

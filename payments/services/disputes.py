@@ -67,6 +67,15 @@ def _ledger_row(dispute: Dispute, kind: str) -> None:
     )
 
 
+def _money_known(payment: Payment, status: str, ledger: bool) -> bool:
+    """Tell whether the ledger already shows what a decided dispute took back."""
+    if ledger or status != DisputeStatus.LOST:
+        return True
+    return Transaction.objects.filter(
+        payment_id=payment.pk, transaction_type=TransactionType.CHARGEBACK
+    ).exists()
+
+
 def dispute_record(
     *,
     payment_id: int,
@@ -77,8 +86,14 @@ def dispute_record(
     reason: str,
     status: str,
     evidence_due_by: datetime | None,
+    ledger: bool = True,
 ) -> Dispute:
-    """Create or move a dispute to the gateway's status; ledger rows and e-mails follow."""
+    """Create or move a dispute to the gateway's status; ledger rows and e-mails follow.
+
+    `ledger=False` where the gateway moves the money with events of its own (PayPal reverses
+    the capture when the buyer wins, recorded from PAYMENT.CAPTURE.REVERSED): a lost dispute
+    then writes no chargeback row, and a cancelled order's refund waits for that reversal.
+    """
     with transaction.atomic():
         order, payment = lock_payment(payment_id)
         dispute, created = Dispute.objects.get_or_create(
@@ -107,7 +122,7 @@ def dispute_record(
             dispute.reason = reason[:64] or dispute.reason
         if status in (DisputeStatus.WON, DisputeStatus.LOST, DisputeStatus.WARNING_CLOSED):
             dispute.closed_at = dispute.closed_at or timezone.now()
-        if status == DisputeStatus.LOST:
+        if status == DisputeStatus.LOST and ledger:
             _ledger_row(dispute, TransactionType.CHARGEBACK)
         elif (
             status == DisputeStatus.WON
@@ -123,7 +138,11 @@ def dispute_record(
         if notify:
             dispute.opened_notified_at = timezone.now()
         dispute.save()
-        if status in DECIDED and order.status == OrderStatus.CANCELLED:
+        if (
+            status in DECIDED
+            and order.status == OrderStatus.CANCELLED
+            and _money_known(payment, status, ledger)
+        ):
             # Its cancellation held the refund while the bank could still take the money back
             # (a closed inquiry may still become a chargeback: the alert names it for Finance);
             # what the dispute left (all of it when won, the rest when lost) goes back now.
