@@ -11,7 +11,9 @@ RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY . .
 # collectstatic loads the production settings, which need these, but never uses them.
 RUN SECRET_KEY=build-only-not-secret JWT_SECRET_KEY=build-only-not-secret-either-0123456789 \
-    ALLOWED_HOSTS=build.invalid EMAIL_URL=dummymail:// python manage.py collectstatic --no-input
+    ALLOWED_HOSTS=build.invalid EMAIL_URL=dummymail:// \
+    DATABASE_URL=postgres://build.invalid/none REDIS_URL=redis://build.invalid:6379/0 \
+    python manage.py collectstatic --no-input
 
 RUN useradd --create-home app
 USER app

@@ -8,7 +8,13 @@ import time
 import structlog
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
+from celery.signals import (
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+)
 from django.db import close_old_connections, connection, connections
 from kombu import Queue
 
@@ -50,6 +56,15 @@ app.conf.beat_schedule = {
 # _release_connections hands the connection back to the pool, dropping it only when broken.
 app.conf.CELERY_DB_REUSE_MAX = sys.maxsize
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _keep_djangos_logging(**_):
+    """Keep the logging Django set up from LOGGING (one JSON line per event, redacted).
+
+    Connected, this signal stops Celery from replacing the root logger's handlers with its
+    own text format, which printed each event as a Python dict and skipped the redaction.
+    """
 
 
 @task_prerun.connect

@@ -121,3 +121,39 @@ def test_gunicorns_access_log_format_has_the_path_without_the_query():
     line = config.access_log_format % logger.atoms_wrapper_class(atoms)
     assert '"GET /api/v1/orders HTTP/1.1" 200' in line
     assert "sEcReT" not in line
+
+
+def test_gunicorns_access_log_redacts_a_card_number_in_the_path():
+    from gunicorn.config import Config
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    config = Config()
+    for name in ("access_log_format", "logger_class"):
+        config.set(name, conf[name])
+    logger = config.logger_class(config)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/api/v1/orders/4111111111111111",
+        "PATH_INFO": "/api/v1/orders/4111111111111111",
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "203.0.113.9",
+    }
+    response = SimpleNamespace(status="404 Not Found", sent=12, headers=[])
+    atoms = logger.atoms(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=7))
+    line = config.access_log_format % logger.atoms_wrapper_class(atoms)
+    assert "4111111111111111" not in line and '"GET /api/v1/orders/' in line
+
+
+@pytest.mark.parametrize(("trusted", "believed_from"), [("0", []), ("1", ["127.0.0.1", "::1"])])
+def test_gunicorn_believes_forwarded_proto_only_behind_trusted_proxies(
+    monkeypatch, trusted, believed_from
+):
+    from gunicorn.config import Config
+
+    monkeypatch.setenv("TRUSTED_PROXIES", trusted)
+    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    config = Config()
+    if "forwarded_allow_ips" in conf:
+        config.set("forwarded_allow_ips", conf["forwarded_allow_ips"])
+    assert config.forwarded_allow_ips == believed_from

@@ -17,6 +17,8 @@ PRODUCTION = {
     "JWT_SECRET_KEY": JWT_SECRET_KEY,
     "ALLOWED_HOSTS": "pay.gamarriando.pe",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.gamarriando.pe:587",
+    "DATABASE_URL": "postgres://gamarriando@db:5432/gamarriando",
+    "REDIS_URL": "redis://redis:6379/0",
 }
 PASSED_THROUGH = {"PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR"}
 
@@ -161,6 +163,10 @@ def load_production(**env):
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must name this service's hosts"),
         ({"ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS must name this service's hosts"),
         ({"PAYMENT_GATEWAYS": "stripe,simulated"}, "set ALLOW_SIMULATED_GATEWAY=true"),
+        ({"DATABASE_URL": None}, "Set DATABASE_URL to the PostgreSQL database"),
+        ({"DATABASE_URL": "sqlite:///db.sqlite3"}, "Set DATABASE_URL to the PostgreSQL database"),
+        ({"REDIS_URL": None}, "Set the REDIS_URL environment variable."),
+        ({"CELERY_TASK_ALWAYS_EAGER": "true"}, "unset CELERY_TASK_ALWAYS_EAGER"),
         ({"EMAIL_URL": None}, "Set the EMAIL_URL environment variable."),
         ({"EMAIL_URL": " "}, "Set the EMAIL_URL environment variable."),
         ({"EMAIL_URL": "consolemail://"}, "EMAIL_URL must name an SMTP server"),
@@ -235,7 +241,9 @@ def test_the_image_build_step_satisfies_the_production_settings():
         **given,
     )
     assert result.returncode == 0, result.stderr
-    assert {"SECRET_KEY", "JWT_SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_URL"} <= set(given)
+    assert {"SECRET_KEY", "JWT_SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_URL", "DATABASE_URL"} <= set(
+        given
+    )
 
 
 SQLITE_WRITERS = """
@@ -270,3 +278,24 @@ def test_the_demo_sqlite_makes_concurrent_writers_wait_instead_of_failing(tmp_pa
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_production_serves_the_collected_static_files(tmp_path):
+    # The admin's CSS and Swagger UI's bundle, collected as the image does, over WSGI.
+    code = (
+        "from django.core.management import call_command; "
+        "call_command('collectstatic', '--no-input', verbosity=0); "
+        "from django.test import Client; "
+        "c = Client(HTTP_HOST='pay.gamarriando.pe', HTTP_X_FORWARDED_PROTO='https'); "
+        "print([c.get(p, secure=True).status_code for p in ("
+        "'/static/admin/css/base.css', "
+        "'/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js')])"
+    )
+    chosen = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = run_django(
+        "gamarriando.settings.production",
+        f"from django.conf import settings; settings.STATIC_ROOT = {str(tmp_path)!r}; {code}",
+        **chosen,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[200, 200]"

@@ -3,7 +3,15 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import EMAIL_BACKEND, SIMPLE_JWT, TRUSTED_PROXIES, env
+from .base import (
+    CELERY_TASK_ALWAYS_EAGER,
+    DATABASES,
+    EMAIL_BACKEND,
+    MIDDLEWARE,
+    SIMPLE_JWT,
+    TRUSTED_PROXIES,
+    env,
+)
 
 DEBUG = False
 
@@ -29,6 +37,15 @@ ALLOWED_HOSTS = [host.strip() for host in _required("ALLOWED_HOSTS").split(",") 
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name this service's hosts (no '*').")
 
+# Row locks, advisory locks and the workers need PostgreSQL and a broker: without them the
+# embedded defaults (a SQLite file, tasks run inline in the request, a per-process cache
+# that makes every throttle per worker) would serve as if nothing were wrong.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("Set DATABASE_URL to the PostgreSQL database (postgres://...).")
+_required("REDIS_URL")
+if CELERY_TASK_ALWAYS_EAGER:
+    raise ImproperlyConfigured("Production runs tasks in workers: unset CELERY_TASK_ALWAYS_EAGER.")
+
 # Customer e-mails carry names, addresses and amounts: production names the SMTP server they
 # go to, or says dummymail:// to send none. The console and file backends would write each one
 # into a log or onto the disk, and the in-memory one would drop them unseen.
@@ -42,6 +59,14 @@ if EMAIL_BACKEND not in (
         "to send none; the console, file and memory backends would write customer e-mails into "
         "logs or files, or lose them."
     )
+
+# The admin's and the API docs' files, collected into STATIC_ROOT (the image's collectstatic
+# step), served by the app itself: nothing else in front of gunicorn serves /static/.
+MIDDLEWARE = [
+    *MIDDLEWARE[: MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1],
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *MIDDLEWARE[MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1 :],
+]
 
 # X-Forwarded-Proto is believed only from proxies we were told about: a client can write it.
 if TRUSTED_PROXIES > 0:

@@ -1,5 +1,6 @@
 """A real Celery worker process on Redis completes a payment asynchronously."""
 
+import json
 import os
 import time
 
@@ -67,6 +68,11 @@ def test_payment_completes_in_a_worker_process(customer, product, redis_broker, 
             )
         )
     assert wanted <= dispatched, worker.tail()
+    # The worker writes JSON lines like the web (Django's LOGGING, not Celery's text format).
+    lines = [line for line in worker.log.read_text().splitlines() if "execute_transaction" in line]
+    assert lines, worker.tail()
+    charged = [json.loads(line) for line in lines]
+    assert {(e["task"], e["state"], e["transaction_id"]) for e in charged if e["event"] == "task"}
 
 
 def _worker_backends(application_name: str) -> set[int]:

@@ -26,3 +26,15 @@ def test_reconcile_stripe_command_repairs_and_reports(paid_with_stripe, fake_str
     payment.refresh_from_db()
     assert payment.refunded_amount == Decimal("5.00")
     assert Payment.objects.get(pk=payment.pk).status == "partially_refunded"
+
+
+@pytest.mark.parametrize(
+    ("command", "gateway"), [("reconcile_stripe", "stripe"), ("reconcile_paypal", "paypal")]
+)
+def test_reconcile_without_the_gateways_keys_says_so_in_one_line(settings, command, gateway):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    settings.PAYMENT_GATEWAYS = [name for name in settings.PAYMENT_GATEWAYS if name != gateway]
+    with pytest.raises(CommandError, match=f"Payment method '{gateway}' is not available"):
+        call_command(command, "--since", "2026-11-01", "--dry-run")

@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gamarriando.errors import PaymentMethodError
+
 
 class ReconcileCommand(BaseCommand):
     """Parse --since and --dry-run, reconcile, print what was repaired and what is unmatched."""
@@ -17,7 +19,10 @@ class ReconcileCommand(BaseCommand):
             start = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC)
         except ValueError as exc:
             raise CommandError("--since must be YYYY-MM-DD") from exc
-        report = self.reconcile(start, repair=not dry_run)
+        try:
+            report = self.reconcile(start, repair=not dry_run)
+        except PaymentMethodError as exc:  # the gateway's keys are not set here
+            raise CommandError(f"{exc.message} Set its credentials to reconcile with it.") from exc
         self.stdout.write(f"checked {report.checked} {self.checked_noun(dry_run)} since {since}")
         for line in report.repaired:
             self.stdout.write(f"repaired: {line}")
