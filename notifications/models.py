@@ -76,6 +76,9 @@ class WebhookDelivery(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Set while one attempt's POST is in flight, so a second task for it (the retry sweep, the
+    # next event's hand-over, a redeliver) does not POST it again; it lapses if that worker dies.
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "webhook deliveries"

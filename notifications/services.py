@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection, mail_admins
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from gamarriando.event_types import EventType
 from gamarriando.events import OutboxEvent, batch_shared
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit, send_now
-from notifications.egress import TargetRefused, webhook_post
+from notifications.egress import TIMEOUT, TargetRefused, webhook_post
 from notifications.models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -47,6 +48,8 @@ DELIVERY_WINDOW = timedelta(hours=24)
 SECRET_OVERLAP = timedelta(hours=24)
 CHANGE_SUBSCRIPTION = "notifications.change_webhooksubscription"
 DISABLE_AFTER_FAILURES = 20
+# Longer than one POST can take (connect + read timeouts), so a live attempt keeps its claim.
+CLAIM = timedelta(seconds=sum(TIMEOUT) + 30)
 # How long a sent customer e-mail stays marked: longer than any redelivery of its task.
 SENT_MARK_SECONDS = 24 * 3600
 
@@ -82,10 +85,23 @@ def _earlier_pending(delivery: WebhookDelivery) -> bool:
     ).exists()
 
 
+def _claim(delivery: WebhookDelivery) -> bool:
+    """Take the delivery for one attempt; False while another attempt's POST is in flight."""
+    now = timezone.now()
+    return bool(
+        WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + CLAIM)
+    )
+
+
 def delivery_attempt(*, delivery_id: int) -> str:
     """Make one signed POST of a pending delivery (no transaction open) and record it."""
     delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
     if delivery.status != DeliveryStatus.PENDING or _earlier_pending(delivery):
+        return delivery.status
+    if not _claim(delivery):
+        logger.info("webhook_delivery_in_flight", delivery_id=delivery.pk)
         return delivery.status
     event = OutboxEvent.objects.get(pk=delivery.event_id)
     body = json.dumps(event.envelope(), cls=DjangoJSONEncoder).encode()
@@ -107,6 +123,8 @@ def delivery_attempt(*, delivery_id: int) -> str:
     ok = status_code is not None and 200 <= status_code < 300
     now = timezone.now()
     with transaction.atomic():
+        # What a redeliver changed meanwhile counts: the row is read again under its lock.
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         WebhookAttempt.objects.create(
             delivery=delivery,
             status_code=status_code,
@@ -114,6 +132,7 @@ def delivery_attempt(*, delivery_id: int) -> str:
             error=error,
         )
         delivery.attempts += 1
+        delivery.claimed_until = None
         subscription = WebhookSubscription.objects.select_for_update().get(
             pk=delivery.subscription_id
         )

@@ -54,3 +54,30 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_admins_told(
     sub = WebhookSubscription.objects.get()
     assert sub.is_active is False and sub.disabled_at is not None
     assert any("Webhook endpoint disabled" in mail.subject for mail in mailoutbox)
+
+
+def test_two_attempts_at_one_delivery_post_it_once_and_count_it_once(subscriber, customer):
+    import time
+
+    from notifications.services import delivery_attempt
+    from tests.threads import run_concurrently
+
+    make_order(customer, ProductFactory())
+    delivery = WebhookDelivery.objects.get()  # order.created, refused while the endpoint was down
+    subscriber.requests.clear()
+    subscriber.up = True
+    answer = subscriber.receive
+
+    def slow(headers, body):
+        time.sleep(0.5)  # both attempts start while the first POST is still in flight
+        return answer(headers, body)
+
+    subscriber.receive = slow
+    run_concurrently(2, lambda _: delivery_attempt(delivery_id=delivery.pk))
+    delivery.refresh_from_db()
+    assert len(subscriber.requests) == 1
+    assert (delivery.status, delivery.attempts, delivery.claimed_until) == ("succeeded", 2, None)
+    assert list(delivery.attempt_log.values_list("status_code", flat=True).order_by("pk")) == [
+        503,
+        200,
+    ]
