@@ -19,7 +19,12 @@ from transactions.selectors import money_gateway
 
 ZERO = Decimal("0")
 GROSS = {TransactionType.CHARGE, TransactionType.CAPTURE}
-MONEY_TYPES = [*GROSS, TransactionType.REFUND, *[TransactionType.CHARGEBACK]]
+MONEY_TYPES = [
+    *GROSS,
+    TransactionType.REFUND,
+    TransactionType.REFUND_REVERSAL,
+    *[TransactionType.CHARGEBACK],
+]
 # Gateways whose fees we can read; the others' fees are unknown to us.
 FEE_READERS = {"stripe": stripe_fees_by_reference}
 COLUMNS = ["day", "currency", "gateway", "gross", "refunds", "chargebacks", "fees", "net"]
@@ -86,6 +91,8 @@ def settlement_rows(*, start: date, end: date) -> list[SettlementRow]:
             row.gross += amount
         elif kind == TransactionType.REFUND:
             row.refunds += amount
+        elif kind == TransactionType.REFUND_REVERSAL:  # a refund that failed after succeeding
+            row.refunds -= amount
         elif kind == TransactionType.CHARGEBACK:
             row.chargebacks += amount
         else:

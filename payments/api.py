@@ -21,7 +21,7 @@ from payments.payment_fields import MetadataField, SavedMethodIdField
 from payments.permissions import PaymentPermission, require_permission
 from payments.representations import dispute_status, payment_data
 from transactions.api import TransactionOutputSerializer, TransactionViewSet
-from transactions.models import Transaction, TransactionType
+from transactions.models import GATEWAY_ONLY_TYPES, Transaction, TransactionType
 
 ID_PATTERN = r"[0-9]{1,18}"
 # Money writes throttled per user; they refuse (503) rather than run uncounted without Redis.
@@ -286,9 +286,10 @@ class PaymentViewSet(
 
 class TransactionCreateInputSerializer(serializers.Serializer):
     payment_id = serializers.IntegerField(min_value=1, max_value=2**62)
-    # Chargeback rows come only from a gateway's dispute (payments/services/disputes.py).
+    # Chargeback rows come only from a gateway's dispute (payments/services/disputes.py), a
+    # refund's reversal only from the gateway failing it (payments/services/refund_failure.py).
     transaction_type = serializers.ChoiceField(
-        choices=[c for c in TransactionType.choices if not c[0].startswith("chargeback")]
+        choices=[c for c in TransactionType.choices if c[0] not in GATEWAY_ONLY_TYPES]
     )
     amount = MoneyInputField()
     gateway_transaction_id = serializers.CharField(

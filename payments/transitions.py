@@ -31,7 +31,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ),
     PaymentStatus.AUTHORIZED: frozenset({PaymentStatus.COMPLETED, PaymentStatus.CANCELLED}),
     PaymentStatus.COMPLETED: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
-    PaymentStatus.PARTIALLY_REFUNDED: frozenset({PaymentStatus.REFUNDED}),
+    PaymentStatus.PARTIALLY_REFUNDED: frozenset({PaymentStatus.REFUNDED, PaymentStatus.COMPLETED}),
     PaymentStatus.FAILED: frozenset(
         {
             PaymentStatus.PROCESSING,
@@ -41,8 +41,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
         }
     ),
     PaymentStatus.CANCELLED: frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.COMPLETED}),
-    PaymentStatus.REFUNDED: frozenset(),
+    PaymentStatus.REFUNDED: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.COMPLETED}),
 }
+# refunded/partially_refunded -> partially_refunded/completed: a refund the gateway reported
+# succeeded failed later (a refund_reversal row); the money is ours again until Finance
+# sends it another way.
 # pending -> authorized/completed: finance records an offline operation (bank transfer).
 # failed/cancelled -> authorized/completed: a late gateway success is the truth and is
 # recorded (then refunded or voided automatically), never dropped.

@@ -19,8 +19,19 @@ class TransactionType(models.TextChoices):
     # A lost dispute takes the money back; winning it later gives it back (payments/services/disputes.py).
     CHARGEBACK = "chargeback"
     CHARGEBACK_REVERSAL = "chargeback_reversal"
+    # A refund the gateway reported succeeded and later failed (the card was closed): the
+    # money came back to us, and the customer still waits for it (payments/services/refund_failure.py).
+    REFUND_REVERSAL = "refund_reversal"
 
 
+# Rows only a gateway's word writes: POST /transactions refuses them.
+GATEWAY_ONLY_TYPES = frozenset(
+    {
+        TransactionType.CHARGEBACK,
+        TransactionType.CHARGEBACK_REVERSAL,
+        TransactionType.REFUND_REVERSAL,
+    }
+)
 # The rows an attempt to take money opens (process, or an offline record of one).
 ATTEMPT_TYPES = (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
 

@@ -58,7 +58,9 @@ def ledger_totals(payment_id: int) -> LedgerTotals:
     return LedgerTotals(
         authorized=succeeded(TransactionType.AUTHORIZATION, TransactionType.CHARGE),
         captured=succeeded(TransactionType.CHARGE, TransactionType.CAPTURE),
-        refunded=succeeded(TransactionType.REFUND),
+        refunded=max(
+            succeeded(TransactionType.REFUND) - succeeded(TransactionType.REFUND_REVERSAL), ZERO
+        ),
         refund_pending=sums.get((TransactionType.REFUND, TransactionStatus.PENDING), ZERO),
         voided=(TransactionType.VOID, TransactionStatus.SUCCEEDED) in sums,
         charged_back=max(

@@ -6,6 +6,7 @@ charge           process (open an attempt) and the worker's gateway call
 gateway_results  settle a gateway's answer
 capture_void     capture an authorization, void it
 refund           reserve a refund and hand it to a worker
+refund_failure   a refund the gateway failed after it had succeeded: reverse it, tell Finance
 offline          money moved outside our gateways, under the same rules
 reconcile        ask the gateway what became of a pending row; the report and ledger append both gateways share
 settlement       give back what a cancelled order holds; call off an attempt waiting for its buyer

@@ -31,7 +31,8 @@ def finance_recipients() -> list[str]:
     return sorted(set(users.values_list("email", flat=True)))
 
 
-def _mail_finance(subject: str, body: str) -> None:
+def mail_finance(subject: str, body: str) -> None:
+    """E-mail the Finance group (nobody when it has no active members)."""
     recipients = finance_recipients()
     if recipients:
         send_mail(subject, body, None, recipients)
@@ -149,7 +150,7 @@ def dispute_record(
             give_back_for_cancelled_order(order, payment)
         if notify:
             text = _describe(dispute)
-            transaction.on_commit(lambda: _mail_finance("A payment was disputed", text))
+            transaction.on_commit(lambda: mail_finance("A payment was disputed", text))
     return dispute
 
 
@@ -170,6 +171,6 @@ def disputes_remind_deadlines(*, now: datetime | None = None) -> int:
             deadline_notified_at=now
         )
         if claimed:
-            _mail_finance("Dispute evidence due in three days", _describe(dispute))
+            mail_finance("Dispute evidence due in three days", _describe(dispute))
             sent += 1
     return sent

@@ -14,6 +14,7 @@ and hold nothing else.
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Q
 
 from gamarriando import events, money
 from gamarriando.compiled import Lookup
@@ -311,10 +312,15 @@ def give_back_for_cancelled_order(
             return
         refundable = rules.refundable(payment, totals)
         # One automatic refund per cancellation: when the gateway refuses it (money taken
-        # offline, a charge it no longer knows), reopening it would loop forever; the
-        # payment is left to Finance and the alert check names it.
+        # offline, a charge it no longer knows) or fails it later (a refund_reversal), reopening
+        # it would loop forever; the payment is left to Finance and the alert check names it.
         refused = payment.transactions.filter(
-            transaction_type=TransactionType.REFUND, status=TransactionStatus.FAILED, reason=reason
+            Q(
+                transaction_type=TransactionType.REFUND,
+                status=TransactionStatus.FAILED,
+                reason=reason,
+            )
+            | Q(transaction_type=TransactionType.REFUND_REVERSAL)
         ).exists()
         if refundable > 0 and not refused:
             open_operation(payment, TransactionType.REFUND, refundable, reason=reason)

@@ -25,6 +25,7 @@ HANDLED_EVENTS = [
     "charge.refunded",
     "charge.refund.updated",
     "refund.updated",
+    "refund.failed",
     "charge.dispute.created",
     "charge.dispute.updated",
     "charge.dispute.closed",

@@ -14,6 +14,7 @@ from payments.services import (
     ledger_record_what_the_gateway_did,
     payment_apply_gateway_result,
 )
+from payments.services.refund_failure import refund_record_late_failure
 from payments.stripe.events import find_payment
 from payments.stripe.gateway import result_from_payment_intent, result_from_refund
 from transactions.models import Transaction, TransactionStatus, TransactionType
@@ -118,7 +119,12 @@ def reconcile_payment_intent(
                 if str(ours).isdigit()
                 else None
             )
-        if known is not None:
+        if known is not None and known.status == TransactionStatus.SUCCEEDED:
+            if refund["status"] in ("failed", "canceled") and refund_record_late_failure(
+                transaction_id=known.pk, failure_reason=refund.get("failure_reason") or ""
+            ):
+                report.repaired.append(f"payment {payment.pk}: refund {known.pk} failed later")
+        elif known is not None:
             _settle(known, result_from_refund(refund), report)
         elif refund["status"] == "succeeded":
             amount = gateway.minor_to_amount(refund["amount"], currency)
