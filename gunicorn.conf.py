@@ -1,6 +1,15 @@
 """gunicorn reads this file from the working directory (the repo root, /app in the image)."""
 
 import os
+import tempfile
+
+# Every worker process counts its own requests: prometheus_client's multiprocess mode keeps the
+# values in files of one directory and /metrics sums them (gamarriando.metrics.scrape_registry).
+# Set before the app (and prometheus_client) is imported; a directory given in the environment
+# (compose shares one with the Celery worker) is used as it is.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gamarriando-metrics-")
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # The access log keeps the path without its query string (%(U)s, not the request line %(r)s)
 # and no referrer: query values can carry tokens or card data.
@@ -12,3 +21,10 @@ logger_class = "gamarriando.gunicorn_logger.RedactingLogger"
 # this host cannot claim https; behind proxies Django's SECURE_PROXY_SSL_HEADER decides.
 if int(os.environ.get("TRUSTED_PROXIES", "0") or 0) == 0:
     forwarded_allow_ips = ""
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges from the shared metrics (its counters stay counted)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -14,6 +14,7 @@ from celery.signals import (
     task_prerun,
     worker_init,
     worker_process_init,
+    worker_process_shutdown,
 )
 from django.db import close_old_connections, connection, connections
 from kombu import Queue
@@ -126,6 +127,15 @@ def _check_pooled_connections(**_):
     so after a PostgreSQL restart the next task reconnects instead of failing."""
     for alias in connections:
         connections[alias].settings_dict["CONN_HEALTH_CHECKS"] = True
+
+
+@worker_process_shutdown.connect
+def _drop_live_gauges(pid=None, **_):
+    """With a metrics directory shared with the web (compose), a child's gauges leave with it."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid())
 
 
 _task_lookup = threading.Lock()

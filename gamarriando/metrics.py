@@ -1,15 +1,23 @@
 """Prometheus metrics: django-prometheus for HTTP and the database, plus our own."""
 
 import hmac
+import os
 import time
 
 from django.conf import settings
 from django.db.models import Min
 from django.http import HttpResponse
 from django.utils import timezone
-from django_prometheus.exports import ExportToDjangoView
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from gamarriando.events import OutboxEvent
 
@@ -44,8 +52,35 @@ class DatabaseCollector:
         yield lag
 
 
-_collector = DatabaseCollector()
-REGISTRY.register(_collector)
+# Read at scrape time from the database, in the scraping process: the same in every process.
+_SCRAPE_TIME_COLLECTORS: list = []
+
+
+def register_scrape_collector(collector) -> None:
+    """Register a collector that reads the database at scrape time (once per process)."""
+    if collector not in _SCRAPE_TIME_COLLECTORS:
+        _SCRAPE_TIME_COLLECTORS.append(collector)
+        REGISTRY.register(collector)
+
+
+register_scrape_collector(DatabaseCollector())
+
+
+def scrape_registry():
+    """What /metrics serves: every process's counters when they share PROMETHEUS_MULTIPROC_DIR.
+
+    gunicorn runs several worker processes and the Celery worker its own: each counts only
+    what it handled, so a scrape that reached one of them saw a different count each time.
+    With the directory set (gunicorn.conf.py sets one; compose shares it with the worker),
+    every process writes its values there and a scrape sums them all.
+    """
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    for collector in _SCRAPE_TIME_COLLECTORS:
+        registry.register(collector)
+    return registry
 
 
 def observe_gateway_call(gateway: str, operation: str, outcome: str, started: float) -> None:
@@ -64,4 +99,4 @@ def metrics_view(request):
     )
     if not (loopback or (token and hmac.compare_digest(supplied, token))):
         return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
-    return ExportToDjangoView(request)
+    return HttpResponse(generate_latest(scrape_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.utils import timezone
-from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 
 from gamarriando.alerts import register_alert_check
+from gamarriando.metrics import register_scrape_collector
 from orders.models import OrderStatus
 from payments import rules
 from payments.dispute_transitions import OPEN
@@ -51,8 +51,7 @@ _collector = PaymentCollector()
 
 def register_payment_monitoring() -> None:
     """Register the collector and the alert check once per process (from AppConfig.ready)."""
-    if _collector not in REGISTRY._collector_to_names:
-        REGISTRY.register(_collector)
+    register_scrape_collector(_collector)
     register_alert_check(payment_alerts)
     register_alert_check(unusual_activity_alerts)
 

@@ -99,11 +99,17 @@ def test_the_development_server_line_loses_its_query_string():
     assert line["event"] == '"GET /api/v1/orders HTTP/1.1" 404 58'
 
 
-def test_gunicorns_access_log_format_has_the_path_without_the_query():
+def gunicorn_conf(monkeypatch, tmp_path) -> dict:
+    """Run gunicorn.conf.py as gunicorn does, keeping what it sets in os.environ to this test."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    return runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+
+
+def test_gunicorns_access_log_format_has_the_path_without_the_query(monkeypatch, tmp_path):
     from gunicorn.config import Config
     from gunicorn.glogging import Logger
 
-    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    conf = gunicorn_conf(monkeypatch, tmp_path)
     config = Config()
     config.set("access_log_format", conf["access_log_format"])
     logger = Logger(config)
@@ -123,10 +129,10 @@ def test_gunicorns_access_log_format_has_the_path_without_the_query():
     assert "sEcReT" not in line
 
 
-def test_gunicorns_access_log_redacts_a_card_number_in_the_path():
+def test_gunicorns_access_log_redacts_a_card_number_in_the_path(monkeypatch, tmp_path):
     from gunicorn.config import Config
 
-    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    conf = gunicorn_conf(monkeypatch, tmp_path)
     config = Config()
     for name in ("access_log_format", "logger_class"):
         config.set(name, conf[name])
@@ -147,12 +153,12 @@ def test_gunicorns_access_log_redacts_a_card_number_in_the_path():
 
 @pytest.mark.parametrize(("trusted", "believed_from"), [("0", []), ("1", ["127.0.0.1", "::1"])])
 def test_gunicorn_believes_forwarded_proto_only_behind_trusted_proxies(
-    monkeypatch, trusted, believed_from
+    monkeypatch, tmp_path, trusted, believed_from
 ):
     from gunicorn.config import Config
 
     monkeypatch.setenv("TRUSTED_PROXIES", trusted)
-    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    conf = gunicorn_conf(monkeypatch, tmp_path)
     config = Config()
     if "forwarded_allow_ips" in conf:
         config.set("forwarded_allow_ips", conf["forwarded_allow_ips"])

@@ -1,9 +1,10 @@
 """Wallet metrics: lost compare-and-swaps, expired holds, and active holds read at scrape time."""
 
 from django.db.models import Count
-from prometheus_client import REGISTRY, Counter
+from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
 
+from gamarriando.metrics import register_scrape_collector
 from wallets.models import HoldStatus, WalletHold
 
 WALLET_CONFLICTS = Counter(
@@ -41,5 +42,4 @@ _collector = ActiveHoldsCollector()
 
 def register_wallet_monitoring() -> None:
     """Register the collector once per process (from AppConfig.ready)."""
-    if _collector not in REGISTRY._collector_to_names:
-        REGISTRY.register(_collector)
+    register_scrape_collector(_collector)

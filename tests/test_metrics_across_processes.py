@@ -1,0 +1,43 @@
+"""/metrics served by gunicorn's several workers counts every worker's requests, every scrape."""
+
+import re
+import sys
+import time
+
+import pytest
+import requests
+
+from tests.faults.redis_server import free_port
+from tests.processes import Process, process_environment
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+SEEN = re.compile(r"^django_http_requests_before_middlewares_total (\S+)$", re.M)
+
+
+def test_every_scrape_counts_the_requests_of_all_the_workers(tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "gunicorn", "gamarriando.wsgi:application"]
+    argv += ["--bind", f"127.0.0.1:{port}", "--workers", "3"]
+    web = Process("web", argv, process_environment("memory://"), tmp_path).start()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/health/live", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline and web.poll() is None, web.tail()
+            time.sleep(0.2)
+        for _ in range(12):  # spread over the workers by the kernel's accept queue
+            assert requests.get(f"{base}/health/live", timeout=5).status_code == 200
+        seen = []
+        for _ in range(6):
+            page = requests.get(f"{base}/metrics", timeout=5)
+            assert page.status_code == 200, page.text[:300]
+            seen.append(int(float(SEEN.search(page.text).group(1))))
+    finally:
+        web.stop()
+    # Each scrape is one more request, whichever worker answered it: one count for all.
+    assert seen == list(range(seen[0], seen[0] + 6)) and seen[0] >= 14, seen
