@@ -19,7 +19,11 @@ logger_class = "gamarriando.gunicorn_logger.RedactingLogger"
 # gunicorn believes X-Forwarded-Proto from loopback unless told otherwise: with no proxy in
 # front (TRUSTED_PROXIES=0, as Django's settings read it) nobody is believed, so a client on
 # this host cannot claim https; behind proxies Django's SECURE_PROXY_SSL_HEADER decides.
-if int(os.environ.get("TRUSTED_PROXIES", "0") or 0) == 0:
+# An operator's FORWARDED_ALLOW_IPS (gunicorn reads it itself) is left as it is.
+if (
+    int(os.environ.get("TRUSTED_PROXIES", "0") or 0) == 0
+    and "FORWARDED_ALLOW_IPS" not in os.environ
+):
     forwarded_allow_ips = ""
 
 

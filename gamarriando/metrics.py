@@ -1,5 +1,6 @@
 """Prometheus metrics: django-prometheus for HTTP and the database, plus our own."""
 
+import glob
 import hmac
 import os
 import time
@@ -52,6 +53,21 @@ class DatabaseCollector:
         yield lag
 
 
+class _ProcessFiles:
+    """Every process's values: this one's directory and the ones METRICS_SHARED_DIRS names.
+
+    Merged as one collector (two would print each metric twice, which Prometheus refuses);
+    compose gives the worker a directory of its own, as each container numbers its processes
+    from 1 and the files are named by process id.
+    """
+
+    def collect(self):
+        shared = os.environ.get("METRICS_SHARED_DIRS", "").split(",")
+        paths = [os.environ["PROMETHEUS_MULTIPROC_DIR"], *filter(None, map(str.strip, shared))]
+        files = [name for path in paths for name in glob.glob(os.path.join(path, "*.db"))]
+        return MultiProcessCollector.merge(files, accumulate=True)
+
+
 # Read at scrape time from the database, in the scraping process: the same in every process.
 _SCRAPE_TIME_COLLECTORS: list = []
 
@@ -71,13 +87,14 @@ def scrape_registry():
 
     gunicorn runs several worker processes and the Celery worker its own: each counts only
     what it handled, so a scrape that reached one of them saw a different count each time.
-    With the directory set (gunicorn.conf.py sets one; compose shares it with the worker),
-    every process writes its values there and a scrape sums them all.
+    With the directory set (gunicorn.conf.py sets one), every process writes its values there
+    and a scrape sums them all, plus the directories METRICS_SHARED_DIRS names (compose: the
+    worker's).
     """
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return REGISTRY
     registry = CollectorRegistry()
-    MultiProcessCollector(registry)
+    registry.register(_ProcessFiles())
     for collector in _SCRAPE_TIME_COLLECTORS:
         registry.register(collector)
     return registry

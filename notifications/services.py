@@ -85,14 +85,16 @@ def _earlier_pending(delivery: WebhookDelivery) -> bool:
     ).exists()
 
 
-def _claim(delivery: WebhookDelivery) -> bool:
-    """Take the delivery for one attempt; False while another attempt's POST is in flight."""
+def _claim(delivery: WebhookDelivery):
+    """Take the delivery for one attempt and return the claim; None while another holds it."""
     now = timezone.now()
-    return bool(
+    claim = now + CLAIM
+    taken = (
         WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + CLAIM)
+        .update(claimed_until=claim)
     )
+    return claim if taken else None
 
 
 def delivery_attempt(*, delivery_id: int) -> str:
@@ -100,7 +102,8 @@ def delivery_attempt(*, delivery_id: int) -> str:
     delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
     if delivery.status != DeliveryStatus.PENDING or _earlier_pending(delivery):
         return delivery.status
-    if not _claim(delivery):
+    claim = _claim(delivery)
+    if claim is None:
         logger.info("webhook_delivery_in_flight", delivery_id=delivery.pk)
         return delivery.status
     event = OutboxEvent.objects.get(pk=delivery.event_id)
@@ -132,7 +135,8 @@ def delivery_attempt(*, delivery_id: int) -> str:
             error=error,
         )
         delivery.attempts += 1
-        delivery.claimed_until = None
+        if delivery.claimed_until == claim:  # a POST that outlived its claim leaves the next one's
+            delivery.claimed_until = None
         subscription = WebhookSubscription.objects.select_for_update().get(
             pk=delivery.subscription_id
         )

@@ -7,6 +7,8 @@ yes or no for screens that only show or hide a button.
 
 from decimal import Decimal
 
+from django.db.models import Q
+
 from gamarriando import money
 from gamarriando.errors import (
     AlreadyRefunded,
@@ -18,7 +20,7 @@ from orders.models import Order, OrderStatus
 from payments.dispute_transitions import OPEN
 from payments.models import Dispute, Payment, PaymentStatus
 from payments.transitions import PROCESSABLE
-from transactions.models import TransactionType
+from transactions.models import TransactionStatus, TransactionType
 from transactions.selectors import LedgerTotals, ledger_totals, pending_operation_exists
 
 ZERO = Decimal("0")
@@ -136,3 +138,17 @@ def can_void(payment: Payment) -> bool:
 def can_refund(payment: Payment) -> bool:
     """Tell whether anything may be refunded now."""
     return payment.status != PaymentStatus.REFUNDED and refundable(payment) > 0
+
+
+def cancellation_refund_failed(payment: Payment, reason: str) -> bool:
+    """Tell whether this cancellation's refund failed, at once or later (a refund_reversal)."""
+    rows = payment.transactions.filter(
+        Q(transaction_type=TransactionType.REFUND, reason=reason)
+        | Q(transaction_type=TransactionType.REFUND_REVERSAL)
+    ).values_list("pk", "transaction_type", "status", "gateway_transaction_id")
+    reversed_refs = {ref for _, kind, _, ref in rows if kind == TransactionType.REFUND_REVERSAL}
+    return any(
+        status == TransactionStatus.FAILED or f"{ref or pk}:failed" in reversed_refs
+        for pk, kind, status, ref in rows
+        if kind == TransactionType.REFUND
+    )

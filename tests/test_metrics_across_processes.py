@@ -1,6 +1,8 @@
 """/metrics served by gunicorn's several workers counts every worker's requests, every scrape."""
 
+import os
 import re
+import subprocess
 import sys
 import time
 
@@ -15,11 +17,25 @@ SEEN = re.compile(r"^django_http_requests_before_middlewares_total (\S+)$", re.M
 
 
 def test_every_scrape_counts_the_requests_of_all_the_workers(tmp_path):
+    # The Celery worker's directory, as compose gives it one: a counter it kept.
+    worker_dir = tmp_path / "worker"
+    worker_dir.mkdir()
+    counted = "from prometheus_client import Counter; Counter('gamarriando_task_retries_total', 'x', ['task']).labels('probe').inc(3)"
+    subprocess.run(
+        [sys.executable, "-c", counted],
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(worker_dir)},
+        check=True,
+    )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "gunicorn", "gamarriando.wsgi:application"]
     argv += ["--bind", f"127.0.0.1:{port}", "--workers", "3"]
-    web = Process("web", argv, process_environment("memory://"), tmp_path).start()
+    env = process_environment(
+        "memory://",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "web"),
+        METRICS_SHARED_DIRS=str(worker_dir),
+    )
+    web = Process("web", argv, env, tmp_path).start()
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -37,6 +53,9 @@ def test_every_scrape_counts_the_requests_of_all_the_workers(tmp_path):
             page = requests.get(f"{base}/metrics", timeout=5)
             assert page.status_code == 200, page.text[:300]
             seen.append(int(float(SEEN.search(page.text).group(1))))
+            # The worker's counter beside the web's, each metric printed once.
+            assert 'gamarriando_task_retries_total{task="probe"} 3.0' in page.text
+            assert page.text.count("# TYPE django_http_requests_before_middlewares_total ") == 1
     finally:
         web.stop()
     # Each scrape is one more request, whichever worker answered it: one count for all.

@@ -8,10 +8,11 @@ reversal is what the ledger records (reconcile._chargeback), once.
 from datetime import datetime
 from decimal import Decimal
 
+from gamarriando import money
 from gamarriando.logging import get_logger
 from payments.gateways.registry import get_gateway
 from payments.models import Dispute, DisputeStatus
-from payments.paypal.reconcile import find_payment
+from payments.paypal.reconcile import REVERSAL_REASON, find_payment
 from payments.services.disputes import dispute_record
 
 logger = get_logger(__name__)
@@ -55,14 +56,40 @@ def paypal_dispute_sync(*, dispute_id: str, order_id: str) -> Dispute | None:
         logger.warning("paypal_dispute_without_payment", dispute_id=dispute_id)
         return None
     amount = dispute.get("dispute_amount") or {}
-    return dispute_record(
+    if (amount.get("currency_code") or payment.currency).upper() != payment.currency:
+        logger.warning("paypal_dispute_in_another_currency", dispute_id=dispute_id)
+    recorded = dispute_record(
         payment_id=payment.pk,
         gateway="paypal",
         gateway_dispute_id=dispute["dispute_id"],
-        amount=Decimal(amount.get("value") or payment.amount),
-        currency=(amount.get("currency_code") or payment.currency).upper(),
+        amount=money.quantize(Decimal(amount.get("value") or payment.amount), payment.currency),
+        currency=payment.currency,
         reason=(dispute.get("reason") or "").lower(),
         status=dispute_status(dispute),
         evidence_due_by=_due_by(dispute),
         ledger=False,
     )
+    if recorded.status == DisputeStatus.WON:
+        _give_back_reversals(recorded)
+    return recorded
+
+
+def _give_back_reversals(won: Dispute) -> None:
+    """PayPal returns what it reversed when the seller wins: each reversal's dispute is won too."""
+    reversals = Dispute.objects.filter(
+        payment_id=won.payment_id,
+        gateway="paypal",
+        reason=REVERSAL_REASON,
+        status=DisputeStatus.LOST,
+    )
+    for reversal in reversals:
+        dispute_record(
+            payment_id=reversal.payment_id,
+            gateway="paypal",
+            gateway_dispute_id=reversal.gateway_dispute_id,
+            amount=reversal.amount,
+            currency=reversal.currency,
+            reason=reversal.reason,
+            status=DisputeStatus.WON,
+            evidence_due_by=None,
+        )

@@ -68,12 +68,15 @@ def _ledger_row(dispute: Dispute, kind: str) -> None:
     )
 
 
-def _money_known(payment: Payment, status: str, ledger: bool) -> bool:
+def _money_known(dispute: Dispute, ledger: bool) -> bool:
     """Tell whether the ledger already shows what a decided dispute took back."""
-    if ledger or status != DisputeStatus.LOST:
+    if ledger or dispute.status != DisputeStatus.LOST:
         return True
+    # The gateway's reversal for this dispute: a chargeback recorded since it opened.
     return Transaction.objects.filter(
-        payment_id=payment.pk, transaction_type=TransactionType.CHARGEBACK
+        payment_id=dispute.payment_id,
+        transaction_type=TransactionType.CHARGEBACK,
+        created_at__gte=dispute.created_at,
     ).exists()
 
 
@@ -142,7 +145,7 @@ def dispute_record(
         if (
             status in DECIDED
             and order.status == OrderStatus.CANCELLED
-            and _money_known(payment, status, ledger)
+            and _money_known(dispute, ledger)
         ):
             # Its cancellation held the refund while the bank could still take the money back
             # (a closed inquiry may still become a chargeback: the alert names it for Finance);

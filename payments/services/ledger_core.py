@@ -14,7 +14,6 @@ and hold nothing else.
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
 
 from gamarriando import events, money
 from gamarriando.compiled import Lookup
@@ -34,6 +33,7 @@ from transactions.selectors import LedgerTotals, ledger_totals
 logger = get_logger(__name__)
 ZERO = Decimal("0")
 CALLED_OFF = "attempt called off"
+REFUND_STATUSES = frozenset({PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED})
 STATUS_EVENTS = {
     PaymentStatus.AUTHORIZED: EventType.PAYMENT_AUTHORIZED,
     PaymentStatus.COMPLETED: EventType.PAYMENT_SUCCEEDED,
@@ -141,6 +141,9 @@ def set_status(
     )
     if to_status == PaymentStatus.CANCELLED and not voided:
         event_type = EventType.PAYMENT_CANCELLED
+    if from_status in REFUND_STATUSES:
+        # Back from a refund (a refund_reversal): nobody paid again; refund.failed says it.
+        event_type = None
     if event_type is None:
         history.save(force_insert=True)
         return
@@ -314,14 +317,7 @@ def give_back_for_cancelled_order(
         # One automatic refund per cancellation: when the gateway refuses it (money taken
         # offline, a charge it no longer knows) or fails it later (a refund_reversal), reopening
         # it would loop forever; the payment is left to Finance and the alert check names it.
-        refused = payment.transactions.filter(
-            Q(
-                transaction_type=TransactionType.REFUND,
-                status=TransactionStatus.FAILED,
-                reason=reason,
-            )
-            | Q(transaction_type=TransactionType.REFUND_REVERSAL)
-        ).exists()
+        refused = rules.cancellation_refund_failed(payment, reason)
         if refundable > 0 and not refused:
             open_operation(payment, TransactionType.REFUND, refundable, reason=reason)
         elif refundable > 0:

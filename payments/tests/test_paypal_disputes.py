@@ -77,6 +77,7 @@ def test_a_dispute_the_buyer_wins_takes_the_money_once(
         assert chargebacks(payment) == []  # PayPal's reversal carries the money, not the status
         reverse(fake_paypal, capture)
     assert Dispute.objects.get(gateway_dispute_id=dispute["dispute_id"]).status == "lost"
+    assert Dispute.objects.count() == 2  # PayPal's dispute and the reversal that took the money
     assert chargebacks(payment) == [Decimal("59.98")]
     body = api(finance).get(f"/api/v1/payments/{payment.pk}").json()
     assert body["refundable_amount"] == "0.00"
@@ -119,3 +120,20 @@ def test_an_inquiry_is_a_warning_and_closes_without_money(api, customer, fake_pa
     )
     assert Dispute.objects.get(pk=recorded.pk).status == "warning_closed"
     assert chargebacks(payment) == []
+
+
+def test_a_dispute_won_after_paypal_reversed_the_capture_gives_the_money_back(
+    api, customer, finance, fake_paypal
+):
+    payment, _, capture = paid(api, customer, fake_paypal)
+    dispute = fake_paypal.open_dispute(capture["id"])
+    tell(fake_paypal, "CUSTOMER.DISPUTE.CREATED", dispute)
+    reverse(fake_paypal, capture)  # PayPal takes the money while the claim is decided
+    assert chargebacks(payment) == [Decimal("59.98")]
+    won = fake_paypal.move_dispute(dispute["dispute_id"], "RESOLVED", "RESOLVED_SELLER_FAVOUR")
+    tell(fake_paypal, "CUSTOMER.DISPUTE.RESOLVED", won)
+    given_back = Transaction.objects.filter(payment=payment, transaction_type="chargeback_reversal")
+    assert [row.amount for row in given_back] == [Decimal("59.98")]
+    assert set(Dispute.objects.values_list("status", flat=True)) == {"won"}
+    body = api(finance).get(f"/api/v1/payments/{payment.pk}").json()
+    assert body["refundable_amount"] == "59.98"

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
+from gamarriando.events import OutboxEvent
 from orders.models import Order
 from payments.models import Payment
 from payments.services import payment_refund
@@ -30,9 +31,14 @@ def test_a_refund_that_fails_later_is_reversed_once_and_finance_is_told(
     row.refresh_from_db()
     assert row.status == "succeeded"
     mail.outbox.clear()
+    published = set(OutboxEvent.objects.values_list("pk", flat=True))
     fail_at_stripe(
         client, fake_stripe, row, "refund.failed", "refund.updated", "charge.refund.updated"
     )
+    # Back to completed, but nobody paid again: one refund.failed, no payment.succeeded or mail.
+    new = OutboxEvent.objects.exclude(pk__in=published).values_list("type", flat=True)
+    assert list(new) == ["refund.failed"]
+    assert [m.subject for m in mail.outbox if "Payment received" in m.subject] == []
 
     payment.refresh_from_db()
     assert (payment.status, payment.refunded_amount) == ("completed", Decimal("0.00"))
