@@ -4,8 +4,10 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import requests
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +58,19 @@ def celery_worker_argv(
         "--without-mingle",
         "--without-heartbeat",
     ]
+
+
+def wait_until_live(base_url: str, process: "Process", seconds: float = 90) -> bool:
+    """Wait for a started web process to answer /health/live; False if it died or never did."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if requests.get(f"{base_url}/health/live", timeout=2).status_code == 200:
+                return True
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.3)
+    return False
 
 
 class Process:

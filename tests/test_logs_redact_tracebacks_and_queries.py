@@ -105,49 +105,43 @@ def gunicorn_conf(monkeypatch, tmp_path) -> dict:
     return runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
 
 
-def test_gunicorns_access_log_format_has_the_path_without_the_query(monkeypatch, tmp_path):
+def access_line(conf: dict, status: str, raw_uri: str, **environ) -> str:
+    """The access-log line gunicorn writes for one request, with the repo's format and logger."""
     from gunicorn.config import Config
-    from gunicorn.glogging import Logger
 
-    conf = gunicorn_conf(monkeypatch, tmp_path)
     config = Config()
-    config.set("access_log_format", conf["access_log_format"])
-    logger = Logger(config)
+    for name in ("access_log_format", "logger_class"):
+        config.set(name, conf[name])
+    logger = config.logger_class(config)
+    path, _, query = raw_uri.partition("?")
     environ = {
         "REQUEST_METHOD": "GET",
-        "RAW_URI": "/api/v1/orders?token=sEcReT-v4lue",
-        "PATH_INFO": "/api/v1/orders",
-        "QUERY_STRING": "token=sEcReT-v4lue",
+        "RAW_URI": raw_uri,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "203.0.113.9",
-        "HTTP_REFERER": "https://shop.example/checkout?token=sEcReT-v4lue",
+        **environ,
     }
-    response = SimpleNamespace(status="200 OK", sent=12, headers=[])
+    response = SimpleNamespace(status=status, sent=12, headers=[])
     atoms = logger.atoms(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=7))
-    line = config.access_log_format % logger.atoms_wrapper_class(atoms)
+    return config.access_log_format % logger.atoms_wrapper_class(atoms)
+
+
+def test_gunicorns_access_log_format_has_the_path_without_the_query(monkeypatch, tmp_path):
+    line = access_line(
+        gunicorn_conf(monkeypatch, tmp_path),
+        "200 OK",
+        "/api/v1/orders?token=sEcReT-v4lue",
+        HTTP_REFERER="https://shop.example/checkout?token=sEcReT-v4lue",
+    )
     assert '"GET /api/v1/orders HTTP/1.1" 200' in line
     assert "sEcReT" not in line
 
 
 def test_gunicorns_access_log_redacts_a_card_number_in_the_path(monkeypatch, tmp_path):
-    from gunicorn.config import Config
-
     conf = gunicorn_conf(monkeypatch, tmp_path)
-    config = Config()
-    for name in ("access_log_format", "logger_class"):
-        config.set(name, conf[name])
-    logger = config.logger_class(config)
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "RAW_URI": "/api/v1/orders/4111111111111111",
-        "PATH_INFO": "/api/v1/orders/4111111111111111",
-        "QUERY_STRING": "",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "203.0.113.9",
-    }
-    response = SimpleNamespace(status="404 Not Found", sent=12, headers=[])
-    atoms = logger.atoms(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=7))
-    line = config.access_log_format % logger.atoms_wrapper_class(atoms)
+    line = access_line(conf, "404 Not Found", "/api/v1/orders/4111111111111111")
     assert "4111111111111111" not in line and '"GET /api/v1/orders/' in line
 
 

@@ -4,13 +4,12 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from tests.faults.redis_server import free_port
-from tests.processes import Process, process_environment
+from tests.processes import Process, process_environment, wait_until_live
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 SEEN = re.compile(r"^django_http_requests_before_middlewares_total (\S+)$", re.M)
@@ -37,15 +36,7 @@ def test_every_scrape_counts_the_requests_of_all_the_workers(tmp_path):
     )
     web = Process("web", argv, env, tmp_path).start()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/health/live", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline and web.poll() is None, web.tail()
-            time.sleep(0.2)
+        assert wait_until_live(base, web, seconds=60), web.tail()
         for _ in range(12):  # spread over the workers by the kernel's accept queue
             assert requests.get(f"{base}/health/live", timeout=5).status_code == 200
         seen = []

@@ -34,7 +34,7 @@ from payments.tasks import reconcile_pending
 from payments.transitions import FINAL
 from tests.factories import UserFactory
 from tests.faults.redis_server import RedisServer, free_port
-from tests.processes import Process, celery_worker_argv, process_environment
+from tests.processes import Process, celery_worker_argv, process_environment, wait_until_live
 from transactions.selectors import ledger_totals
 
 pytestmark = [
@@ -109,18 +109,10 @@ def stack(django_db_setup, redis_server, tmp_path_factory):
         logs,
     ).start()
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if requests.get(f"{base_url}/health/live", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline or web.popen.poll() is not None:
-            web.stop()
-            worker.stop()
-            pytest.fail(f"gunicorn did not start:\n{web.tail()}")
-        time.sleep(0.3)
+    if not wait_until_live(base_url, web):
+        web.stop()
+        worker.stop()
+        pytest.fail(f"gunicorn did not start:\n{web.tail()}")
     yield {"url": base_url, "web": web, "worker": worker, "redis": redis_server}
     worker.stop()
     web.stop()
