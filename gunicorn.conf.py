@@ -10,6 +10,7 @@ import tempfile
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gamarriando-metrics-")
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+from prometheus_client import multiprocess  # noqa: E402 - after the directory is chosen
 
 # The access log keeps the path without its query string (%(U)s, not the request line %(r)s)
 # and no referrer: query values can carry tokens or card data.
@@ -29,6 +30,4 @@ if (
 
 def child_exit(server, worker):
     """Drop a dead worker's live gauges from the shared metrics (its counters stay counted)."""
-    from prometheus_client import multiprocess
-
     multiprocess.mark_process_dead(worker.pid)

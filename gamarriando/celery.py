@@ -18,6 +18,7 @@ from celery.signals import (
 )
 from django.db import close_old_connections, connection, connections
 from kombu import Queue
+from prometheus_client import multiprocess
 
 from gamarriando.logging import get_logger
 
@@ -133,8 +134,6 @@ def _check_pooled_connections(**_):
 def _drop_live_gauges(pid=None, **_):
     """With a metrics directory shared with the web (compose), a child's gauges leave with it."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(pid or os.getpid())
 
 

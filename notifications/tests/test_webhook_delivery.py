@@ -1,13 +1,16 @@
 """Outgoing webhook deliveries: retries in order, and an endpoint that keeps failing is disabled."""
 
+import time
 from decimal import Decimal
 
 import pytest
 
 from notifications.models import WebhookDelivery, WebhookSubscription
+from notifications.services import delivery_attempt
 from notifications.tasks import retry_due_deliveries
 from orders.tests.factories import ProductFactory
 from tests.helpers import make_order, make_paid
+from tests.threads import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,11 +60,6 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_admins_told(
 
 
 def test_two_attempts_at_one_delivery_post_it_once_and_count_it_once(subscriber, customer):
-    import time
-
-    from notifications.services import delivery_attempt
-    from tests.threads import run_concurrently
-
     make_order(customer, ProductFactory())
     delivery = WebhookDelivery.objects.get()  # order.created, refused while the endpoint was down
     subscriber.requests.clear()
