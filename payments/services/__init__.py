@@ -1,6 +1,7 @@
 """Every write to payments and the ledger, one module per flow (see the README's map).
 
 ledger_core      lock, open an operation, recompute a payment and its order from the ledger
+amounts          does an amount fit the currency's decimals and what the order leaves uncovered
 lifecycle        create, change, cancel a payment
 charge           process (open an attempt) and the worker's gateway call
 gateway_results  settle a gateway's answer

@@ -9,7 +9,8 @@ from gamarriando.errors import field_error
 from payments import rules
 from payments.models import Payment
 from payments.permissions import PaymentPermission, require_permission
-from payments.services.ledger_core import checked_amount, lock_payment, open_operation
+from payments.services.amounts import checked_amount
+from payments.services.ledger_core import lock_payment, open_operation
 from transactions.models import Transaction, TransactionType
 
 

@@ -25,14 +25,10 @@ from payments.limits import check_process_limits
 from payments.models import Payment, PaymentStatus
 from payments.permissions import require_owner
 from payments.saved_selectors import wallet_of_saved as saved_wallet
+from payments.services.amounts import check_fits_balance
 from payments.services.approval import payment_resume_attempt
 from payments.services.gateway_results import payment_apply_gateway_result
-from payments.services.ledger_core import (
-    check_fits_balance,
-    lock_payment,
-    open_operation,
-    set_status,
-)
+from payments.services.ledger_core import lock_payment, open_operation, set_status
 from payments.services.saved_methods import saved_method_for_payment
 from payments.transitions import PROCESSABLE
 from transactions.models import Transaction, TransactionStatus, TransactionType

@@ -13,11 +13,9 @@ and hold nothing else.
 
 from decimal import Decimal
 
-from django.db import connection
-
 from gamarriando import events, money
 from gamarriando.compiled import Lookup
-from gamarriando.errors import AmountMismatch, PaymentMethodError, field_error
+from gamarriando.errors import PaymentMethodError
 from gamarriando.event_types import EventType
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
@@ -26,7 +24,7 @@ from orders.services import lock_order, order_apply_payment_totals
 from payments import rules
 from payments.gateways.registry import get_gateway
 from payments.models import Payment, PaymentStatus, PaymentStatusHistory
-from payments.transitions import LIVE, check_transition
+from payments.transitions import check_transition
 from transactions.models import ATTEMPT_TYPES, Transaction, TransactionStatus, TransactionType
 from transactions.selectors import LedgerTotals, ledger_totals
 
@@ -93,14 +91,6 @@ def lock_operation(
     return order, txn.payment, txn
 
 
-def checked_amount(value: Decimal, currency: str, field: str = "amount") -> Decimal:
-    """Return the amount if the currency allows its decimals, else a field error."""
-    try:
-        return money.check_scale(value, currency)
-    except money.MoneyError as exc:
-        raise field_error(field, str(exc)) from exc
-
-
 def payment_event_data(payment: Payment, **extra) -> dict:
     """Return the `data` of a payment event."""
     return {
@@ -153,44 +143,6 @@ def set_status(
         payment_event_data(payment, from_status=from_status),
         order_id=payment.order_id,
     )
-
-
-def uncovered_balance(order: Order, *, exclude_payment_id: int | None = None) -> Decimal:
-    """Return what of the order is neither paid nor promised by another live payment."""
-    # Each live payment's amount, summed here: the ORM's filtered aggregate cost a fifth of a
-    # payment create to build and compile (docs/benchmarks.md, round 7). raw() still converts
-    # each amount to a Decimal, as the ORM does on every database.
-    statuses = sorted(LIVE)
-    sql = (
-        # S608: the table name is the model's; the values are bound.
-        f"SELECT id, amount FROM {connection.ops.quote_name(Payment._meta.db_table)}"  # noqa: S608
-        f" WHERE order_id = %s AND status IN ({', '.join(['%s'] * len(statuses))})"
-    )
-    promised = sum(
-        (
-            payment.amount
-            for payment in Payment.objects.raw(sql, [order.pk, *statuses])
-            if payment.pk != exclude_payment_id
-        ),
-        ZERO,
-    )
-    return order.total_amount - order.amount_paid - promised
-
-
-def check_fits_balance(
-    order: Order, amount: Decimal, *, exclude_payment_id: int | None = None, message=None
-) -> None:
-    """Refuse an amount above what the locked order's other live payments leave uncovered.
-
-    Raises:
-        AmountMismatch: with the uncovered balance as `balance_due`.
-    """
-    available = uncovered_balance(order, exclude_payment_id=exclude_payment_id)
-    if amount > available:
-        raise AmountMismatch(
-            message,
-            details={"balance_due": money.format_amount(max(available, ZERO), order.currency)},
-        )
 
 
 def derive_status(payment: Payment, totals: LedgerTotals, flow_status: str | None) -> str:

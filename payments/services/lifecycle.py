@@ -13,11 +13,10 @@ from orders.models import Order, OrderStatus
 from payments.gateways.registry import get_gateway
 from payments.models import Payment, PaymentStatus, PaymentStatusHistory
 from payments.permissions import PaymentPermission, require_owner, require_owner_or_permission
+from payments.services.amounts import check_fits_balance, checked_amount
 from payments.services.capture_void import open_void
 from payments.services.ledger_core import (
     abandon_waiting_attempt,
-    check_fits_balance,
-    checked_amount,
     lock_payment,
     payment_event_data,
     set_status,

@@ -11,13 +11,8 @@ from gamarriando.event_types import EventType
 from payments import rules
 from payments.gateways.wallet import WALLET
 from payments.permissions import PaymentPermission, require_permission
-from payments.services.ledger_core import (
-    check_fits_balance,
-    checked_amount,
-    lock_payment,
-    payment_event_data,
-    sync_from_ledger,
-)
+from payments.services.amounts import check_fits_balance, checked_amount
+from payments.services.ledger_core import lock_payment, payment_event_data, sync_from_ledger
 from transactions.models import ATTEMPT_TYPES, Transaction, TransactionStatus, TransactionType
 from transactions.selectors import ledger_totals
 

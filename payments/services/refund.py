@@ -11,7 +11,8 @@ from orders.models import OrderStatus
 from payments import rules
 from payments.models import Payment
 from payments.permissions import PaymentPermission, require_owner
-from payments.services.ledger_core import checked_amount, lock_payment, open_operation
+from payments.services.amounts import checked_amount
+from payments.services.ledger_core import lock_payment, open_operation
 from payments.services.refund_to_wallet import DESTINATION_WALLET, refund_to_wallet
 from transactions.models import Transaction, TransactionType
 from transactions.selectors import ledger_totals
