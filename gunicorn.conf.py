@@ -1,14 +1,19 @@
 """gunicorn reads this file from the working directory (the repo root, /app in the image)."""
 
 import os
+import shutil
 import tempfile
 
 # Every worker process counts its own requests: prometheus_client's multiprocess mode keeps the
 # values in files of one directory and /metrics sums them (gamarriando.metrics.scrape_registry).
 # Set before the app (and prometheus_client) is imported; a directory given in the environment
 # (compose shares one with the Celery worker) is used as it is.
+# A directory made here is named in OWN_METRICS_DIR too, so that on_exit removes it and only it
+# (the environment outlives a reload of this file, a flag in it would not).
+OWN_METRICS_DIR = "GAMARRIANDO_OWN_METRICS_DIR"
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gamarriando-metrics-")
+    os.environ[OWN_METRICS_DIR] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 from prometheus_client import multiprocess  # noqa: E402 - after the directory is chosen
 
@@ -31,3 +36,10 @@ if (
 def child_exit(server, worker):
     """Drop a dead worker's live gauges from the shared metrics (its counters stay counted)."""
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics directory this file made; one given in the environment stays."""
+    own = os.environ.get(OWN_METRICS_DIR)
+    if own and own == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shutil.rmtree(own, ignore_errors=True)

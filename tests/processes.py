@@ -67,8 +67,8 @@ def wait_until_live(base_url: str, process: "Process", seconds: float = 90) -> b
         try:
             if requests.get(f"{base_url}/health/live", timeout=2).status_code == 200:
                 return True
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or a worker still importing the app on a busy machine
         time.sleep(0.3)
     return False
 

@@ -51,3 +51,29 @@ def test_every_scrape_counts_the_requests_of_all_the_workers(tmp_path):
         web.stop()
     # Each scrape is one more request, whichever worker answered it: one count for all.
     assert seen == list(range(seen[0], seen[0] + 6)) and seen[0] >= 14, seen
+
+
+@pytest.mark.parametrize("given", [False, True], ids=["made-by-gunicorn", "given"])
+def test_gunicorn_removes_the_metrics_directory_it_made_and_keeps_a_given_one(tmp_path, given):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    given_dir = tmp_path / "given"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "gunicorn", "gamarriando.wsgi:application"]
+    argv += ["--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    env = process_environment("memory://", TMPDIR=str(scratch))
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.pop("GAMARRIANDO_OWN_METRICS_DIR", None)
+    if given:
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(given_dir)
+    web = Process("web", argv, env, tmp_path).start()
+    try:
+        assert wait_until_live(base, web, seconds=60), web.tail()
+        made = list(scratch.glob("gamarriando-metrics-*"))
+        assert len(made) == (0 if given else 1), made
+    finally:
+        web.stop()
+    assert web.poll() == 0, web.tail()
+    assert not list(scratch.glob("gamarriando-metrics-*")), web.tail()
+    assert given_dir.is_dir() == given
