@@ -95,12 +95,28 @@ def _run(screen: MoneyScreen, payment: Payment, data: dict, user) -> Transaction
 def _unavailable(screen: MoneyScreen, payment: Payment) -> str:
     """Say why the operation cannot start now, or return "" when it can."""
     if screen.name == "refund":
+        dispute = rules.open_dispute(payment)
+        if dispute is not None:
+            return (
+                f"This payment is under dispute ({dispute.get_status_display().lower()}): it "
+                "cannot be refunded until the dispute closes, since the bank may take the "
+                "money back too."
+            )
         return "" if rules.can_refund(payment) else "Nothing is left to refund on this payment."
     try:
         (rules.check_capturable if screen.name == "capture" else rules.check_voidable)(payment)
     except ApplicationError as exc:
         return exc.message
     return ""
+
+
+def _above_what_is_left(screen: MoneyScreen, facts: dict, amount, currency: str) -> str:
+    """Say, before the confirmation step, that an amount is above what is left to move."""
+    left = facts.get({"refund": "refundable", "capture": "capturable"}.get(screen.name, ""))
+    if amount is None or left is None or amount <= left:
+        return ""
+    what = "refund" if screen.name == "refund" else "capture"
+    return f"Only {money.with_currency(left, currency)} is left to {what} on this payment."
 
 
 def _left_due(screen: MoneyScreen, payment: Payment, amount) -> str:
@@ -162,7 +178,12 @@ def payment_operation_view(request, payment_id: int, operation_name: str):
     form = screen.form_class(request.POST or None, initial=initial, currency=payment.currency)
     confirming, left_due = False, ""
     if request.method == "POST" and form.is_valid():
-        if not form.cleaned_data.get("confirm"):
+        above = _above_what_is_left(
+            screen, facts, form.cleaned_data.get("amount"), payment.currency
+        )
+        if above and not form.cleaned_data.get("confirm"):
+            form.add_error("amount", above)  # corrected here, before anything is confirmed
+        elif not form.cleaned_data.get("confirm"):
             confirming = True  # show the confirmation step with the same values
             values = {**form.cleaned_data, "confirm": True}
             if values.get("amount") is None:  # a refund of everything: confirm the figure
@@ -185,6 +206,11 @@ def payment_operation_view(request, payment_id: int, operation_name: str):
                 return redirect(change_url)
             except ApplicationError as exc:
                 messages.error(request, f"{exc.message} {error_details(exc)}".strip())
+                # Back to the first step with what was entered: a corrected amount is confirmed
+                # again, never sent on the next press (the refused nonce was freed).
+                form = screen.form_class(
+                    initial={**form.cleaned_data, "confirm": False}, currency=payment.currency
+                )
             else:
                 _report(request, screen, txn, form.cleaned_data.get("destination") or "")
                 return redirect(change_url)

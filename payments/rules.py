@@ -37,7 +37,8 @@ def refundable(payment: Payment, totals: LedgerTotals | None = None) -> Decimal:
     return money.quantize((totals or ledger_totals(payment.pk)).refundable, payment.currency)
 
 
-def _open_dispute(payment: Payment) -> Dispute | None:
+def open_dispute(payment: Payment) -> Dispute | None:
+    """Return the payment's open dispute, if one is open."""
     if not payment.disputed:  # set with the first dispute: no query for the rest
         return None
     return Dispute.objects.filter(payment=payment, status__in=OPEN).order_by("-pk").first()
@@ -45,7 +46,7 @@ def _open_dispute(payment: Payment) -> Dispute | None:
 
 def has_open_dispute(payment: Payment) -> bool:
     """Say whether a dispute on the payment is open (its money may still go back by the bank)."""
-    return _open_dispute(payment) is not None
+    return open_dispute(payment) is not None
 
 
 def _hold_is_busy(payment: Payment) -> bool:
@@ -89,12 +90,12 @@ def check_refundable(payment: Payment, amount: Decimal, totals: LedgerTotals) ->
         raise AlreadyRefunded(details={"status": payment.status})
     if totals.captured <= 0:
         raise invalid_status(payment.status, "Nothing was captured on this payment.")
-    open_dispute = _open_dispute(payment)
-    if open_dispute is not None:
+    dispute = open_dispute(payment)
+    if dispute is not None:
         # The bank may take the money back; a refund now could return it twice.
         raise RefundNotEligible(
             "A payment under dispute cannot be refunded until the dispute closes.",
-            details={"dispute_status": open_dispute.status},
+            details={"dispute_status": dispute.status},
         )
     left = refundable(payment, totals)
     if amount <= 0 or amount > left:

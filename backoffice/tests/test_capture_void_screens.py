@@ -27,3 +27,20 @@ def test_capture_and_void_screens(browser_for, finance, customer):
     assert to_void.status == "cancelled"
     again, _ = submit(client, operation_url(to_void, "void"), reason="again")
     assert "Only a pending, authorized or requires_action payment" in again.content.decode()
+
+
+def test_a_capture_above_the_authorization_is_refused_before_the_confirmation(
+    browser_for, finance, customer
+):
+    product = ProductFactory(price=Decimal("40.00"), stock=10)
+    _, payment = make_paid(customer, product, capture=False)
+    client = browser_for(finance)
+    url = operation_url(payment, "capture")
+    nonce = str(client.get(url).context["form"].initial["nonce"])
+    page = client.post(url, {"nonce": nonce, "amount": "50.00"})
+    assert not page.context["confirming"]
+    assert page.context["form"].errors["amount"] == [
+        "Only 40.00 PEN is left to capture on this payment."
+    ]
+    payment.refresh_from_db()
+    assert payment.captured_amount == Decimal("0.00")

@@ -3,11 +3,13 @@
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from backoffice.tests.helpers import operation_url, submit
 from orders.tests.factories import ProductFactory
 from payments.models import SimulatedGatewayOperation
-from payments.services import payment_process
+from payments.services import payment_process, payment_refund
+from payments.services.disputes import dispute_record
 from tests.helpers import make_order, make_payment
 from tests.threads import run_concurrently
 from transactions.models import Transaction
@@ -63,9 +65,14 @@ def test_refund_screen_reports_errors_and_declines(browser_for, finance, paid, m
 
     _, payment = paid
     client = browser_for(finance)
-    too_much, _ = submit(client, operation_url(payment, "refund"), amount="80.01", reason="x")
-    assert too_much.status_code == 200
-    assert "refundable_amount: 80.00" in too_much.content.decode()
+    url = operation_url(payment, "refund")
+    nonce = str(client.get(url).context["form"].initial["nonce"])
+    too_much = client.post(url, {"nonce": nonce, "amount": "80.01", "reason": "x"})
+    # Refused on the first step, before anything is confirmed.
+    assert not too_much.context["confirming"]
+    assert too_much.context["form"].errors["amount"] == [
+        "Only 80.00 PEN is left to refund on this payment."
+    ]
     monkeypatch.setattr(
         SimulatedGateway,
         "refund",
@@ -96,13 +103,20 @@ def test_a_refused_submission_frees_its_nonce_for_the_corrected_form(browser_for
     _, payment = paid
     client = browser_for(finance)
     url = operation_url(payment, "refund")
-    refused, nonce = submit(client, url, amount="80.01", reason="too much")
-    assert "refundable_amount: 80.00" in refused.content.decode()
-    corrected = client.post(
+    nonce = str(client.get(url).context["form"].initial["nonce"])
+    asked = client.post(url, {"nonce": nonce, "amount": "80.00", "reason": "all of it"})
+    assert asked.context["confirming"]
+    # Between the confirmation step and the press, 1.00 is refunded elsewhere.
+    payment_refund(payment_id=payment.pk, actor=finance, amount=Decimal("1.00"), reason="x")
+    refused = client.post(
         url, {"nonce": nonce, "confirm": "True", "amount": "80.00", "reason": "all of it"}
     )
+    assert "refundable_amount: 79.00" in refused.content.decode()
+    corrected = client.post(
+        url, {"nonce": nonce, "confirm": "True", "amount": "79.00", "reason": "all of it"}
+    )
     assert corrected.status_code == 302
-    assert Transaction.objects.filter(transaction_type="refund").count() == 1
+    assert Transaction.objects.filter(transaction_type="refund").count() == 2
     payment.refresh_from_db()
     assert payment.refunded_amount == Decimal("80.00")
 
@@ -159,3 +173,44 @@ def test_a_yen_refund_shows_and_takes_whole_yen(browser_for, finance, customer):
     response, _ = submit(client, url, amount="1000", reason="one item returned")
     follow = client.get(response["Location"]).content.decode()
     assert "Refund of 1000 JPY: succeeded." in follow
+
+
+def test_a_refused_confirmation_asks_again_for_the_corrected_amount(browser_for, finance, paid):
+    _, payment = paid
+    first, second = browser_for(finance), Client()
+    second.force_login(finance)
+    url = operation_url(payment, "refund")
+    nonce = str(first.get(url).context["form"].initial["nonce"])
+    asked = first.post(url, {"nonce": nonce, "amount": "70.00", "reason": "returned"})
+    assert asked.context["confirming"]
+    # Meanwhile another tab refunds 20.00: only 60.00 is left when the first confirms.
+    submit(second, url, amount="20.00", reason="damaged")
+    refused = first.post(
+        url, {"nonce": nonce, "confirm": "True", "amount": "70.00", "reason": "returned"}
+    )
+    assert "refundable_amount: 60.00" in refused.content.decode()
+    assert not refused.context["confirming"]
+    assert 'name="confirm" value="True"' not in refused.content.decode()
+    # The corrected amount, posted from the re-shown form, is confirmed again: nothing moves.
+    corrected = dict(refused.context["form"].initial, amount="5.00")
+    again = first.post(url, {k: v for k, v in corrected.items() if v is not None})
+    assert again.status_code == 200 and again.context["confirming"]
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("20.00")
+
+
+def test_a_disputed_payment_refund_screen_says_why_instead_of_asking(browser_for, finance, paid):
+    _, payment = paid
+    dispute_record(
+        status="needs_response",
+        payment_id=payment.pk,
+        gateway="simulated",
+        gateway_dispute_id="dp_held",
+        amount=Decimal("80.00"),
+        currency="PEN",
+        reason="fraudulent",
+        evidence_due_by=None,
+    )
+    page = browser_for(finance).get(operation_url(payment, "refund"))
+    assert "under dispute (needs response)" in page.context["unavailable"]
+    assert 'id="continue-button"' not in page.content.decode()
