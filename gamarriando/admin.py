@@ -5,6 +5,7 @@ from functools import reduce
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.db import models
+from django.http import HttpResponseRedirect
 
 from gamarriando import money
 from gamarriando.dead_letters import (
@@ -133,10 +134,25 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+RANGE_BOUNDS = ("__gte", "__gt", "__lte", "__lt")
+
+
 class ExplainsDroppedFilters:
     """Say so when a list dropped filters it could not use; Django shows every row silently."""
 
     def changelist_view(self, request, extra_context=None):
+        # A range form sends its empty box too ("from" given, "to" left empty): an open end,
+        # not a bad value that would make Django drop every filter of the list.
+        empty = [
+            key
+            for key, value in request.GET.items()
+            if key.endswith(RANGE_BOUNDS) and not value.strip()
+        ]
+        if empty:
+            query = request.GET.copy()
+            for key in empty:
+                del query[key]
+            return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
         if ERROR_FLAG in request.GET:  # where Django redirects a list with an unusable filter
             messages.warning(
                 request,

@@ -117,6 +117,39 @@ def test_the_date_range_keeps_the_other_filters_and_shows_itself(browser_for, fi
         assert 'name="created_at__gte" value="2026-11-01"' in form
 
 
+def test_a_range_with_one_end_left_empty_keeps_the_other_filters(browser_for, finance, paid):
+    _, payment = paid
+    client = browser_for(finance)
+    for path in ("/admin/payments/payment/", "/admin/transactions/transaction/"):
+        # The form sends its empty "to" box: an open end, the currency filter stays.
+        page = client.get(
+            f"{path}?currency__exact=PEN&created_at__gte=2000-01-01&created_at__lt=", follow=True
+        )
+        assert (
+            page.redirect_chain[-1][0] == f"{path}?currency__exact=PEN&created_at__gte=2000-01-01"
+        )
+        assert "e=1" not in page.redirect_chain[-1][0]
+        assert page.context["cl"].result_count >= 1
+        usd = client.get(
+            f"{path}?currency__exact=USD&created_at__gte=2000-01-01&created_at__lt=", follow=True
+        )
+        assert usd.context["cl"].result_count == 0  # not every row: the filter is in force
+
+
+def test_the_sidebar_range_shows_its_dates_in_the_range_form(browser_for, finance, paid):
+    page = (
+        browser_for(finance)
+        .get(
+            "/admin/payments/payment/?created_at__gte=2026-11-24+00:00:00%2B00:00"
+            "&created_at__lt=2026-12-02+00:00:00%2B00:00"
+        )
+        .content.decode()
+    )
+    form = page[page.index('id="date-range"') :]
+    assert 'name="created_at__gte" value="2026-11-24"' in form
+    assert 'name="created_at__lt" value="2026-12-02"' in form
+
+
 def test_no_view_site_link_to_a_missing_page(browser_for, finance):
     page = browser_for(finance).get("/admin/").content.decode()
     assert "View site" not in page
