@@ -5,7 +5,7 @@ means nothing); counts and rates, which mix meaningfully, are also given for all
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
@@ -110,11 +110,13 @@ def _currency_blocks(payments, days: list[date]) -> list[CurrencyFigures]:
 
 
 def dashboard_figures(*, days: int, today: date | None = None) -> Dashboard:
-    """Aggregate payments and ledger rows created in the last `days` days."""
-    since = timezone.now() - timedelta(days=days)
-    payments = Payment.objects.filter(created_at__gte=since)
+    """Aggregate payments and ledger rows created in the last `days` calendar days, today's included."""
     today = today or timezone.localdate()
     period = _days(today, days)
+    # From the first day's midnight (local time), as the per-day charts count: the figures then
+    # add up to the bars, not to a partial day more that no bar shows.
+    since = timezone.make_aware(datetime.combine(period[0], time.min))
+    payments = Payment.objects.filter(created_at__gte=since)
     blocks = _currency_blocks(payments, period)
     outcome = payments.aggregate(
         final=Count("pk", filter=Q(status__in=FINAL)),

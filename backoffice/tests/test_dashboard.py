@@ -33,3 +33,25 @@ def test_dashboard_figures_come_from_the_database(browser_for, finance, support,
         .status_code
         == 403
     )
+
+
+def test_the_figures_cover_the_same_calendar_days_as_the_bars(customer):
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from backoffice.dashboard import dashboard_figures
+    from payments.models import Payment
+
+    product = ProductFactory(price=Decimal("10.00"), stock=50)
+    _, inside = make_paid(customer, product)
+    _, outside = make_paid(customer, product)
+    today = timezone.localdate()
+    first_day = timezone.make_aware(datetime.combine(today - timedelta(days=6), time.min))
+    # One payment at the first day's first minute, one a minute before it (a day no bar shows).
+    Payment.objects.filter(pk=inside.pk).update(created_at=first_day + timedelta(minutes=1))
+    Payment.objects.filter(pk=outside.pk).update(created_at=first_day - timedelta(minutes=1))
+    figures = dashboard_figures(days=7, today=today)
+    assert figures.totals["count"] == 1 == sum(day["count"] for day in figures.per_day)
+    assert figures.per_day[0]["count"] == 1
+    assert figures.currencies[0].amount == Decimal("10.00")
