@@ -46,6 +46,12 @@ class ValidationFailed(ApplicationError):
     message = "The request is invalid."
 
 
+class UnsupportedCharset(ApplicationError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    http_status = 415
+    message = "A JSON body must be encoded in UTF-8."
+
+
 class CardDataNotAllowed(ApplicationError):
     code = "CARD_DATA_NOT_ALLOWED"
     http_status = 400

@@ -10,9 +10,14 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 
 from gamarriando.cards import find_card_data
-from gamarriando.errors import CardDataNotAllowed, ValidationFailed, error_body
+from gamarriando.errors import (
+    CardDataNotAllowed,
+    UnsupportedCharset,
+    ValidationFailed,
+    error_body,
+)
 from gamarriando.logging import get_logger
-from gamarriando.parsers import BodyRefused, check_body_size, loads_bounded
+from gamarriando.parsers import BodyRefused, check_body_size, check_charset, loads_bounded
 
 logger = get_logger("gamarriando.request")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -20,7 +25,8 @@ API_PREFIX = "/api/"
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def _is_api(request) -> bool:
+def is_api(request) -> bool:
+    """Tell whether the request is one of the API's or the webhooks' (answered in JSON)."""
     return request.path.startswith(API_PREFIX) or request.path.startswith("/webhooks/")
 
 
@@ -49,7 +55,7 @@ class ApiErrorMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if (
-            _is_api(request)
+            is_api(request)
             and response.status_code == 404
             and "json" not in response.get("Content-Type", "")
         ):
@@ -59,7 +65,7 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if not _is_api(request):
+        if not is_api(request):
             return None
         logger.exception("unhandled_error", path=request.path)
         return JsonResponse(
@@ -85,7 +91,7 @@ class CardDataGuardMiddleware:
         if request.path.startswith(API_PREFIX):
             try:
                 field = self._card_field(request)
-            except BodyRefused as exc:
+            except (BodyRefused, UnsupportedCharset) as exc:
                 return _refusal(request, exc, exc.details, exc.message)
             except TooManyFieldsSent:
                 # Django's own answer would be its HTML 400 page, outside the envelope.
@@ -103,14 +109,20 @@ class CardDataGuardMiddleware:
         """Name the query parameter or body field holding card data, or None.
 
         Raises:
-            BodyRefused: the body is too large or nested too deeply to inspect.
+            BodyRefused: the body is too large or nested too deeply to inspect, or its length
+                is not a number.
+            UnsupportedCharset: the body declares a charset other than UTF-8.
         """
+        length = str(request.META.get("CONTENT_LENGTH") or "0")
+        if not length.isdigit():  # a client's error, which the metrics middleware would crash on
+            raise BodyRefused("The Content-Length header is not a number.")
         found = find_card_data(dict(request.GET.lists()), "query")
         if found or request.method not in BODY_METHODS:
             return found
+        check_charset(request.META.get("CONTENT_TYPE"))
         try:
-            check_body_size(int(request.META.get("CONTENT_LENGTH") or 0))
-            body = loads_bounded(request.body or b"null")
+            check_body_size(int(length))
+            body = loads_bounded(request.body or b"null", "utf-8")  # as the parser reads it
         except RequestDataTooBig as exc:
             raise BodyRefused("The body is too large.") from exc
         except (ValueError, LookupError):

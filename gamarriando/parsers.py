@@ -6,10 +6,11 @@ from decimal import Decimal
 from itertools import accumulate
 
 from django.conf import settings
+from django.utils.http import parse_header_parameters
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from gamarriando.errors import ValidationFailed
+from gamarriando.errors import UnsupportedCharset, ValidationFailed
 
 # A JSON string, escapes included; an unterminated one runs to the end. Each step starts on a
 # different character, so the match never backtracks: linear in the body.
@@ -23,6 +24,23 @@ class BodyRefused(ValidationFailed):
 
     def __init__(self, message: str):
         super().__init__(message, details={"body": [message]})
+
+
+UTF_8 = frozenset({"utf-8", "utf8"})
+
+
+def check_charset(content_type: str | None) -> None:
+    """Refuse a body whose declared charset is not UTF-8, the only one JSON has (RFC 8259).
+
+    The card-data guard and the parser then read the same text: a body declared in another
+    charset (UTF-7, EBCDIC) could hide a card number from one and show it to the other.
+
+    Raises:
+        UnsupportedCharset: a charset other than UTF-8 is declared.
+    """
+    charset = parse_header_parameters(content_type or "")[1].get("charset")
+    if charset is not None and charset.strip().lower() not in UTF_8:
+        raise UnsupportedCharset(details={"charset": [f"{charset[:40]} is not UTF-8."]})
 
 
 def _reject_constant(name):
@@ -73,7 +91,8 @@ class DecimalJSONParser(JSONParser):
     """Parse bounded JSON with Decimal for non-integers, so money never passes through float."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        encoding = (parser_context or {}).get("encoding", "utf-8")
+        check_charset(media_type)
+        encoding = "utf-8"
         # One byte past the limit is enough to know the body is too large.
         raw = stream.read(settings.API_MAX_BODY_BYTES + 1) if stream is not None else b""
         try:

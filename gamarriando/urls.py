@@ -9,6 +9,10 @@ from gamarriando.metrics import metrics_view
 from payments.paypal.webhook import paypal_webhook
 from payments.stripe.webhook import stripe_webhook
 
+# Errors raised outside any view (a middleware's) answer API clients with the envelope too.
+handler400 = "gamarriando.error_views.bad_request"
+handler500 = "gamarriando.error_views.server_error"
+
 urlpatterns = [
     path("api/v1/", include("gamarriando.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

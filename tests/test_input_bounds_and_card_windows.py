@@ -1,11 +1,12 @@
 """Bodies bounded before parsing (size, nesting) and card numbers found beside other digits."""
 
+import contextlib
 import io
 import json
 
 import pytest
 from django.conf import settings
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 
 from gamarriando.cards import contains_card_number, find_card_data, redact_card_numbers
 from gamarriando.parsers import BodyRefused, DecimalJSONParser, check_nesting
@@ -78,9 +79,68 @@ def test_the_parser_reads_no_more_than_the_limit_plus_one_byte():
     assert stream.tell() == 101
 
 
-def test_an_unknown_charset_is_a_validation_error(api, customer):
-    response = post_raw(api(customer), "/api/v1/orders", "{}", "application/json; charset=nope")
-    assert_validation_error(response)
+@pytest.mark.parametrize("charset", ["nope", "utf-7", "cp500", "utf-16", "latin-1"])
+def test_a_body_in_a_charset_other_than_utf8_is_refused_as_unsupported(api, customer, charset):
+    response = post_raw(
+        api(customer), "/api/v1/orders", "{}", f"application/json; charset={charset}"
+    )
+    assert response.status_code == 415, response.content[:300]
+    assert response.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert response.json()["error"]["details"] == {"charset": [f"{charset} is not UTF-8."]}
+
+
+@pytest.mark.parametrize("guarded", [True, False], ids=["card-guard", "parser-alone"])
+def test_a_card_number_hidden_by_a_declared_charset_is_never_stored(
+    api, customer, product, address, guarded
+):
+    from orders.models import Order
+
+    body = {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": address}
+    client = api(customer)
+    cp500 = json.dumps({**body, "notes": "card 4111 1111 1111 1111"}).encode("cp500")
+    utf7 = json.dumps({**body, "notes": "+ADQ-111 1111 1111 1111"})
+    with contextlib.nullcontext() if guarded else without_card_guard():
+        for raw, charset in [(cp500, "cp500"), (utf7, "utf-7"), (utf7, "UTF7")]:
+            response = post_raw(
+                client, "/api/v1/orders", raw, f"application/json; charset={charset}"
+            )
+            assert response.status_code == 415, response.content[:300]
+    assert not Order.objects.exists()
+    if not guarded:
+        return
+    for charset in ("utf-8", "UTF-8", "utf8"):  # UTF-8 by any name is still read and guarded
+        carded = json.dumps({**body, "notes": "4111 1111 1111 1111"})
+        response = post_raw(
+            client, "/api/v1/orders", carded, f"application/json; charset={charset}"
+        )
+        assert response.json()["error"]["code"] == "CARD_DATA_NOT_ALLOWED"
+
+
+def test_a_malformed_content_length_is_a_validation_error_not_a_crash(api, customer):
+    client = api(customer)
+    client.raise_request_exception = False
+    response = client.generic(
+        "POST", "/api/v1/orders", b"{}", content_type="application/json", CONTENT_LENGTH="abc"
+    )
+    assert "not a number" in assert_validation_error(response)["details"]["body"][0]
+
+
+@override_settings(DEBUG=False)
+def test_errors_raised_outside_any_view_answer_the_api_with_the_envelope(api, customer, client):
+    # A Host the settings do not allow is refused by Django before any view.
+    refused = client.get("/api/v1/products", HTTP_HOST="evil.example")
+    assert refused.status_code == 400 and refused["Content-Type"] == "application/json"
+    assert refused.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert refused.json()["error"]["request_id"] == refused["X-Request-ID"]
+    # A crash in a middleware: the envelope, no traceback.
+    from gamarriando.error_views import server_error
+
+    request = RequestFactory().get("/api/v1/orders")
+    crashed = server_error(request)
+    assert crashed.status_code == 500
+    assert json.loads(crashed.content)["error"]["code"] == "INTERNAL_ERROR"
+    admin = client.get("/admin/", HTTP_HOST="evil.example")
+    assert admin.status_code == 400 and "json" not in admin["Content-Type"]  # the admin's own
 
 
 # Each a card number of a real network's test range, in the shapes people paste them.
