@@ -41,7 +41,7 @@ def add_error_responses(result, generator, request, public):
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR_SCHEMA
     ref = {"$ref": "#/components/schemas/Error"}
-    for operations in result.get("paths", {}).values():
+    for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
@@ -53,17 +53,33 @@ def add_error_responses(result, generator, request, public):
                     status,
                     {"description": description, "content": {"application/json": {"schema": ref}}},
                 )
-            if method == "post":
+            description = _idempotency_key(path) if method == "post" else None
+            if description:
                 operation.setdefault("parameters", []).append(
                     {
                         "in": "header",
                         "name": "Idempotency-Key",
                         "required": False,
                         "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-                        "description": "Replays the stored answer for 24 hours.",
+                        "description": description,
                     }
                 )
     return result
+
+
+# Signing in has no user yet to scope a key to, and a stored answer would keep issued tokens in
+# the database: these POSTs take no Idempotency-Key (docs/API.md, "Idempotency").
+UNKEYED_PATHS = ("/api/v1/auth/register", "/api/v1/auth/token", "/api/v1/auth/token/refresh")
+STRIPE_KEYED_PREFIX = "/api/v1/payment-methods/"
+
+
+def _idempotency_key(path: str) -> str:
+    """Describe what an Idempotency-Key does on a POST path, or "" where it does nothing."""
+    if path.rstrip("/") in UNKEYED_PATHS:
+        return ""
+    if path.startswith(STRIPE_KEYED_PREFIX):
+        return "Passed on to Stripe as its idempotency key: a retry gets Stripe's first answer."
+    return "Replays the stored answer for 24 hours."
 
 
 def canonical_paths(endpoints):

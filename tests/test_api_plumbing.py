@@ -144,6 +144,25 @@ def test_schema_and_docs_are_served(api):
     assert {"400", "401", "409", "422", "429"} <= set(orders_post["responses"])
     assert api().get("/api/docs/").status_code == 200
 
+    def post_of(path):
+        return next(v for k, v in paths.items() if k.rstrip("/") == path)["post"]
+
+    def key_header(path):
+        found = [p for p in post_of(path).get("parameters", []) if p["name"] == "Idempotency-Key"]
+        return found[0]["description"] if found else None
+
+    # Signing in takes no key; the Stripe pass-through says what its key does.
+    assert key_header("/api/v1/auth/token") is None
+    assert key_header("/api/v1/auth/token/refresh") is None
+    assert key_header("/api/v1/orders") == "Replays the stored answer for 24 hours."
+    assert "Passed on to Stripe" in key_header("/api/v1/payment-methods/setup-intent")
+    # The token answers are the token pair, not the request's fields.
+    for path in ("/api/v1/auth/token", "/api/v1/auth/token/refresh"):
+        ok = post_of(path)["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": "#/components/schemas/TokenPairOutput"}, (path, ok)
+    pair = schema.json()["components"]["schemas"]["TokenPairOutput"]
+    assert set(pair["required"]) == {"access", "refresh"}
+
 
 @pytest.mark.parametrize(
     "value",

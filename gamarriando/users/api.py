@@ -102,10 +102,19 @@ class TokenInputSerializer(TokenObtainPairSerializer):
         return data
 
 
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
 class TokenView(TokenObtainPairView):
     """Exchange email and password (and a one-time code for money staff) for a token pair."""
 
     serializer_class = TokenInputSerializer
+
+    @extend_schema(request=TokenInputSerializer, responses={200: TokenPairOutputSerializer})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
     def get_throttles(self):
         # Per client (a rotating X-Forwarded-For is not a new client) and per account.
@@ -114,6 +123,10 @@ class TokenView(TokenObtainPairView):
 
 class TokenRefreshRotateView(TokenRefreshView):
     """Exchange a refresh token for a new pair; the old refresh is blacklisted."""
+
+    @extend_schema(responses={200: TokenPairOutputSerializer})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
     def get_throttles(self):
         # A refresh token is an unguessable secret: this guards load, so it may fail open.
