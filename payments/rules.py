@@ -77,6 +77,16 @@ def check_voidable(payment: Payment) -> None:
         raise invalid_status(payment.status, "A capture or void is already running.")
 
 
+def check_not_fully_refunded(payment: Payment) -> None:
+    """Raise if the payment is fully refunded.
+
+    Raises:
+        AlreadyRefunded: the payment's status is refunded.
+    """
+    if payment.status == PaymentStatus.REFUNDED:
+        raise AlreadyRefunded(details={"status": payment.status})
+
+
 def check_refundable(payment: Payment, amount: Decimal, totals: LedgerTotals) -> None:
     """Raise unless `amount` may be refunded now.
 
@@ -86,8 +96,7 @@ def check_refundable(payment: Payment, amount: Decimal, totals: LedgerTotals) ->
         RefundNotEligible: a dispute on the payment is open.
         RefundExceedsRefundable: the amount is not above zero or above what is left.
     """
-    if payment.status == PaymentStatus.REFUNDED:
-        raise AlreadyRefunded(details={"status": payment.status})
+    check_not_fully_refunded(payment)
     if totals.captured <= 0:
         raise invalid_status(payment.status, "Nothing was captured on this payment.")
     dispute = open_dispute(payment)

@@ -47,17 +47,21 @@ def payment_refund(
         raise PermissionDeniedError("Only Finance may refund to store credit.")
     with transaction.atomic():
         order, payment = lock_payment(payment_id)
-        if not actor.has_perm(PaymentPermission.REFUND):
+        owner_asks = not actor.has_perm(PaymentPermission.REFUND)
+        if owner_asks:
             if actor.is_staff:
                 raise PermissionDeniedError("Your role may not refund payments.")
             require_owner(actor, order.user_id)
+            # The same code as Finance gets, before the order's status (refunded too) is read.
+            rules.check_not_fully_refunded(payment)
             if order.status != OrderStatus.PAID:
                 raise RefundNotEligible(details={"order_status": order.status})
             _refuse_part_of_a_split_order(order, payment)
         totals = ledger_totals(payment.pk)
         everything = rules.refundable(payment, totals)
         amount = everything if amount is None else checked_amount(amount, payment.currency)
-        if amount != everything and not actor.has_perm(PaymentPermission.REFUND):
+        # Above what is left is REFUND_EXCEEDS_REFUNDABLE for anyone (check_refundable below).
+        if owner_asks and amount < everything:
             raise RefundNotEligible(
                 "You may refund only everything that is refundable.",
                 details={"refundable_amount": money.format_amount(everything, payment.currency)},

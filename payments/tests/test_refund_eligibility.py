@@ -48,6 +48,21 @@ def test_an_owner_refunds_everything_and_the_order_leaves_fulfilment(api, custom
     assert shipped.json()["error"]["code"] == "INVALID_STATUS"
 
 
+def test_an_owner_gets_the_same_codes_as_finance_for_too_much_and_for_refunded(
+    api, customer, paid
+):
+    order, payment = paid
+    too_much = refund(api(customer), payment.pk, amount="100.01", reason="more please")
+    assert too_much.status_code == 409
+    assert too_much.json()["error"]["code"] == "REFUND_EXCEEDS_REFUNDABLE"
+    assert too_much.json()["error"]["details"] == {"refundable_amount": "100.00"}
+    assert refund(api(customer), payment.pk, reason="all of it").status_code == 202
+    again = refund(api(customer), payment.pk, reason="once more")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "ALREADY_REFUNDED"
+    assert Transaction.objects.filter(transaction_type="refund").count() == 1
+
+
 def test_an_owner_may_not_refund_once_the_order_is_processing(api, customer, finance, paid):
     order, payment = paid
     assert move(api(finance), order, "processing").status_code == 200
