@@ -4,6 +4,7 @@ from datetime import UTC
 from decimal import Decimal
 
 import django_filters
+from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 
 
@@ -21,6 +22,17 @@ class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
             except (OverflowError, ValueError):
                 return qs.none()  # a date outside the representable range matches nothing
         return super().filter(qs, value)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number from 1 to 2**62 ("1.9" is refused, not read as 1)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**62)
+        super().__init__(*args, **kwargs)
 
 
 class AmountFilter(django_filters.NumberFilter):

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from gamarriando.filters import AmountFilter, UTCDateTimeFilter
+from gamarriando.filters import AmountFilter, IdFilter, UTCDateTimeFilter
 from payments.gateways.registry import GATEWAY_CLASSES
 from payments.models import Payment, PaymentStatus
 
@@ -10,7 +10,7 @@ from payments.models import Payment, PaymentStatus
 class PaymentFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=PaymentStatus.choices)
     payment_method = django_filters.ChoiceFilter(choices=[(n, n) for n in GATEWAY_CLASSES])
-    order_id = django_filters.NumberFilter(field_name="order_id", min_value=1, max_value=2**62)
+    order_id = IdFilter(field_name="order_id")
     created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lte")
     min_amount = AmountFilter(field_name="amount", lookup_expr="gte")

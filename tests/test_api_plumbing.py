@@ -175,3 +175,20 @@ def test_odd_timestamps_in_filters_never_crash(api, customer, value):
         for name in ("created_after", "created_before"):
             response = api(customer).get(f"{path}?{name}={quote(value)}")
             assert response.status_code == 200, (path, name, response.content)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/v1/payments?order_id=1.9",
+        "/api/v1/transactions?payment_id=1.5",
+        "/api/v1/transactions?order_id=2e0",
+        "/api/v1/payments?order_id=0",
+    ],
+)
+def test_an_id_filter_that_is_not_a_whole_number_is_a_validation_error(api, finance, query):
+    response = api(finance).get(query)
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    name = query.split("?")[1].split("=")[0]
+    assert name in response.json()["error"]["details"]

@@ -48,9 +48,7 @@ def test_an_owner_refunds_everything_and_the_order_leaves_fulfilment(api, custom
     assert shipped.json()["error"]["code"] == "INVALID_STATUS"
 
 
-def test_an_owner_gets_the_same_codes_as_finance_for_too_much_and_for_refunded(
-    api, customer, paid
-):
+def test_an_owner_gets_the_same_codes_as_finance_for_too_much_and_for_refunded(api, customer, paid):
     order, payment = paid
     too_much = refund(api(customer), payment.pk, amount="100.01", reason="more please")
     assert too_much.status_code == 409
