@@ -25,8 +25,15 @@ def datetime_data(value):
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+# The fraction's length is the currency's business (JPY none, PEN two; "59.990" is 59.99):
+# the server checks it against the order's currency, so the pattern allows any.
 @extend_schema_field(
-    {"oneOf": [{"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}, {"type": "number"}]}
+    {
+        "oneOf": [
+            {"type": "string", "pattern": r"^\d+(\.\d+)?$", "example": "59.98"},
+            {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 99999999.99},
+        ]
+    }
 )
 class MoneyInputField(serializers.Field):
     """Accept a decimal string or a JSON number; refuse floats' NaN, zero, negatives, overflow."""

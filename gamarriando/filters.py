@@ -6,6 +6,9 @@ from decimal import Decimal
 import django_filters
 from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.filters import OrderingFilter
 
 
 class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
@@ -24,6 +27,7 @@ class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
         return super().filter(qs, value)
 
 
+@extend_schema_field(OpenApiTypes.INT64)
 class IdFilter(django_filters.NumberFilter):
     """An object id: a whole number from 1 to 2**62 ("1.9" is refused, not read as 1)."""
 
@@ -79,3 +83,16 @@ class FiltersOnListMixin:
         else:
             names = filterset_class.base_filters
         return any(key.startswith(name) for key in self.request.query_params for name in names)
+
+
+class KnownOrderingFilter(OrderingFilter):
+    """DRF's ordering, with the schema naming the values it takes (others are ignored)."""
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        fields = getattr(view, "ordering_fields", None)
+        if isinstance(fields, list | tuple):
+            for parameter in parameters:
+                if parameter["name"] == self.ordering_param:
+                    parameter["schema"]["enum"] = [v for f in fields for v in (f, f"-{f}")]
+        return parameters

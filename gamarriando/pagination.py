@@ -44,3 +44,11 @@ class NewestFirstCursorPagination(CursorPagination):
         if not 1 <= size <= self.max_page_size:
             raise ValidationError({"page_size": ["Must be an integer from 1 to 100."]})
         return size
+
+    def get_schema_operation_parameters(self, view):
+        """Say the page size's bounds and the one ordering in the schema, as the server keeps them."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=20)
+        return parameters

@@ -1,6 +1,7 @@
 """The error envelope, request ids, trailing slashes, card data and health."""
 
 import json
+import re
 
 import pytest
 from django.test import override_settings
@@ -162,6 +163,19 @@ def test_schema_and_docs_are_served(api):
         assert ok == {"$ref": "#/components/schemas/TokenPairOutput"}, (path, ok)
     pair = schema.json()["components"]["schemas"]["TokenPairOutput"]
     assert set(pair["required"]) == {"access", "refresh"}
+    # List parameters as the server keeps them.
+    listed = {
+        p["name"]: p["schema"]
+        for p in next(v for k, v in paths.items() if k.rstrip("/") == "/api/v1/payments")["get"][
+            "parameters"
+        ]
+    }
+    assert (listed["page_size"]["minimum"], listed["page_size"]["maximum"]) == (1, 100)
+    assert listed["ordering"]["enum"] == ["created_at", "-created_at"]
+    assert listed["order_id"]["type"] == "integer"
+    money_input = schema.json()["components"]["schemas"]["PaymentCreateInputRequest"]["properties"]
+    pattern = money_input["amount"]["oneOf"][0]["pattern"]
+    assert re.fullmatch(pattern, "59.990") and not re.fullmatch(pattern, "+60")
 
 
 @pytest.mark.parametrize(

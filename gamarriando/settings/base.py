@@ -175,7 +175,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "gamarriando.filters.KnownOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "gamarriando.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 20,

@@ -67,10 +67,9 @@ class SimulatedGateway(Gateway):
     def _result(op: SimulatedGatewayOperation) -> GatewayResult:
         next_action = None
         if op.status == GatewayStatus.REQUIRES_ACTION:
-            next_action = {
-                "type": "redirect_to_url",
-                "redirect_to_url": {"url": f"https://simulated.invalid/3ds/{op.reference}"},
-            }
+            url = f"https://simulated.invalid/3ds/{op.reference}"
+            # `url` at the top as PayPal's redirect has it, and nested as Stripe's has it.
+            next_action = {"type": "redirect_to_url", "url": url, "redirect_to_url": {"url": url}}
         return GatewayResult(
             status=op.status,
             reference=op.reference,

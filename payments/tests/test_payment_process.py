@@ -46,6 +46,9 @@ def test_requires_action_returns_next_action(api, customer, product):
     body = process(api(customer), payment.pk, "tok_requires_action").json()
     assert body["status"] == "requires_action"
     assert body["next_action"]["type"] == "redirect_to_url"
+    # The buyer's address where the contract promises it for every redirect (PayPal's too).
+    assert body["next_action"]["url"].startswith("https://simulated.invalid/3ds/")
+    assert body["next_action"]["redirect_to_url"]["url"] == body["next_action"]["url"]
     assert Transaction.objects.get().status == "pending"
 
 
