@@ -24,8 +24,9 @@ from gamarriando import money
 from gamarriando.errors import ApplicationError, PermissionDeniedError
 from orders.models import Order, OrderStatus
 from orders.services import order_cancel
+from orders.transitions import STAFF, can_transition
 from payments import rules
-from payments.models import Payment
+from payments.models import Payment, PaymentStatus
 from payments.permissions import PaymentPermission
 from payments.services import (
     payment_cancel,
@@ -249,6 +250,28 @@ def reconcile_view(request, payment_id: int):
     return redirect(reverse("admin:payments_payment_change", args=[payment.pk]))
 
 
+def _what_cancelling_does(order: Order) -> list[str]:
+    """Say, payment by payment, what cancelling the order will do with its money."""
+    lines = []
+    for payment in order.payments.order_by("pk"):
+        label = f"Payment {payment.pk} ({payment.payment_method}, {payment.status})"
+        refundable = rules.refundable(payment)
+        if payment.status == PaymentStatus.AUTHORIZED:
+            held = money.with_currency(rules.capturable_amount(payment), payment.currency)
+            lines.append(f"{label}: the authorization of {held} is voided.")
+        elif payment.status in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION):
+            lines.append(f"{label}: nothing was charged; the payment is cancelled.")
+        elif refundable > 0 and rules.has_open_dispute(payment):
+            lines.append(
+                f"{label}: under dispute; what is left is given back when the dispute closes."
+            )
+        elif refundable > 0:
+            back = money.with_currency(refundable, payment.currency)
+            where = "store credit" if payment.payment_method == "wallet" else "the payment method"
+            lines.append(f"{label}: {back} is refunded to {where}.")
+    return lines or ["No payment holds money: only the stock is released."]
+
+
 def order_cancel_view(request, order_id: int):
     """Cancel an order with a reason; its payments are refunded or voided."""
     if not request.user.has_perm("orders.change_order"):
@@ -256,7 +279,11 @@ def order_cancel_view(request, order_id: int):
     order = get_object_or_404(Order.objects.select_related("user"), pk=order_id)
     change_url = reverse("admin:orders_order_change", args=[order.pk])
     form = CancelOrderForm(request.POST or None, initial={"nonce": uuid.uuid4()})
-    if request.method == "POST" and form.is_valid():
+    confirming = False
+    if request.method == "POST" and form.is_valid() and not form.cleaned_data.get("confirm"):
+        confirming = True  # show what will happen once more, with the same values
+        form = CancelOrderForm(initial={**form.cleaned_data, "confirm": True})
+    elif request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
                 nonce_claim(
@@ -283,6 +310,13 @@ def order_cancel_view(request, order_id: int):
         "title": f"Cancel order {order.order_number}",
         "order": order,
         "form": form,
+        "confirming": confirming,
+        "consequences": _what_cancelling_does(order),
+        "unavailable": (
+            ""
+            if can_transition(order.status, OrderStatus.CANCELLED, STAFF)
+            else f"An order that is {order.status} cannot be cancelled."
+        ),
         "change_url": change_url,
         "opts": Order._meta,
     }

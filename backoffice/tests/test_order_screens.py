@@ -22,20 +22,33 @@ def test_order_fulfilment_actions_and_cancel_screen(browser_for, finance, suppor
     assert order.status == "shipped"
     assert support_client.get(f"/admin/orders/order/{order.pk}/cancel/").status_code == 403
     finance_client = browser_for(finance)  # one test client: log finance back in
-    page = finance_client.post(
+    screen = finance_client.get(f"/admin/orders/order/{order.pk}/cancel/")
+    assert screen.context["unavailable"] == "An order that is shipped cannot be cancelled."
+    assert 'id="continue-button"' not in screen.content.decode()
+    page = finance_client.post(  # a form posted anyway is refused by the service
         f"/admin/orders/order/{order.pk}/cancel/",
-        {"nonce": "6f1e2c1e-2b1c-4d3a-9a7e-1f2e3d4c5b6a", "reason": "lost"},
+        {"nonce": "6f1e2c1e-2b1c-4d3a-9a7e-1f2e3d4c5b6a", "reason": "lost", "confirm": "True"},
         follow=True,
     )
     assert "cannot go from shipped to cancelled" in page.content.decode()
 
 
-def test_cancel_screen_cancels_and_refunds(browser_for, finance, paid):
+def test_cancel_screen_says_what_happens_confirms_then_cancels_and_refunds(
+    browser_for, finance, paid
+):
     order, payment = paid
-    browser_for(finance).post(
-        f"/admin/orders/order/{order.pk}/cancel/",
-        {"nonce": "0b1e2c1e-2b1c-4d3a-9a7e-1f2e3d4c5b6a", "reason": "fraud suspected"},
-    )
+    client = browser_for(finance)
+    url = f"/admin/orders/order/{order.pk}/cancel/"
+    screen = client.get(url)
+    assert screen.context["consequences"] == [
+        f"Payment {payment.pk} (simulated, completed): 80.00 PEN is refunded to the payment method."
+    ]
+    body = {"nonce": "0b1e2c1e-2b1c-4d3a-9a7e-1f2e3d4c5b6a", "reason": "fraud suspected"}
+    asked = client.post(url, body)
+    assert asked.status_code == 200 and asked.context["confirming"]
+    order.refresh_from_db()
+    assert order.status == "paid"  # nothing happens on the first press
+    client.post(url, {**body, "confirm": "True"})
     order.refresh_from_db()
     payment.refresh_from_db()
     assert (order.status, order.cancel_reason) == ("cancelled", "fraud suspected")
