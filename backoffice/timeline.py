@@ -8,7 +8,7 @@ from django.db.models import Q
 from gamarriando.events import OutboxEvent
 from gamarriando.money import format_amount, with_currency
 from orders.models import Order, OrderStatusHistory
-from payments.models import PaymentStatusHistory, StripeWebhookEvent
+from payments.models import Dispute, PaymentStatusHistory, StripeWebhookEvent
 from transactions.models import Transaction
 from wallets.models import WalletEntry, WalletHold
 
@@ -96,6 +96,20 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
         )
         for h in WalletHold.objects.filter(order_id=order.pk).select_related("wallet")
     ]
+    for d in Dispute.objects.filter(payment__order=order):
+        due = f", evidence due {d.evidence_due_by:%Y-%m-%d %H:%M} UTC" if d.evidence_due_by else ""
+        what = f"{d.gateway_dispute_id} {with_currency(d.amount, d.currency)}"
+        why = d.reason or "no reason given"
+        now = d.get_status_display().lower()
+        entries.append(
+            TimelineEntry(
+                d.created_at,
+                "dispute",
+                f"payment {d.payment_id}",
+                f"{what} ({why}): {now}{due}",
+                d.gateway,
+            )
+        )
     entries += [
         TimelineEntry(e.created_at, "event", order.order_number, e.type, "outbox")
         for e in OutboxEvent.objects.filter(order_id=order.pk)

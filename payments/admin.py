@@ -7,7 +7,8 @@ screens by URL name (templates/admin/payments/payment/change_form.html).
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from gamarriando.admin import (
     AmountsInCurrency,
@@ -17,7 +18,7 @@ from gamarriando.admin import (
     may_run_operations,
 )
 from gamarriando.errors import ApplicationError
-from gamarriando.money import CURRENCY_EXPONENTS, exponent
+from gamarriando.money import CURRENCY_EXPONENTS, exponent, with_currency
 from orders.admin import OrderAdmin, OrderItemInline, OrderStatusHistoryInline
 from orders.models import Order
 from payments.admin_saved_methods import describe_saved_method
@@ -167,6 +168,7 @@ class PaymentAdmin(ExplainsDroppedFilters, AmountsInCurrency, admin.ModelAdmin):
     readonly_fields = [
         *(f.name for f in Payment._meta.fields if f.name != "payment_method_token"),
         "paid_with",
+        "disputes_of_payment",
     ]
     actions = ["refund_selected", "reconcile_selected"]
 
@@ -178,6 +180,23 @@ class PaymentAdmin(ExplainsDroppedFilters, AmountsInCurrency, admin.ModelAdmin):
         if payment.wallet:
             parts.append(f"wallet: {payment.wallet}")
         return "; ".join(parts) or "-"
+
+    @admin.display(description="disputes")
+    def disputes_of_payment(self, payment):
+        rows = [
+            format_html(
+                '<a href="{}">{}</a>: {}, {}{}',
+                reverse("admin:payments_dispute_change", args=[d.pk]),
+                d.gateway_dispute_id,
+                d.get_status_display().lower(),
+                with_currency(d.amount, d.currency),
+                f", evidence due {d.evidence_due_by:%Y-%m-%d %H:%M} UTC"
+                if d.evidence_due_by and d.closed_at is None
+                else "",
+            )
+            for d in payment.disputes.order_by("-pk")
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((row,) for row in rows)) or "-"
 
     @admin.display(ordering="order__user__email")
     def customer(self, payment):

@@ -27,3 +27,40 @@ def test_order_timeline_lists_everything_in_time_order(browser_for, finance, pai
     assert (
         timeline.index("→ pending") < timeline.index("charge 80.00") < timeline.index("refund 5.00")
     )
+
+
+def test_an_open_dispute_shows_on_the_order_timeline_and_the_payment_page(
+    browser_for, finance, paid
+):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from payments.models import Dispute
+    from payments.services.disputes import dispute_record
+
+    order, payment = paid
+    due = timezone.now() + timedelta(days=5)
+    dispute_record(
+        status="needs_response",
+        payment_id=payment.pk,
+        gateway="simulated",
+        gateway_dispute_id="dp_seen",
+        amount=Decimal("80.00"),
+        currency="PEN",
+        reason="fraudulent",
+        evidence_due_by=due,
+    )
+    client = browser_for(finance)
+    page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    timeline = page[page.index('id="order-timeline"') :]
+    assert f"dp_seen 80.00 PEN (fraudulent): needs response, evidence due {due:%Y-%m-%d %H:%M}" in (
+        timeline
+    )
+    payment_page = client.get(f"/admin/payments/payment/{payment.pk}/change/").content.decode()
+    dispute = Dispute.objects.get(gateway_dispute_id="dp_seen")
+    assert (
+        f'<a href="/admin/payments/dispute/{dispute.pk}/change/">dp_seen</a>: needs response, 80.00 PEN, evidence due'
+        in payment_page
+    )
