@@ -38,14 +38,14 @@ def bar_chart(
         )
         if len(points) <= 12 or index % max(len(points) // 10, 1) == 0:
             bars.append(
-                f'<text x="{x + slot / 2:.1f}" y="{HEIGHT - 8}" font-size="10" text-anchor="middle">{escape(label)}</text>'
+                f'<text fill="currentColor" x="{x + slot / 2:.1f}" y="{HEIGHT - 8}" font-size="10" text-anchor="middle">{escape(label)}</text>'
             )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" style="max-width:{WIDTH}px">'
-        f'<text x="{PAD}" y="16" font-size="12" font-weight="bold">{escape(title)}</text>'
+        f'<text fill="currentColor" x="{PAD}" y="16" font-size="12" font-weight="bold">{escape(title)}</text>'
         f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" stroke="#999"/>'
-        f'<text x="{WIDTH - PAD}" y="16" font-size="10" text-anchor="end">max {escape(shown(top))}{escape(unit)}</text>'
+        f'<text fill="currentColor" x="{WIDTH - PAD}" y="16" font-size="10" text-anchor="end">max {escape(shown(top))}{escape(unit)}</text>'
         + "".join(bars)
         + "</svg>"
     )

@@ -122,6 +122,10 @@ class OrderAdmin(ExplainsDroppedFilters, AmountsInCurrency, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {
             "can_cancel": request.user.has_perm("orders.change_order"),
+            # Every field is read-only: orders move by their actions and the cancel screen.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra)

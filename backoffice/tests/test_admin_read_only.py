@@ -43,3 +43,12 @@ def test_money_fields_are_never_editable(browser_for, finance, paid):
             "refunded_amount",
         ):
             assert f'name="{field}"' not in html, (url, field)
+
+
+def test_the_order_page_offers_no_save_button_where_nothing_can_be_saved(
+    browser_for, finance, paid
+):
+    order, _ = paid
+    html = browser_for(finance).get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert 'name="_save"' not in html and 'name="_continue"' not in html
+    assert "Cancel order" in html  # the page's own actions stay

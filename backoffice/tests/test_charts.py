@@ -31,3 +31,9 @@ def test_yen_has_no_decimals_and_no_exponent():
 def test_counts_and_averages_keep_their_plain_form():
     svg = bar_chart([("stripe", 412.5), ("simulated", 3)], title="latency", unit=" ms")
     assert "stripe: 412.5 ms" in svg and "simulated: 3 ms" in svg
+
+
+def test_chart_text_takes_the_page_colour_so_the_dark_theme_can_read_it():
+    svg = bar_chart([("11-25", 3), ("11-26", 5)], title="Payments per day")
+    texts = svg.count("<text ")
+    assert texts >= 3 and svg.count('<text fill="currentColor"') == texts
