@@ -60,15 +60,17 @@ def _pick(rng: random.Random, weighted):
 
 
 class _History:
-    def __init__(self, finance, rng: random.Random):
+    def __init__(self, finance, rng: random.Random, now: datetime):
         self.finance = finance
         self.rng = rng
+        self.now = now  # nothing is dated after it: a follow-up not due yet has not happened
         self.users = [self._customer(email) for email in CUSTOMERS]
         self.products = {
             currency: list(Product.objects.filter(currency=currency, is_active=True))
             for currency, _ in CURRENCIES
         }
         self.made = {"orders": 0, "payments": 0, "refunds": 0, "disputes": 0}
+        self.disputed: set[str] = set()
 
     @staticmethod
     def _customer(email):
@@ -106,7 +108,10 @@ class _History:
         return payment
 
     def later(self, when: datetime, hours: int, action, **kwargs):
-        with time_machine.travel(when + timedelta(hours=hours), tick=True):
+        at = when + timedelta(hours=hours)
+        if at > self.now:
+            return None  # still ahead: the capture, void or refund waits for Finance
+        with time_machine.travel(at, tick=True):
             return action(actor=self.finance, **kwargs)
 
     def day(self, when: datetime) -> None:
@@ -117,7 +122,7 @@ class _History:
             payment = self.pay(at, user, order, token, capture)
             self.follow_up(at, payment)
         # The expiry job, as beat runs it: unpaid orders (declines, abandoned 3-D Secure) lapse.
-        with time_machine.travel(when + timedelta(days=1, hours=8), tick=True):
+        with time_machine.travel(min(when + timedelta(days=1, hours=8), self.now), tick=True):
             order_expire_unpaid()
 
     def follow_up(self, at: datetime, payment: Payment) -> None:
@@ -137,8 +142,10 @@ class _History:
                 )
             )
             reason = "customer returned the order" if full else "one item returned"
-            self.later(at, 48, payment_refund, payment_id=payment.pk, amount=amount, reason=reason)
-            self.made["refunds"] += 1
+            refunded = self.later(
+                at, 48, payment_refund, payment_id=payment.pk, amount=amount, reason=reason
+            )
+            self.made["refunds"] += refunded is not None
 
     def dispute(self, at: datetime, payment: Payment, status: str, due: datetime, ref: str):
         with time_machine.travel(at, tick=True):
@@ -152,7 +159,8 @@ class _History:
                 status=status,
                 evidence_due_by=due,
             )
-        self.made["disputes"] += 1
+        self.disputed.add(ref)  # a dispute that moves on is still one dispute
+        self.made["disputes"] = len(self.disputed)
 
 
 def make_demo_history(*, finance, now: datetime | None = None, seed: int = 13) -> dict:
@@ -161,7 +169,7 @@ def make_demo_history(*, finance, now: datetime | None = None, seed: int = 13) -
         return {}
     now = now or timezone.now()
     start = (now - timedelta(days=DAYS)).replace(hour=0, minute=0, second=0, microsecond=0)
-    history = _History(finance, random.Random(seed))
+    history = _History(finance, random.Random(seed), now)
     # Quick and predictable: no simulated latency, no random declines, and the worker's part
     # run inline even when a broker is configured, so each step sees the previous one's outcome.
     if connection.vendor == "sqlite":

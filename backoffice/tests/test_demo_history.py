@@ -5,11 +5,13 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
 from backoffice.dashboard import dashboard_figures
-from orders.models import Order
+from gamarriando.events import OutboxEvent
+from orders.models import Order, OrderStatusHistory
 from payments.models import Dispute, Payment, PaymentStatusHistory
 from transactions.models import Transaction
 
@@ -19,7 +21,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def test_seed_demo_makes_two_months_of_history_once(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     started = time.perf_counter()
-    call_command("seed_demo", stdout=io.StringIO())
+    # Seeded early in a UTC morning, before the day's follow-ups (expiry at 08:00, captures and
+    # refunds 20 to 48 hours after a payment) would be due: none of them may be dated ahead.
+    early = timezone.now().replace(hour=4, minute=25, second=0, microsecond=0)
+    out = io.StringIO()
+    with time_machine.travel(early, tick=True):
+        call_command("seed_demo", stdout=out)
     took = time.perf_counter() - started
     counts = (Order.objects.count(), Payment.objects.count(), Transaction.objects.count())
     assert counts[1] > 100
@@ -33,6 +40,7 @@ def test_seed_demo_makes_two_months_of_history_once(settings):
     kinds = set(Transaction.objects.values_list("transaction_type", flat=True))
     assert {"charge", "authorization", "capture", "void", "refund", "chargeback"} <= kinds
     assert Order.objects.filter(status="cancelled", status_history__reason="expired").exists()
+    assert f"{Dispute.objects.count()} disputes" in out.getvalue(), out.getvalue()
     open_dispute = Dispute.objects.get(status="needs_response")
     assert open_dispute.evidence_due_by > timezone.now()
 
@@ -40,6 +48,9 @@ def test_seed_demo_makes_two_months_of_history_once(settings):
     oldest = payments.order_by("created_at").first().created_at
     assert timezone.now() - timedelta(days=61) < oldest < timezone.now() - timedelta(days=58)
     assert not Transaction.objects.filter(created_at__gt=timezone.now()).exists()
+    seeded_at = early + timedelta(seconds=took + 1)
+    for model in (Transaction, PaymentStatusHistory, OrderStatusHistory, OutboxEvent):
+        assert not model.objects.filter(created_at__gt=seeded_at).exists(), model.__name__
     figures = dashboard_figures(days=90)
     assert [block.currency for block in figures.currencies] == ["JPY", "PEN", "USD"]
     assert all(block.refunded > 0 for block in figures.currencies if block.currency == "PEN")
