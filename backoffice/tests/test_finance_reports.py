@@ -139,6 +139,8 @@ def test_export_neutralises_spreadsheet_formulas_and_needs_view_permission(
 
 def test_settlement_report_groups_by_day_currency_gateway_and_leaves_unknown_fees_blank(mixed):
     today = timezone.now().date()
+    screen = mixed.get("/admin/payments/payment/settlement/").content.decode()
+    assert "<th>Day (UTC)</th>" in screen and "Days are UTC days" in screen
     rows = {(r.currency, r.gateway): r for r in settlement_rows(start=today, end=today)}
     pen = rows[("PEN", "simulated")]
     assert (pen.gross, pen.refunds, pen.chargebacks, pen.fees, pen.net) == (
