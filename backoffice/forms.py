@@ -54,7 +54,8 @@ class AmountField(forms.DecimalField):
 
 class RefundForm(OperationForm):
     amount = AmountField(
-        required=False, help_text="Leave empty to refund everything still refundable."
+        required=False,
+        help_text="Filled in with everything still refundable: lower it to refund part.",
     )
     reason = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 60}))
     destination = forms.ChoiceField(
