@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, QuerySet, Sum, Value, When
 
+from gamarriando.money import quantize
 from wallets.models import ENTRY_EFFECTS, EntryType, Wallet, WalletEntry, WalletHold
 
 
@@ -67,7 +68,11 @@ def wallet_drift() -> list[Drift]:
     drift = []
     for wallet in Wallet.objects.order_by("pk"):
         row = sums.get(wallet.pk, {"balance": Decimal(0), "held": Decimal(0), "count": 0})
-        balance, held = row["balance"] or Decimal(0), row["held"] or Decimal(0)
+        # In the currency's minor unit, where every entry is: SQLite sums the CASE in floating
+        # point ("-1.77E-15" for a held of 0.00); PostgreSQL's numeric sums are exact anyway.
+        balance, held = (
+            quantize(Decimal(str(row[name] or 0)), wallet.currency) for name in ("balance", "held")
+        )
         if (balance, held, row["count"]) != (wallet.balance, wallet.held, wallet.version):
             drift.append(
                 Drift(

@@ -49,3 +49,13 @@ def test_audit_finds_planted_drift_and_exits_non_zero(customer, other_customer, 
     Wallet.objects.filter(pk=wallet.pk).update(**drift)  # a write that bypassed the services
     with pytest.raises(CommandError, match="1 wallet"):
         audit()
+
+
+def test_audit_agrees_where_floating_sums_would_leave_a_speck(customer):
+    # 19.90 held, 10.00 deducted, 9.90 released: summed as floats (SQLite) held is -1.8e-15.
+    funded_wallet(customer, "19.90")
+    hold = services.wallet_hold_place(
+        user=customer, currency="PEN", amount=Decimal("19.90"), idempotency_key="c"
+    )
+    services.wallet_hold_deduct(hold_id=hold.pk, amount=Decimal("10.00"))
+    assert "Every wallet agrees" in audit()
