@@ -52,3 +52,9 @@ class NewestFirstCursorPagination(CursorPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=20)
         return parameters
+
+
+class NewestFirstThenLatestMadeCursorPagination(NewestFirstCursorPagination):
+    """Newest first, and rows made in one transaction (one created_at) latest made first."""
+
+    ordering = ("-created_at", "-pk")

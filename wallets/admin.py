@@ -93,13 +93,14 @@ class WalletEntryAdmin(AmountsInCurrency, ReadOnlyAdmin):
     list_filter = ["entry_type", "wallet__currency"]
     search_fields = ["wallet__user__email", "reason"]
     list_select_related = ["wallet__user", "actor"]
-    ordering = ["-created_at"]
+    ordering = ["-created_at", "-pk"]  # entries of one change share created_at: newest last made
 
 
 @admin.register(WalletHold)
 class WalletHoldAdmin(AmountsInCurrency, ReadOnlyAdmin):
     currency_path = "wallet__currency"
     list_display = ["pk", "wallet", "amount", "status", "payment_id", "expires_at", "settled_at"]
-    list_filter = ["status"]
+    list_filter = ["status", "wallet__currency"]
+    search_fields = ["wallet__user__email", "=payment_id", "=order_id"]
     list_select_related = ["wallet__user"]
-    ordering = ["-created_at"]
+    ordering = ["-created_at", "-pk"]

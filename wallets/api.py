@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from gamarriando.fields import MoneyOutputField
 from gamarriando.money import format_amount
+from gamarriando.pagination import NewestFirstThenLatestMadeCursorPagination
 from wallets import selectors
 from wallets.filters import WalletEntryFilter
 from wallets.models import Wallet, WalletEntry
@@ -62,6 +63,8 @@ class WalletEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = WalletEntry.objects.none()  # for the schema; get_queryset scopes by user
     serializer_class = WalletEntryOutputSerializer
     filterset_class = WalletEntryFilter
+    # A capture's debit and the release of the rest share created_at: the later one first.
+    pagination_class = NewestFirstThenLatestMadeCursorPagination
     ordering_fields = ["created_at"]
 
     def get_queryset(self):

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from payments.gateways.base import FailureCode, GatewayResult, GatewayStatus
-from payments.gateways.wallet import EXPIRED_MESSAGE
+from payments.gateways.wallet import EXPIRED_MESSAGE, hold_reference
 from payments.services.gateway_results import payment_apply_gateway_result
 from transactions.models import Transaction, TransactionStatus
 from wallets.models import HoldStatus, WalletHold
@@ -36,7 +36,7 @@ def wallet_expire_holds(*, limit: int = 200) -> int:
             transaction_id=txn.pk,
             result=GatewayResult(
                 status=GatewayStatus.FAILED,
-                reference="",
+                reference=hold_reference(hold),  # the failed row names the hold it gave back
                 failure_code=FailureCode.HOLD_EXPIRED,
                 failure_message=EXPIRED_MESSAGE,
                 raw={"hold_id": hold.pk, "expired": True},

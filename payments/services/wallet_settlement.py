@@ -58,6 +58,8 @@ def wallet_settle_hold(payment: Payment, txn: Transaction, result: GatewayResult
         if result.status == GatewayStatus.FAILED:
             if hold.status == HoldStatus.HELD and kind in ATTEMPT_TYPES:
                 expired = result.failure_code == FailureCode.HOLD_EXPIRED
+                if expired:  # what the customer and the clerk read on the entry
+                    reason = f"{reason}: hold expired, the payment was not settled in time"
                 wallet_services.wallet_hold_release(hold_id=hold.pk, expired=expired, reason=reason)
             return result
         if kind == TransactionType.CHARGE:

@@ -8,6 +8,7 @@ from gamarriando.events import OutboxEvent
 from orders.services import order_cancel
 from orders.tests.factories import ProductFactory
 from payments.gateways.registry import get_gateway
+from payments.gateways.wallet import hold_reference
 from payments.services import (
     payment_apply_gateway_result,
     payment_cancel,
@@ -283,8 +284,16 @@ def test_an_expired_hold_fails_the_attempt_once(customer, item, use_broker):
     assert wallet_expire_holds() == 0
     payment.refresh_from_db()
     assert (payment.status, payment.failure_code) == ("failed", "hold_expired")
-    assert WalletHold.objects.get().status == "expired"
+    hold = WalletHold.objects.get()
+    assert hold.status == "expired"
     assert wallet_figures(customer) == (Decimal("50.00"), Decimal("0.00"))
+    # The entry says why the credit came back; the failed row names the hold.
+    expire = WalletEntry.objects.get(entry_type="expire")
+    assert expire.reason == (
+        f"payment {payment.pk} charge: hold expired, the payment was not settled in time"
+    )
+    txn.refresh_from_db()
+    assert (txn.status, txn.gateway_transaction_id) == ("failed", hold_reference(hold))
     # The worker's success arriving late changes nothing.
     payment_apply_gateway_result(transaction_id=txn.pk, result=result)
     payment.refresh_from_db()

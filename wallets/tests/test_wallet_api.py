@@ -83,3 +83,19 @@ def test_wallet_endpoints_need_a_token(api):
         response = api().get(path)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "NOT_AUTHENTICATED"
+
+
+def test_entries_made_together_are_listed_latest_made_first(api, customer):
+    from django.utils import timezone
+
+    from wallets.models import WalletEntry
+
+    funded_wallet(customer, "19.90")
+    hold = services.wallet_hold_place(
+        user=customer, currency="PEN", amount=Decimal("19.90"), idempotency_key="k"
+    )
+    services.wallet_hold_deduct(hold_id=hold.pk, amount=Decimal("10.00"))  # debit, then release
+    WalletEntry.objects.update(created_at=timezone.now())  # one instant, as in one transaction
+    entries = api(customer).get("/api/v1/wallet/entries").json()["results"]
+    assert [e["entry_type"] for e in entries] == ["release", "debit", "hold", "credit"]
+    assert entries[0]["held_after"] == "0.00"  # the top entry shows the wallet as it is now
