@@ -10,6 +10,7 @@ from django.utils import timezone
 from gamarriando.limits import limit_exceeded
 from orders.models import Order
 from payments.gateways.base import FailureCode
+from payments.gateways.wallet import WALLET
 from payments.models import Payment
 from transactions.models import Transaction, TransactionStatus, TransactionType
 
@@ -35,13 +36,18 @@ def check_process_limits(payment: Payment, user_id: int) -> None:
 
 def _failed(user_id: int, since):
     # An attempt we called off (the buyer left 3-D Secure, the order was cancelled) is no
-    # decline: counting it would lock out a shopper who never had a card refused.
-    return Transaction.objects.filter(
-        payment__order__user_id=user_id,
-        transaction_type__in=[TransactionType.CHARGE, TransactionType.AUTHORIZATION],
-        status=TransactionStatus.FAILED,
-        processed_at__gte=since,
-    ).exclude(failure_reason=FailureCode.CANCELED)
+    # decline: counting it would lock out a shopper who never had a card refused. Nor is a
+    # store-credit attempt (short of credit, or its hold expired): no card is tried there.
+    return (
+        Transaction.objects.filter(
+            payment__order__user_id=user_id,
+            transaction_type__in=[TransactionType.CHARGE, TransactionType.AUTHORIZATION],
+            status=TransactionStatus.FAILED,
+            processed_at__gte=since,
+        )
+        .exclude(failure_reason=FailureCode.CANCELED)
+        .exclude(payment__payment_method=WALLET)
+    )
 
 
 def _failed_attempts(user_id: int, since) -> int:
@@ -57,7 +63,7 @@ def _failed_attempts(user_id: int, since) -> int:
         f"SELECT count(*) FROM {ledger} t"  # noqa: S608
         f" JOIN {payments} p ON p.id = t.payment_id JOIN {orders} o ON o.id = p.order_id"
         " WHERE o.user_id = %s AND t.transaction_type IN (%s, %s) AND t.status = %s"
-        " AND t.processed_at >= %s AND t.failure_reason <> %s"
+        " AND t.processed_at >= %s AND t.failure_reason <> %s AND p.payment_method <> %s"
     )
     params = [
         user_id,
@@ -67,6 +73,7 @@ def _failed_attempts(user_id: int, since) -> int:
         # As the ORM binds a DateTimeField's value (SQLite compares datetimes as text).
         connection.ops.adapt_datetimefield_value(since),
         FailureCode.CANCELED.value,
+        WALLET,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -144,3 +144,24 @@ def test_the_hand_written_failed_attempts_count_equals_the_orm_count(customer, p
     since = now - timedelta(hours=1)
     assert _failed_attempts(customer.pk, since) == _failed(customer.pk, since).count() == 3
     assert _failed_attempts(UserFactory().pk, since) == 0
+    # Store credit short (or its hold expired) is no card refused: neither count takes it.
+    credit = make_payment(customer, make_order(customer, product), method="wallet")
+    TransactionFactory(
+        payment=credit,
+        transaction_type=TransactionType.CHARGE,
+        status=TransactionStatus.FAILED,
+        failure_reason="insufficient_funds",
+        processed_at=now - timedelta(minutes=5),
+    )
+    assert _failed_attempts(customer.pk, since) == _failed(customer.pk, since).count() == 3
+
+
+def test_store_credit_shortfalls_never_lock_out_card_payments(api, customer, settings):
+    settings.PAYMENT_MAX_FAILED_ATTEMPTS_PER_HOUR = 2
+    client = api(customer)
+    for _ in range(3):  # no credit at all: each attempt fails with insufficient_funds
+        credit = make_payment(customer, make_order(customer, ProductFactory()), method="wallet")
+        answer = client.post(f"/api/v1/payments/{credit.pk}/process", {}, format="json")
+        assert answer.json()["failure_code"] == "insufficient_funds", answer.json()
+    card = make_payment(customer, make_order(customer, ProductFactory()))
+    assert post_process(client, card.pk, "tok_success").json()["status"] == "completed"
