@@ -70,6 +70,11 @@ urlpatterns = [
         name="order_cancel",
     ),
     path(
+        "wallets/wallet/open/",
+        _screen(wallet_views.wallet_open_view),
+        name="wallet_open",
+    ),
+    path(
         "wallets/wallet/<int:wallet_id>/adjust/",
         _screen(wallet_views.wallet_adjust_view),
         name="wallet_adjust",

@@ -1,4 +1,4 @@
-"""Finance's store-credit screen: grant or remove credit with a required reason."""
+"""Finance's store-credit screens: open a customer's wallet, grant or remove credit with a reason."""
 
 import uuid
 
@@ -15,8 +15,9 @@ from backoffice.nonces import FormAlreadySubmitted, nonce_claim
 from backoffice.views import error_details
 from gamarriando import money
 from gamarriando.errors import ApplicationError
+from gamarriando.users.models import User
 from wallets.models import Wallet
-from wallets.services import ADJUST_PERMISSION, wallet_adjust
+from wallets.services import ADJUST_PERMISSION, wallet_adjust, wallet_get_or_create
 
 ALREADY_SUBMITTED = "This form was already submitted; nothing more was done."
 
@@ -75,3 +76,36 @@ def wallet_adjust_view(request, wallet_id: int):
         "opts": Wallet._meta,
     }
     return TemplateResponse(request, "admin/backoffice/wallet_adjust.html", context)
+
+
+class CustomerWalletForm(forms.Form):
+    email = forms.EmailField(label="Customer's e-mail")
+    currency = forms.ChoiceField(
+        choices=[(code, code) for code in money.CURRENCY_EXPONENTS], initial=money.DEFAULT_CURRENCY
+    )
+
+    def clean_email(self):
+        user = User.objects.filter(email__iexact=self.cleaned_data["email"], is_active=True).first()
+        if user is None:
+            raise forms.ValidationError("No active account has this e-mail.")
+        return user
+
+
+def wallet_open_view(request):
+    """Find a customer's wallet in a currency (made empty if it has none) to grant credit to."""
+    if not request.user.has_perm(ADJUST_PERMISSION):
+        raise PermissionDenied
+    form = CustomerWalletForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # An empty wallet moves no money: the grant itself is the adjust screen's, with its reason.
+        wallet = wallet_get_or_create(
+            user=form.cleaned_data["email"], currency=form.cleaned_data["currency"]
+        )
+        return redirect(reverse("backoffice:wallet_adjust", args=[wallet.pk]))
+    context = {
+        **admin.site.each_context(request),
+        "title": "Grant store credit to a customer",
+        "form": form,
+        "opts": Wallet._meta,
+    }
+    return TemplateResponse(request, "admin/backoffice/wallet_open.html", context)

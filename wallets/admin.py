@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from gamarriando.admin import AmountsInCurrency, ReadOnlyAdmin, ReadOnlyInline
 from wallets.models import Wallet, WalletEntry, WalletHold
+from wallets.services import ADJUST_PERMISSION
 
 
 class WalletEntryInline(AmountsInCurrency, ReadOnlyInline):
@@ -65,6 +66,15 @@ class WalletAdmin(AmountsInCurrency, ReadOnlyAdmin):
         "adjust",
     ]
     inlines = [WalletHoldInline, WalletEntryInline]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # The button leads to a screen only Finance may use: nobody else is shown it.
+        return (
+            fields
+            if request.user.has_perm(ADJUST_PERMISSION)
+            else [f for f in fields if f != "adjust"]
+        )
 
     @admin.display(description="adjust")
     def adjust(self, wallet):

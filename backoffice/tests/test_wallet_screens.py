@@ -89,3 +89,39 @@ def test_support_may_see_wallets_but_not_adjust(browser_for, support, customer):
     )
     wallet.refresh_from_db()
     assert wallet.balance == Decimal("10.00")
+
+
+def test_finance_grants_credit_to_a_customer_who_has_no_wallet_yet(
+    browser_for, finance, customer, support
+):
+    client = browser_for(finance)
+    listed = client.get("/admin/wallets/wallet/").content.decode()
+    assert 'id="grant-credit"' in listed
+    unknown = client.post(
+        "/admin/wallets/wallet/open/", {"email": "nobody@example.com", "currency": "USD"}
+    )
+    assert "No active account has this e-mail." in unknown.content.decode()
+    assert not Wallet.objects.exists()
+    opened = client.post(
+        "/admin/wallets/wallet/open/", {"email": customer.email.upper(), "currency": "USD"}
+    )
+    wallet = Wallet.objects.get(user=customer, currency="USD")
+    assert opened["Location"] == f"/admin/wallets/wallet/{wallet.pk}/adjust/"
+    assert (wallet.balance, wallet.version) == (Decimal("0.00"), 0)  # empty until the grant
+    nonce = str(client.get(opened["Location"]).context["form"].initial["nonce"])
+    granted = client.post(
+        opened["Location"],
+        {"nonce": nonce, "direction": "grant", "amount": "12.50", "reason": "late delivery"},
+    )
+    assert granted.status_code == 302
+    wallet.refresh_from_db()
+    assert wallet.balance == Decimal("12.50")
+    # The same customer and currency again: the same wallet, never a second one.
+    client.post("/admin/wallets/wallet/open/", {"email": customer.email, "currency": "USD"})
+    assert Wallet.objects.filter(user=customer).count() == 1
+    # Support neither sees the way in nor the button on a wallet.
+    support_client = browser_for(support)
+    assert 'id="grant-credit"' not in support_client.get("/admin/wallets/wallet/").content.decode()
+    assert support_client.get("/admin/wallets/wallet/open/").status_code == 403
+    page = support_client.get(f"/admin/wallets/wallet/{wallet.pk}/change/").content.decode()
+    assert 'id="adjust-wallet"' not in page
