@@ -58,6 +58,11 @@ class OutboxEvent(models.Model):
             "data": self.data,
         }
 
+    def handled(self) -> dict:
+        """Return the envelope as in-process handlers get it: with the order it belongs to."""
+        # Some events' data name no order (wallet.*); webhooks keep per-order order by this.
+        return {**self.envelope(), "order_id": self.order_id}
+
 
 def subscribe(event_type: str):
     """Register an in-process handler for an event type ("*" for every type)."""
@@ -206,7 +211,7 @@ def dispatch(event_id: str) -> None:
         )
         if event is None:
             return
-        envelope = event.envelope()
+        envelope = event.handled()
         _run_handlers(envelope)
         event.dispatched_at = timezone.now()
         event.attempts += 1
@@ -238,7 +243,7 @@ def dispatch_batch(limit: int = BATCH_SIZE) -> int:
             token = _batch_shared.set({})
             try:
                 for event in batch:
-                    _run_handlers(event.envelope())
+                    _run_handlers(event.handled())
             except Exception as exc:
                 raise _BatchFailed from exc
             finally:

@@ -8,6 +8,7 @@ from django.utils.cache import add_never_cache_headers
 
 from gamarriando.admin import ReadOnlyAdmin, ReadOnlyInline, may_run_operations
 from gamarriando.errors import PermissionDeniedError
+from gamarriando.event_types import EventType
 from notifications.egress import TargetRefused, target_check
 from notifications.models import (
     WebhookAttempt,
@@ -35,6 +36,20 @@ class WebhookSubscriptionForm(forms.ModelForm):
     class Meta:
         model = WebhookSubscription
         fields = ["url", "event_types", "is_active"]
+
+    def clean_event_types(self):
+        """Accept a list of known event type names (empty: every event), nothing else."""
+        chosen = self.cleaned_data["event_types"]
+        if chosen in (None, ""):
+            return []
+        if not isinstance(chosen, list) or not all(isinstance(name, str) for name in chosen):
+            raise forms.ValidationError('A list of event types, e.g. ["payment.succeeded"].')
+        unknown = sorted(set(chosen) - set(EventType))
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown event types: {', '.join(unknown)}. Known: {', '.join(EventType)}."
+            )
+        return chosen
 
     def clean_url(self):
         url = self.cleaned_data["url"]
@@ -75,6 +90,13 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         if obj is None or obj.pk is None:
             return "Generated when you save, and shown once."
         return mask_secret(obj.secret)
+
+    def save_model(self, request, obj, form, change):
+        if change and "is_active" in form.changed_data and obj.is_active:
+            # Switched back on: a fresh start, or the next single failure would switch it off.
+            obj.consecutive_failures = 0
+            obj.disabled_at = None
+        super().save_model(request, obj, form, change)
 
     def response_add(self, request, obj, post_url_continue=None):
         return self._secrets_once(request, [(obj, obj.secret)], rotated=False)

@@ -42,6 +42,11 @@ class WebhookSubscription(models.Model):
         return self.url
 
     def wants(self, event_type: str) -> bool:
+        """Tell whether this subscriber asked for the event type (an empty list: every type)."""
+        if not isinstance(self.event_types, list):
+            return (
+                False  # a malformed row (the admin form refuses one) wants nothing, never crashes
+            )
         return not self.event_types or event_type in self.event_types
 
     def signing_secrets(self, at: datetime) -> list[str]:

@@ -3,7 +3,7 @@
 import contextlib
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
@@ -67,7 +67,12 @@ def deliveries_create(envelope: dict) -> None:
         delivery, created = WebhookDelivery.objects.get_or_create(
             subscription=subscription,
             event_id=envelope["id"],
-            defaults={"order_id": envelope["data"].get("order_id")},
+            defaults={
+                "order_id": envelope.get("order_id") or envelope["data"].get("order_id"),
+                # The event's own time, not the dispatch's: an event dispatched late (its
+                # handler failed once) still goes before the order's later events.
+                "created_at": datetime.fromisoformat(envelope["created_at"]),
+            },
         )
         if created:
             enqueue_on_commit("notifications.deliver_webhook", delivery_id=delivery.pk)
