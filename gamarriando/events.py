@@ -5,6 +5,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from contextvars import ContextVar
+from datetime import datetime
 from functools import partial
 
 from django.conf import settings
@@ -80,9 +81,17 @@ def new_event(event_type: str, data: dict, *, order_id: int | None = None) -> Ou
     return OutboxEvent(type=event_type, data=data, order_id=order_id)
 
 
-def publish(event_type: str, data: dict, *, order_id: int | None = None) -> OutboxEvent:
-    """Write an event inside the caller's transaction and dispatch it after commit."""
+def publish(
+    event_type: str, data: dict, *, order_id: int | None = None, at: datetime | None = None
+) -> OutboxEvent:
+    """Write an event inside the caller's transaction and dispatch it after commit.
+
+    `at` dates an event whose data is read after a change it caused was published: it then
+    still goes first (events are dispatched and delivered in created_at order).
+    """
     event = new_event(event_type, data, order_id=order_id)
+    if at is not None:
+        event.created_at = at
     event.save(force_insert=True)
     published(event)
     return event

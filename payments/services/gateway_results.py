@@ -96,6 +96,7 @@ def payment_apply_gateway_result(
                     result.failure_message or (CALLED_OFF_MESSAGE if ended_by_us else "")
                 )[:255]
                 flow_status = PaymentStatus.CANCELLED if ended_by_us else PaymentStatus.FAILED
+        settled_at = timezone.now()  # the refund's event goes before the order.refunded it causes
         sync_from_ledger(
             order,
             payment,
@@ -124,5 +125,6 @@ def payment_apply_gateway_result(
                     refund_amount=money.format_amount(txn.amount, txn.currency),
                 ),
                 order_id=order.pk,
+                at=settled_at,
             )
     return payment

@@ -127,3 +127,18 @@ def test_gateway_errors_are_retried_three_times(api, customer, product, monkeypa
     )
     assert body["failure_code"] == "gateway_error"
     assert calls == [f"payment-{payment.pk}-attempt-1"] * 4
+
+
+def test_the_refund_event_goes_before_the_order_refunded_it_causes(api, customer, finance, product):
+    from gamarriando.events import OutboxEvent
+
+    order, payment = make_paid(customer, product)
+    assert refund(api(finance), payment.pk, reason="returned").status_code == 202
+    types = list(
+        OutboxEvent.objects.filter(order_id=order.pk)
+        .order_by("created_at")
+        .values_list("type", flat=True)
+    )
+    assert types[-2:] == ["refund.succeeded", "order.refunded"], types
+    # As a charge's payment.succeeded goes before its order.paid.
+    assert types.index("payment.succeeded") < types.index("order.paid")
