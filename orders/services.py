@@ -277,7 +277,10 @@ def order_transition(
         order.cancel_reason = reason[:255]
         update_fields.append("cancel_reason")
     order.save(update_fields=update_fields)
-    if to_status in STOCK_RELEASING:
+    if to_status in STOCK_RELEASING or (
+        # Refunded in full before fulfilment began: the goods never left, as on a cancel.
+        to_status == OrderStatus.REFUNDED and from_status == OrderStatus.PAID
+    ):
         _release_stock(order)
     history = OrderStatusHistory(
         order=order, from_status=from_status, to_status=to_status, actor=actor, reason=reason[:255]

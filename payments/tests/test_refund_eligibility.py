@@ -119,3 +119,22 @@ def test_an_owner_cannot_refund_one_payment_of_a_split_order(api, customer, fina
     order.refresh_from_db()
     assert (order.status, order.amount_refunded) == ("cancelled", Decimal("19.90"))
     assert Transaction.objects.filter(transaction_type="refund", status="succeeded").count() == 2
+
+
+def test_a_refund_in_full_before_fulfilment_gives_the_stock_back_once(api, customer, finance):
+    product = ProductFactory(price=Decimal("50.00"), stock=10)
+    order, payment = make_paid(customer, product, quantity=2)
+    product.refresh_from_db()
+    assert product.stock == 8
+    assert refund(api(customer), payment.pk, reason="changed my mind").status_code == 202
+    order.refresh_from_db()
+    product.refresh_from_db()
+    assert (order.status, product.stock) == ("refunded", 10)
+    # Refunded after it shipped: the goods left, the stock stays as it is.
+    shipped_order, shipped = make_paid(customer, product, quantity=3)
+    for status in ("processing", "shipped"):
+        assert move(api(finance), shipped_order, status).status_code == 200
+    assert refund(api(finance), shipped.pk, reason="lost in transit").status_code == 202
+    shipped_order.refresh_from_db()
+    product.refresh_from_db()
+    assert (shipped_order.status, product.stock) == ("refunded", 7)
