@@ -15,7 +15,7 @@ RUN SECRET_KEY=build-only-not-secret JWT_SECRET_KEY=build-only-not-secret-either
     DATABASE_URL=postgres://build.invalid/none REDIS_URL=redis://build.invalid:6379/0 \
     python manage.py collectstatic --no-input
 
-RUN useradd --create-home app && mkdir -p /metrics/web /metrics/worker && chown -R app /metrics
+RUN useradd --create-home app && mkdir -p /metrics/web /metrics/worker /metrics/webhooks && chown -R app /metrics
 USER app
 EXPOSE 8000
 # 3 sync workers on 2 cores: 6 measured no better, the rows are CPU-bound (docs/benchmarks.md).

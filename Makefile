@@ -60,7 +60,7 @@ bench: install
 	$(PY) bench/run.py
 
 worker: install
-	$(VENV)/bin/celery -A gamarriando worker -Q default,payments,events,maintenance -l info
+	$(VENV)/bin/celery -A gamarriando worker -Q default,payments,events,maintenance,webhooks -l info
 
 beat: install
 	$(VENV)/bin/celery -A gamarriando beat -l info

@@ -99,7 +99,7 @@ ROW_KEYS = (
     "health_load",
     "webhook",
 )
-QUEUES = ["default", "payments", "events", "maintenance"]
+QUEUES = ["default", "payments", "events", "maintenance", "webhooks"]
 STARTED = time.monotonic()
 
 

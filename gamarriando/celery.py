@@ -28,12 +28,22 @@ logger = get_logger("gamarriando.task")
 
 app = Celery("gamarriando", task_cls="gamarriando.dead_letters:DeadLetterTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue("default"), Queue("payments"), Queue("events"), Queue("maintenance")]
+# Outgoing webhook POSTs have their own queue: a subscriber that hangs holds only the workers
+# that serve it, never a charge's or the outbox's (docker-compose gives it its own worker).
+app.conf.task_queues = [
+    Queue("default"),
+    Queue("payments"),
+    Queue("events"),
+    Queue("maintenance"),
+    Queue("webhooks"),
+]
 app.conf.task_routes = {
     "payments.*": {"queue": "payments"},
     "gamarriando.dispatch_event": {"queue": "events"},
     "gamarriando.dispatch_pending": {"queue": "events"},
     "gamarriando.sweep_outbox": {"queue": "events"},
+    "notifications.deliver_webhook": {"queue": "webhooks"},
+    "notifications.retry_due_deliveries": {"queue": "webhooks"},
     "notifications.*": {"queue": "events"},
     "orders.expire_unpaid_orders": {"queue": "maintenance"},
     "gamarriando.purge_idempotency_keys": {"queue": "maintenance"},

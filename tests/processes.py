@@ -11,7 +11,7 @@ import requests
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKER_QUEUES = "default,payments,events,maintenance"
+WORKER_QUEUES = "default,payments,events,maintenance,webhooks"
 
 
 def database_url(application_name: str = "") -> str:
