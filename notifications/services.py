@@ -22,7 +22,7 @@ from gamarriando.event_types import EventType
 from gamarriando.events import OutboxEvent, batch_shared
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit, send_now
-from notifications.egress import TIMEOUT, TargetRefused, webhook_post
+from notifications.egress import DEADLINE_SECONDS, TargetRefused, webhook_post
 from notifications.models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -48,8 +48,8 @@ DELIVERY_WINDOW = timedelta(hours=24)
 SECRET_OVERLAP = timedelta(hours=24)
 CHANGE_SUBSCRIPTION = "notifications.change_webhooksubscription"
 DISABLE_AFTER_FAILURES = 20
-# Longer than one POST can take (connect + read timeouts), so a live attempt keeps its claim.
-CLAIM = timedelta(seconds=sum(TIMEOUT) + 30)
+# Longer than one POST can take (its deadline, in a worker), so a live attempt keeps its claim.
+CLAIM = timedelta(seconds=DEADLINE_SECONDS + 30)
 # How long a sent customer e-mail stays marked: longer than any redelivery of its task.
 SENT_MARK_SECONDS = 24 * 3600
 

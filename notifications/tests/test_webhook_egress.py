@@ -106,3 +106,40 @@ def test_https_is_required_when_the_setting_says_so(endpoint, settings, client, 
     )
     assert response.status_code == 200 and "must use https" in response.content.decode()
     assert not WebhookSubscription.objects.exists()
+
+
+def test_an_answer_that_trickles_in_is_cut_at_the_deadline(monkeypatch):
+    """Each header within the read timeout, the whole far beyond it: stopped at the deadline."""
+    import socket
+    import threading
+
+    from notifications import egress
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def trickle():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        while not stop.wait(0.5):  # one header line every half second, forever
+            try:
+                conn.sendall(b"X-Slow: 1\r\n")
+            except OSError:
+                break
+        conn.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    monkeypatch.setattr(egress, "DEADLINE_SECONDS", 2)
+    started = time.monotonic()
+    try:
+        with pytest.raises(egress.DeadlineExceeded):
+            webhook_post(f"http://127.0.0.1:{port}/hooks", body=b"{}", headers={})
+    finally:
+        stop.set()
+        listener.close()
+    assert 1.9 < time.monotonic() - started < 5
+    import signal
+
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no alarm left behind
