@@ -82,16 +82,19 @@ def _keep_djangos_logging(**_):
 @task_prerun.connect
 def _bind_task_context(task_id=None, task=None, kwargs=None, **_):
     """Bind the task and the ids it works on to every log line it writes."""
+    # An inline task runs inside its caller (a request, another task): its caller's context is
+    # put back afterwards, or the request's later lines would lose their request_id.
+    caller = structlog.contextvars.get_contextvars() if task.request.is_eager else None
     structlog.contextvars.clear_contextvars()
     ids = {k: v for k, v in (kwargs or {}).items() if k.endswith("_id")}
     structlog.contextvars.bind_contextvars(task=task.name, task_id=task_id, **ids)
-    _started[task_id] = (time.perf_counter(), ids)
+    _started[task_id] = (time.perf_counter(), ids, caller)
 
 
 @task_postrun.connect
 def _log_task(task_id=None, task=None, state=None, **_):
     """Write one line per task run with its outcome and duration."""
-    started, ids = _started.pop(task_id, (None, {}))
+    started, ids, caller = _started.pop(task_id, (None, {}, None))
     duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
     # Inline tasks nest, so the ids are passed explicitly rather than read from the context.
     fields = {
@@ -102,6 +105,9 @@ def _log_task(task_id=None, task=None, state=None, **_):
         "duration_ms": duration_ms,
     }
     logger.info("task", **fields)
+    if caller is not None:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(**caller)
 
 
 _started: dict = {}

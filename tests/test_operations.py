@@ -106,3 +106,30 @@ def test_the_request_line_names_user_and_payment(api, customer):
         200,
     )
     assert line["duration_ms"] >= 0
+
+
+def test_a_request_that_runs_tasks_inline_keeps_its_request_id_on_its_own_lines(
+    api, customer, product
+):
+    from gamarriando.logging import json_formatter
+    from tests.helpers import make_order, make_payment
+
+    payment = make_payment(customer, make_order(customer, product))
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(json_formatter())
+    logging.getLogger().addHandler(handler)
+    try:  # the charge and its events' tasks run inline, inside this request
+        api(customer).post(
+            f"/api/v1/payments/{payment.pk}/process",
+            {"payment_method_id": "tok_success"},
+            format="json",
+            HTTP_X_REQUEST_ID="req-77",
+        )
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = [json.loads(raw) for raw in stream.getvalue().splitlines()]
+    assert any(line["event"] == "task" for line in lines)  # tasks did run inline
+    request_line = next(line for line in lines if line["event"] == "request")
+    assert request_line.get("request_id") == "req-77"
+    assert "task" not in request_line
