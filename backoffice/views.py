@@ -156,10 +156,21 @@ def _report(request, screen: MoneyScreen, txn: Transaction | None, destination: 
         messages.success(request, f"{text}.")
 
 
-def error_details(exc: ApplicationError) -> str:
-    """Name an error's details as a clerk reads them (a field's messages, not a list's repr)."""
+MONEY_DETAILS = frozenset({"refundable_amount", "balance_due", "available", "amount_due"})
+
+
+def error_details(exc: ApplicationError, currency: str = "") -> str:
+    """Name an error's details as a clerk reads them: "Refundable amount: 9.80 PEN", not keys."""
+
+    def shown(key, value):
+        if isinstance(value, list):
+            return " ".join(map(str, value))
+        if key in MONEY_DETAILS and currency:
+            return f"{value} {currency}"
+        return str(value).replace("_", " ") if key.endswith("status") else value
+
     return ", ".join(
-        f"{key}: {' '.join(map(str, value)) if isinstance(value, list) else value}"
+        f"{key.replace('_', ' ').capitalize()}: {shown(key, value)}"
         for key, value in exc.details.items()
     )
 
@@ -206,7 +217,8 @@ def payment_operation_view(request, payment_id: int, operation_name: str):
                 messages.warning(request, ALREADY_SUBMITTED)
                 return redirect(change_url)
             except ApplicationError as exc:
-                messages.error(request, f"{exc.message} {error_details(exc)}".strip())
+                details = error_details(exc, payment.currency)
+                messages.error(request, f"{exc.message} {details}".strip())
                 # Back to the first step with what was entered: a corrected amount is confirmed
                 # again, never sent on the next press (the refused nonce was freed).
                 form = screen.form_class(

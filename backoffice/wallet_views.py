@@ -57,7 +57,7 @@ def wallet_adjust_view(request, wallet_id: int):
             messages.warning(request, ALREADY_SUBMITTED)
             return redirect(change_url)
         except ApplicationError as exc:
-            messages.error(request, f"{exc.message} {error_details(exc)}".strip())
+            messages.error(request, f"{exc.message} {error_details(exc, wallet.currency)}".strip())
         else:
             amount, balance = (
                 money.with_currency(value, wallet.currency)

@@ -160,7 +160,13 @@ class PaymentAdmin(ExplainsDroppedFilters, AmountsInCurrency, admin.ModelAdmin):
         AmountRangeFilter,
         ("created_at", admin.DateFieldListFilter),
     ]
-    search_fields = ["order__order_number", "order__user__email", "gateway_transaction_id"]
+    # A refund's or capture's reference finds its payment too (exact: an index lookup).
+    search_fields = [
+        "order__order_number",
+        "order__user__email",
+        "gateway_transaction_id",
+        "=transactions__gateway_transaction_id",
+    ]
     list_select_related = ["order__user"]
     date_hierarchy = "created_at"
     inlines = [TransactionInline, PaymentStatusHistoryInline]

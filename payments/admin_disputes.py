@@ -20,7 +20,11 @@ class DisputeAdmin(AmountsInCurrency, ReadOnlyAdmin):
         "closed_at",
     ]
     list_filter = ["status", "gateway", "currency"]
-    search_fields = ["gateway_dispute_id", "payment__order__order_number"]
+    search_fields = [
+        "gateway_dispute_id",
+        "payment__order__order_number",
+        "payment__order__user__email",
+    ]
     list_select_related = ["payment"]
     # Open ones (not closed) first, each group by its evidence deadline, nearest first.
     ordering = [F("closed_at").asc(nulls_first=True), F("evidence_due_by").asc(nulls_last=True)]

@@ -111,7 +111,7 @@ def test_a_refused_submission_frees_its_nonce_for_the_corrected_form(browser_for
     refused = client.post(
         url, {"nonce": nonce, "confirm": "True", "amount": "80.00", "reason": "all of it"}
     )
-    assert "refundable_amount: 79.00" in refused.content.decode()
+    assert "Refundable amount: 79.00 PEN" in refused.content.decode()
     corrected = client.post(
         url, {"nonce": nonce, "confirm": "True", "amount": "79.00", "reason": "all of it"}
     )
@@ -188,7 +188,7 @@ def test_a_refused_confirmation_asks_again_for_the_corrected_amount(browser_for,
     refused = first.post(
         url, {"nonce": nonce, "confirm": "True", "amount": "70.00", "reason": "returned"}
     )
-    assert "refundable_amount: 60.00" in refused.content.decode()
+    assert "Refundable amount: 60.00 PEN" in refused.content.decode()
     assert not refused.context["confirming"]
     assert 'name="confirm" value="True"' not in refused.content.decode()
     # The corrected amount, posted from the re-shown form, is confirmed again: nothing moves.
