@@ -6,15 +6,18 @@ and connects to the very address it checked, with the Host header and TLS SNI of
 a DNS answer that changes between the check and the connection cannot reach inside.
 """
 
-import signal
+import contextlib
+import socket
 import threading
-from contextlib import contextmanager
+from contextvars import ContextVar
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from requests_hardened import Config, Manager
 from requests_hardened.ip_filter import InvalidIPAddress
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 TIMEOUT = (5, 10)  # connect, read (seconds): each socket read, not the whole answer
 # The whole attempt, however the answer trickles in (a header every few seconds would keep
@@ -31,29 +34,40 @@ class DeadlineExceeded(requests.Timeout):
     """The subscriber did not answer in full within DEADLINE_SECONDS."""
 
 
-class _Expired(Exception):  # noqa: N818 - not an OSError, so urllib3 lets it through unwrapped
-    """Raised by the alarm inside the POST; webhook_post turns it into DeadlineExceeded."""
+# The sockets the current attempt opened, so that its watchdog can cut them at the deadline.
+_attempt_sockets: ContextVar[list | None] = ContextVar("webhook_attempt_sockets", default=None)
 
 
-@contextmanager
-def _deadline(seconds: float):
-    """Interrupt the block after `seconds` with DeadlineExceeded (a worker's main thread)."""
-    # SIGALRM reaches only the main thread, where Celery's prefork children run their tasks;
-    # elsewhere (a task run inline by a web thread) each read's TIMEOUT is the only bound.
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class _WatchedConnection(HTTPConnection):
+    def connect(self):
+        super().connect()
+        sockets = _attempt_sockets.get()
+        if sockets is not None:
+            sockets.append(self.sock)
 
-    def expire(signum, frame):
-        raise _Expired
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self):
+        super().connect()
+        sockets = _attempt_sockets.get()
+        if sockets is not None:
+            sockets.append(self.sock)
+
+
+class _WatchedPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+def _cut(sockets: list, expired: threading.Event) -> None:
+    """The watchdog: shut the attempt's sockets, which ends a read blocked on any of them."""
+    expired.set()
+    for sock in list(sockets):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def target_check(url: str) -> None:
@@ -82,26 +96,49 @@ def _session() -> requests.Session:
         )
     ).get_session()
     session.trust_env = False  # no proxy, .netrc or CA bundle taken from the environment
+    for adapter in session.adapters.values():  # connections the watchdog can cut
+        adapter.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedPool,
+            "https": _WatchedHTTPSPool,
+        }
     return session
 
 
 def webhook_post(url: str, *, body: bytes, headers: dict) -> int:
     """POST a webhook and return the answer's status code; its body is never read.
 
+    A watchdog thread cuts the attempt at DEADLINE_SECONDS however the answer trickles in,
+    in any thread or pool (no signals).
+
     Raises:
         TargetRefused: the URL or the address its host resolves to is refused.
-        requests.RequestException: the request failed (connection, timeout, DeadlineExceeded).
+        DeadlineExceeded: no complete answer within DEADLINE_SECONDS.
+        requests.RequestException: the request failed (connection, timeout).
     """
     target_check(url)
-    with _session() as session:
-        try:
-            with _deadline(DEADLINE_SECONDS):
-                response = session.post(
-                    url, data=body, headers=headers, stream=True, allow_redirects=False
-                )
-                response.close()  # a redirect is an answer like any other: its status counts
-        except InvalidIPAddress as exc:
-            raise TargetRefused(f"The host resolves to a refused address ({exc}).") from exc
-        except _Expired:
-            raise DeadlineExceeded(f"No complete answer within {DEADLINE_SECONDS} s.") from None
-        return response.status_code
+    sockets: list = []
+    expired = threading.Event()
+    token = _attempt_sockets.set(sockets)
+    watchdog = threading.Timer(DEADLINE_SECONDS, _cut, args=(sockets, expired))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        with _session() as session:
+            response = session.post(
+                url, data=body, headers=headers, stream=True, allow_redirects=False
+            )
+            response.close()  # a redirect is an answer like any other: its status counts
+        if expired.is_set():
+            # Cut while its headers were still coming in: http.client reads the cut as their
+            # end, so what came back is not the subscriber's whole answer.
+            raise DeadlineExceeded(f"No complete answer within {DEADLINE_SECONDS} s.")
+    except InvalidIPAddress as exc:
+        raise TargetRefused(f"The host resolves to a refused address ({exc}).") from exc
+    except requests.RequestException as exc:
+        if expired.is_set():
+            raise DeadlineExceeded(f"No complete answer within {DEADLINE_SECONDS} s.") from exc
+        raise
+    finally:
+        watchdog.cancel()
+        _attempt_sockets.reset(token)
+    return response.status_code

@@ -5,6 +5,7 @@ from decimal import Decimal
 from orders.services import order_create
 from orders.tests.factories import ADDRESS
 from payments.services import payment_create, payment_process
+from payments.services.disputes import dispute_record
 
 
 def make_order(user, product, quantity=1, currency="PEN"):
@@ -43,4 +44,18 @@ def post_process(client, payment_id, method_id, **extra):
         f"/api/v1/payments/{payment_id}/process",
         {"payment_method_id": method_id, **extra},
         format="json",
+    )
+
+
+def record_dispute(payment, ref, status="needs_response", *, amount, due=None):
+    """Record a dispute on the payment as the simulated gateway's webhook would report it."""
+    return dispute_record(
+        payment_id=payment.pk,
+        gateway="simulated",
+        gateway_dispute_id=ref,
+        amount=Decimal(amount),
+        currency=payment.currency,
+        reason="fraudulent",
+        status=status,
+        evidence_due_by=due,
     )

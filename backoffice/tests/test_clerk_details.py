@@ -6,8 +6,7 @@ import pytest
 
 from backoffice.tests.helpers import operation_url, submit
 from orders.tests.factories import ProductFactory
-from payments.services.disputes import dispute_record
-from tests.helpers import make_paid
+from tests.helpers import make_paid, record_dispute
 from transactions.models import Transaction
 from wallets.tests.factories import funded_wallet
 
@@ -23,16 +22,7 @@ def test_yen_is_shown_without_decimals_on_the_wallet_cancel_and_dispute_screens(
 ):
     order, payment = yen_paid(customer)
     wallet = funded_wallet(customer, amount="9600", currency="JPY")
-    dispute_record(
-        status="needs_response",
-        payment_id=payment.pk,
-        gateway="simulated",
-        gateway_dispute_id="dp_yen",
-        amount=Decimal("4800"),
-        currency="JPY",
-        reason="fraudulent",
-        evidence_due_by=None,
-    )
+    record_dispute(payment, "dp_yen", amount="4800")
     client = browser_for(finance)
     pages = {
         "wallet": client.get(f"/admin/wallets/wallet/{wallet.pk}/adjust/"),

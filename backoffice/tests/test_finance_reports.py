@@ -17,7 +17,7 @@ from orders.tests.factories import ProductFactory
 from payments.models import Dispute, Payment
 from payments.services import payment_process
 from payments.services.disputes import dispute_record, disputes_remind_deadlines
-from tests.helpers import make_order, make_paid, make_payment
+from tests.helpers import make_order, make_paid, make_payment, record_dispute
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -273,16 +273,7 @@ def test_open_disputes_are_listed_nearest_deadline_first(customer, finance, brow
         ("dp_mid", 5, "warning_needs_response"),
     ):
         _, payment = make_paid(customer, product)
-        dispute_record(
-            payment_id=payment.pk,
-            gateway="simulated",
-            gateway_dispute_id=ref,
-            amount=Decimal("10.00"),
-            currency="PEN",
-            reason="fraudulent",
-            status=status,
-            evidence_due_by=now + timedelta(days=days),
-        )
+        record_dispute(payment, ref, status, amount="10.00", due=now + timedelta(days=days))
     client = browser_for(finance)
     page = client.get("/admin/payments/dispute/open/")
     assert [d.gateway_dispute_id for d in page.context["disputes"]] == [

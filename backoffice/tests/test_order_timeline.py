@@ -33,25 +33,15 @@ def test_an_open_dispute_shows_on_the_order_timeline_and_the_payment_page(
     browser_for, finance, paid
 ):
     from datetime import timedelta
-    from decimal import Decimal
 
     from django.utils import timezone
 
     from payments.models import Dispute
-    from payments.services.disputes import dispute_record
+    from tests.helpers import record_dispute
 
     order, payment = paid
     due = timezone.now() + timedelta(days=5)
-    dispute_record(
-        status="needs_response",
-        payment_id=payment.pk,
-        gateway="simulated",
-        gateway_dispute_id="dp_seen",
-        amount=Decimal("80.00"),
-        currency="PEN",
-        reason="fraudulent",
-        evidence_due_by=due,
-    )
+    record_dispute(payment, "dp_seen", amount="80.00", due=due)
     client = browser_for(finance)
     page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     timeline = page[page.index('id="order-timeline"') :]

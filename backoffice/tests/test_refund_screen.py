@@ -9,8 +9,7 @@ from backoffice.tests.helpers import operation_url, submit
 from orders.tests.factories import ProductFactory
 from payments.models import SimulatedGatewayOperation
 from payments.services import payment_process, payment_refund
-from payments.services.disputes import dispute_record
-from tests.helpers import make_order, make_payment
+from tests.helpers import make_order, make_payment, record_dispute
 from tests.threads import run_concurrently
 from transactions.models import Transaction
 
@@ -201,16 +200,7 @@ def test_a_refused_confirmation_asks_again_for_the_corrected_amount(browser_for,
 
 def test_a_disputed_payment_refund_screen_says_why_instead_of_asking(browser_for, finance, paid):
     _, payment = paid
-    dispute_record(
-        status="needs_response",
-        payment_id=payment.pk,
-        gateway="simulated",
-        gateway_dispute_id="dp_held",
-        amount=Decimal("80.00"),
-        currency="PEN",
-        reason="fraudulent",
-        evidence_due_by=None,
-    )
+    record_dispute(payment, "dp_held", amount="80.00")
     page = browser_for(finance).get(operation_url(payment, "refund"))
     assert "under dispute (needs response)" in page.context["unavailable"]
     assert 'id="continue-button"' not in page.content.decode()

@@ -8,23 +8,15 @@ from django.utils import timezone
 
 from orders.tests.factories import ProductFactory
 from payments.monitoring import payment_alerts
-from payments.services.disputes import dispute_record
-from tests.helpers import make_paid
+from tests.helpers import make_paid, record_dispute
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def record(payment, status, amount="40.00"):
-    return dispute_record(
-        payment_id=payment.pk,
-        gateway="simulated",
-        gateway_dispute_id="dp_cancel",
-        amount=Decimal(amount),
-        currency="PEN",
-        reason="fraudulent",
-        status=status,
-        evidence_due_by=timezone.now() + timedelta(days=7),
+    return record_dispute(
+        payment, "dp_cancel", status, amount=amount, due=timezone.now() + timedelta(days=7)
     )
 
 
