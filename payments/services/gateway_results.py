@@ -5,7 +5,6 @@ from dataclasses import replace
 from django.db import transaction
 from django.utils import timezone
 
-from gamarriando import events, money
 from gamarriando.event_types import EventType
 from gamarriando.finance_metrics import PAYMENT_AMOUNT
 from gamarriando.metrics import REFUNDS
@@ -16,7 +15,7 @@ from payments.services.ledger_core import (
     abandon_waiting_attempt,
     is_called_off,
     lock_operation,
-    payment_event_data,
+    publish_refund_event,
     set_status,
     sync_from_ledger,
 )
@@ -96,7 +95,6 @@ def payment_apply_gateway_result(
                     result.failure_message or (CALLED_OFF_MESSAGE if ended_by_us else "")
                 )[:255]
                 flow_status = PaymentStatus.CANCELLED if ended_by_us else PaymentStatus.FAILED
-        settled_at = timezone.now()  # the refund's event goes before the order.refunded it causes
         sync_from_ledger(
             order,
             payment,
@@ -117,14 +115,5 @@ def payment_apply_gateway_result(
                 if result.status == GatewayStatus.SUCCEEDED
                 else EventType.REFUND_FAILED
             )
-            events.publish(
-                kind,
-                payment_event_data(
-                    payment,
-                    transaction_id=txn.pk,
-                    refund_amount=money.format_amount(txn.amount, txn.currency),
-                ),
-                order_id=order.pk,
-                at=settled_at,
-            )
+            publish_refund_event(kind, order, payment, txn, at=now)
     return payment

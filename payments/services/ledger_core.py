@@ -108,6 +108,23 @@ def payment_event_data(payment: Payment, **extra) -> dict:
     }
 
 
+def publish_refund_event(
+    kind: str, order: Order, payment: Payment, txn: Transaction, *, at, **extra
+) -> None:
+    """Publish a refund's event, dated when it settled: before the order.refunded it causes.
+
+    The data is read after sync_from_ledger (the payment's new figures), which may already
+    have published order.refunded; `at` puts the refund's own event first all the same.
+    """
+    data = payment_event_data(
+        payment,
+        transaction_id=txn.pk,
+        refund_amount=money.format_amount(txn.amount, txn.currency),
+        **extra,
+    )
+    events.publish(kind, data, order_id=order.pk, at=at)
+
+
 def set_status(
     payment: Payment, to_status: str, *, actor=None, reason: str = "", voided=False
 ) -> None:

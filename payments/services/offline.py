@@ -5,14 +5,14 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gamarriando import events, money
+from gamarriando import money
 from gamarriando.errors import AmountMismatch, field_error
 from gamarriando.event_types import EventType
 from payments import rules
 from payments.gateways.wallet import WALLET
 from payments.permissions import PaymentPermission, require_permission
 from payments.services.amounts import check_fits_balance, checked_amount
-from payments.services.ledger_core import lock_payment, payment_event_data, sync_from_ledger
+from payments.services.ledger_core import lock_payment, publish_refund_event, sync_from_ledger
 from transactions.models import ATTEMPT_TYPES, Transaction, TransactionStatus, TransactionType
 from transactions.selectors import ledger_totals
 
@@ -109,11 +109,7 @@ def ledger_record_settled_row(
             voided=transaction_type == TransactionType.VOID,
         )
         if transaction_type == TransactionType.REFUND:
-            events.publish(
-                EventType.REFUND_SUCCEEDED,
-                payment_event_data(payment, transaction_id=txn.pk),
-                order_id=order.pk,
-            )
+            publish_refund_event(EventType.REFUND_SUCCEEDED, order, payment, txn, at=now)
     return txn
 
 

@@ -5,13 +5,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from gamarriando import events, money
 from gamarriando.event_types import EventType
 from gamarriando.finance_metrics import PAYMENT_AMOUNT
 from gamarriando.metrics import REFUNDS
 from orders.models import Order
 from payments.models import Payment
-from payments.services.ledger_core import payment_event_data, sync_from_ledger
+from payments.services.ledger_core import publish_refund_event, sync_from_ledger
 from transactions.models import Transaction, TransactionStatus, TransactionType
 from transactions.selectors import WALLET_DESTINATION as DESTINATION_WALLET
 from wallets import services as wallet_services
@@ -57,14 +56,7 @@ def refund_to_wallet(
     # gateway label is the wallet (as in the settlement report).
     labels, counted = (payment.currency, DESTINATION_WALLET, TransactionType.REFUND), float(amount)
     transaction.on_commit(lambda: PAYMENT_AMOUNT.labels(*labels).inc(counted))
-    events.publish(
-        EventType.REFUND_SUCCEEDED,
-        payment_event_data(
-            payment,
-            transaction_id=txn.pk,
-            refund_amount=money.format_amount(amount, payment.currency),
-            destination=DESTINATION_WALLET,
-        ),
-        order_id=order.pk,
+    publish_refund_event(
+        EventType.REFUND_SUCCEEDED, order, payment, txn, at=now, destination=DESTINATION_WALLET
     )
     return txn

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from gamarriando.events import OutboxEvent
 from payments.gateways.simulated import SimulatedGateway
 from payments.models import SimulatedGatewayOperation
 from tests.helpers import make_order, make_paid, make_payment
@@ -129,11 +130,27 @@ def test_gateway_errors_are_retried_three_times(api, customer, product, monkeypa
     assert calls == [f"payment-{payment.pk}-attempt-1"] * 4
 
 
-def test_the_refund_event_goes_before_the_order_refunded_it_causes(api, customer, finance, product):
-    from gamarriando.events import OutboxEvent
-
+@pytest.mark.parametrize("how", ["gateway", "store credit", "offline"])
+def test_the_refund_event_goes_before_the_order_refunded_it_causes(
+    api, customer, finance, product, how
+):
     order, payment = make_paid(customer, product)
-    assert refund(api(finance), payment.pk, reason="returned").status_code == 202
+    if how == "offline":
+        answer = api(finance).post(
+            "/api/v1/transactions",
+            {
+                "payment_id": payment.pk,
+                "transaction_type": "refund",
+                "amount": str(payment.amount),
+                "reason": "bank transfer back",
+            },
+            format="json",
+        )
+        assert answer.status_code == 201, answer.json()
+    else:
+        destination = "wallet" if how == "store credit" else "original"
+        answer = refund(api(finance), payment.pk, reason="returned", destination=destination)
+        assert answer.status_code == 202, answer.json()
     types = list(
         OutboxEvent.objects.filter(order_id=order.pk)
         .order_by("created_at")
@@ -142,3 +159,5 @@ def test_the_refund_event_goes_before_the_order_refunded_it_causes(api, customer
     assert types[-2:] == ["refund.succeeded", "order.refunded"], types
     # As a charge's payment.succeeded goes before its order.paid.
     assert types.index("payment.succeeded") < types.index("order.paid")
+    refunded = OutboxEvent.objects.get(order_id=order.pk, type="refund.succeeded")
+    assert refunded.data["refund_amount"] == str(payment.amount)
