@@ -82,12 +82,22 @@ def _earlier_pending(delivery: WebhookDelivery) -> bool:
     """Tell whether an older event of the same order still waits for this subscriber."""
     if delivery.order_id is None:
         return False
-    return WebhookDelivery.objects.filter(
+    waiting = WebhookDelivery.objects.filter(
         subscription_id=delivery.subscription_id,
         order_id=delivery.order_id,
         status=DeliveryStatus.PENDING,
         created_at__lt=delivery.created_at,
     ).exists()
+    # An older event not dispatched yet (its handler failed and its task retries it) has no
+    # delivery to wait behind: its own dispatch makes one, whose success hands over to this.
+    return (
+        waiting
+        or OutboxEvent.objects.filter(
+            order_id=delivery.order_id,
+            dispatched_at__isnull=True,
+            created_at__lt=delivery.created_at,
+        ).exists()
+    )
 
 
 def _claim(delivery: WebhookDelivery):

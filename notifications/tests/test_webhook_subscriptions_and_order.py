@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from gamarriando.events import OutboxEvent
 from notifications.models import WebhookDelivery, WebhookSubscription
-from notifications.services import deliveries_create
+from notifications.services import deliveries_create, delivery_attempt
 from notifications.tests.factories import WebhookSubscriptionFactory
 from orders.services import order_cancel
 from orders.tests.factories import ProductFactory
@@ -49,8 +49,9 @@ def test_the_admin_form_takes_only_a_list_of_known_event_types(client, superuser
     assert not WebhookSubscription.objects.exists()
 
 
-def test_a_late_dispatched_event_is_still_delivered_before_the_orders_later_ones(customer):
-    subscription = WebhookSubscriptionFactory()
+def test_a_late_dispatched_event_is_still_delivered_before_the_orders_later_ones(subscriber):
+    subscriber.up = True
+    subscription = WebhookSubscription.objects.get()
     now = timezone.now()
     earlier = OutboxEvent.objects.create(
         type="order.paid", data={"order_id": 7}, order_id=7, created_at=now - timedelta(seconds=5)
@@ -58,9 +59,11 @@ def test_a_late_dispatched_event_is_still_delivered_before_the_orders_later_ones
     later = OutboxEvent.objects.create(
         type="order.cancelled", data={"order_id": 7}, order_id=7, created_at=now
     )
-    # The earlier event's handler failed once: it is dispatched after the later one.
-    deliveries_create(later.handled())
-    deliveries_create(earlier.handled())
+    # The earlier event's handler failed once: the later one is dispatched first.
+    dispatch_event_alone(later)
+    assert subscriber.received == []  # it waits behind the undispatched earlier event
+    dispatch_event_alone(earlier)  # its success hands over to the later one
+    assert [event["type"] for event in subscriber.received] == ["order.paid", "order.cancelled"]
     queue = WebhookDelivery.objects.filter(subscription=subscription).order_by("created_at")
     assert [d.event_id for d in queue] == [earlier.pk, later.pk]
     assert queue[0].created_at == earlier.created_at
@@ -90,3 +93,11 @@ def test_switching_an_endpoint_back_on_starts_its_failure_count_afresh(client, s
     subscription.refresh_from_db()
     assert (subscription.is_active, subscription.consecutive_failures) == (True, 0)
     assert subscription.disabled_at is None
+
+
+def dispatch_event_alone(event):
+    """What dispatch does for one event: marked dispatched, its deliveries made and sent."""
+    OutboxEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now())
+    deliveries_create(event.handled())  # each is sent on commit (inline in the tests)
+    for delivery in WebhookDelivery.objects.filter(event=event):
+        delivery_attempt(delivery_id=delivery.pk)  # and again: a sent one is not sent twice
