@@ -70,9 +70,9 @@ urlpatterns = [
         name="order_cancel",
     ),
     path(
-        "wallets/wallet/open/",
-        _screen(wallet_views.wallet_open_view),
-        name="wallet_open",
+        "wallets/wallet/grant/",
+        _screen(wallet_views.wallet_grant_view),
+        name="wallet_grant",
     ),
     path(
         "wallets/wallet/<int:wallet_id>/adjust/",

@@ -15,9 +15,9 @@ from backoffice.nonces import FormAlreadySubmitted, nonce_claim
 from backoffice.views import error_details
 from gamarriando import money
 from gamarriando.errors import ApplicationError
-from gamarriando.users.models import User
 from wallets.models import Wallet
-from wallets.services import ADJUST_PERMISSION, wallet_adjust, wallet_get_or_create
+from wallets.selectors import active_account_by_email
+from wallets.services import ADJUST_PERMISSION, wallet_adjust, wallet_grant
 
 ALREADY_SUBMITTED = "This form was already submitted; nothing more was done."
 
@@ -78,34 +78,78 @@ def wallet_adjust_view(request, wallet_id: int):
     return TemplateResponse(request, "admin/backoffice/wallet_adjust.html", context)
 
 
-class CustomerWalletForm(forms.Form):
+class WalletGrantForm(OperationForm):
     email = forms.EmailField(label="Customer's e-mail")
     currency = forms.ChoiceField(
         choices=[(code, code) for code in money.CURRENCY_EXPONENTS], initial=money.DEFAULT_CURRENCY
     )
+    amount = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=money.Decimal("0.01"), max_value=money.MAX_AMOUNT
+    )
+    reason = forms.CharField(
+        max_length=200,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="The customer sees it on their wallet's entries.",
+    )
 
-    def clean_email(self):
-        user = User.objects.filter(email__iexact=self.cleaned_data["email"], is_active=True).first()
-        if user is None:
-            raise forms.ValidationError("No active account has this e-mail.")
-        return user
+    def clean(self):
+        data = super().clean()
+        if "email" in data:
+            data["customer"] = active_account_by_email(data["email"])
+            if data["customer"] is None:
+                self.add_error("email", "No active account has this e-mail.")
+        return data
 
 
-def wallet_open_view(request):
-    """Find a customer's wallet in a currency (made empty if it has none) to grant credit to."""
+def wallet_grant_view(request):
+    """Grant store credit to a customer by e-mail and currency, confirmed, once."""
     if not request.user.has_perm(ADJUST_PERMISSION):
         raise PermissionDenied
-    form = CustomerWalletForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        # An empty wallet moves no money: the grant itself is the adjust screen's, with its reason.
-        wallet = wallet_get_or_create(
-            user=form.cleaned_data["email"], currency=form.cleaned_data["currency"]
-        )
-        return redirect(reverse("backoffice:wallet_adjust", args=[wallet.pk]))
+    changelist = reverse("admin:wallets_wallet_changelist")
+    form = WalletGrantForm(request.POST or None, initial={"nonce": uuid.uuid4()})
+    confirming = False
+    if request.method == "POST" and form.is_valid() and not form.cleaned_data.get("confirm"):
+        confirming = True  # say once more what will happen, with the same values
+        values = {k: v for k, v in form.cleaned_data.items() if k != "customer"}
+        form = WalletGrantForm(initial={**values, "confirm": True})
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():  # a refused grant frees the nonce for a retry
+                nonce_claim(
+                    nonce=data["nonce"],
+                    operation="wallet_grant",
+                    object_id=data["customer"].pk,
+                    user=request.user,
+                )
+                entry = wallet_grant(
+                    user=data["customer"],
+                    currency=data["currency"],
+                    amount=data["amount"],
+                    reason=data["reason"],
+                    actor=request.user,
+                )
+        except FormAlreadySubmitted:
+            messages.warning(request, ALREADY_SUBMITTED)
+            return redirect(changelist)
+        except ApplicationError as exc:
+            messages.error(request, f"{exc.message} {error_details(exc)}".strip())
+            form = WalletGrantForm(initial={**data, "confirm": False})
+        else:
+            granted, balance = (
+                money.with_currency(value, data["currency"])
+                for value in (entry.amount, entry.balance_after)
+            )
+            messages.success(
+                request, f"Granted {granted} to {data['customer'].email}: balance now {balance}."
+            )
+            return redirect(reverse("admin:wallets_wallet_change", args=[entry.wallet_id]))
     context = {
         **admin.site.each_context(request),
         "title": "Grant store credit to a customer",
         "form": form,
+        "confirming": confirming,
+        "changelist": changelist,
         "opts": Wallet._meta,
     }
-    return TemplateResponse(request, "admin/backoffice/wallet_open.html", context)
+    return TemplateResponse(request, "admin/backoffice/wallet_grant.html", context)

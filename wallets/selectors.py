@@ -3,10 +3,16 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import Case, DecimalField, F, QuerySet, Sum, Value, When
 
 from gamarriando.money import quantize
 from wallets.models import ENTRY_EFFECTS, EntryType, Wallet, WalletEntry, WalletHold
+
+
+def active_account_by_email(email: str):
+    """Return the active account with this e-mail (any case), or None."""
+    return get_user_model().objects.filter(email__iexact=email.strip(), is_active=True).first()
 
 
 def wallets_of(user) -> QuerySet[Wallet]:

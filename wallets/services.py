@@ -1,4 +1,4 @@
-"""Every write to a wallet: credit, hold, deduct, release, expire, adjust.
+"""Every write to a wallet: credit, hold, deduct, release, expire, adjust, grant.
 
 Each one is a single compare-and-swap through `wallets.optimistic.apply_moves`, which retries
 a lost race and finally raises WalletBusy (409 WALLET_BUSY).
@@ -91,26 +91,42 @@ def wallet_credit(
     return entries[0]
 
 
-def wallet_adjust(*, wallet_id: int, amount: Decimal, reason: str, actor) -> WalletEntry:
-    """Grant (amount > 0) or remove (amount < 0) store credit by hand, with a reason.
+def _check_adjustment(*, actor, owner, reason: str, amount: Decimal, currency: str) -> None:
+    """Refuse a hand-made change of credit without the right, a reason or a valid amount.
 
     Raises:
-        PermissionDeniedError: the actor lacks wallets.adjust_wallet.
-        ValidationFailed: no reason, a zero amount, or too many decimals.
-        InsufficientFunds: removing more than is available (held funds stay).
-        WalletBusy: the wallet kept changing under the adjustment.
+        PermissionDeniedError: the actor lacks wallets.adjust_wallet, or the wallet is theirs.
+        ValidationFailed: no reason, a zero amount, too many decimals, or a staff account.
     """
     if not actor.has_perm(ADJUST_PERMISSION):
         raise PermissionDeniedError("Only Finance may adjust store credit.")
+    if owner.pk == actor.pk:
+        raise PermissionDeniedError("Nobody may change their own store credit.")
+    if owner.is_staff:
+        raise field_error("email", "Store credit is for customer accounts, not staff ones.")
     if not reason.strip():
         raise field_error("reason", "A reason is required.")
-    wallet = Wallet.objects.get(pk=wallet_id)
     try:
-        money.check_scale(abs(amount), wallet.currency)
+        money.check_scale(abs(amount), currency)
     except money.MoneyError as exc:
         raise field_error("amount", str(exc)) from exc
     if amount == 0:
         raise field_error("amount", "The amount must not be zero.")
+
+
+def wallet_adjust(*, wallet_id: int, amount: Decimal, reason: str, actor) -> WalletEntry:
+    """Grant (amount > 0) or remove (amount < 0) store credit by hand, with a reason.
+
+    Raises:
+        PermissionDeniedError: the actor lacks wallets.adjust_wallet, or the wallet is theirs.
+        ValidationFailed: no reason, a zero amount, too many decimals, or a staff account.
+        InsufficientFunds: removing more than is available (held funds stay).
+        WalletBusy: the wallet kept changing under the adjustment.
+    """
+    wallet = Wallet.objects.select_related("user").get(pk=wallet_id)
+    _check_adjustment(
+        actor=actor, owner=wallet.user, reason=reason, amount=amount, currency=wallet.currency
+    )
     the_move = (
         move(EntryType.CREDIT, amount)
         if amount > 0
@@ -121,6 +137,26 @@ def wallet_adjust(*, wallet_id: int, amount: Decimal, reason: str, actor) -> Wal
     )
     logger.info("wallet_adjusted", wallet_id=wallet.pk, amount=str(amount), actor_id=actor.pk)
     return entries[0]
+
+
+def wallet_grant(*, user, currency: str, amount: Decimal, reason: str, actor) -> WalletEntry:
+    """Grant store credit by hand (goodwill); a customer with none in the currency gets a wallet.
+
+    Raises:
+        PermissionDeniedError: the actor lacks wallets.adjust_wallet, or grants to themselves.
+        ValidationFailed: no reason, an amount not above zero, too many decimals, or a staff
+            account.
+        WalletBusy: the wallet kept changing under the credit.
+    """
+    _check_adjustment(actor=actor, owner=user, reason=reason, amount=amount, currency=currency)
+    if amount < 0:
+        raise field_error("amount", "A grant adds credit: the amount must be above zero.")
+    # The wallet is made with its first credit, in one step: never an empty one on its own.
+    entry = wallet_credit(
+        user=user, currency=currency, amount=amount, reason=f"adjustment: {reason}", actor=actor
+    )
+    logger.info("wallet_granted", wallet_id=entry.wallet_id, amount=str(amount), actor_id=actor.pk)
+    return entry
 
 
 def wallet_hold_place(

@@ -5,8 +5,10 @@ from decimal import Decimal
 import pytest
 
 from backoffice.tests.helpers import operation_url, submit
+from gamarriando.errors import PermissionDeniedError, ValidationFailed
 from transactions.models import Transaction
 from wallets.models import Wallet, WalletEntry
+from wallets.services import wallet_grant
 from wallets.tests.factories import funded_wallet
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -97,31 +99,41 @@ def test_finance_grants_credit_to_a_customer_who_has_no_wallet_yet(
     client = browser_for(finance)
     listed = client.get("/admin/wallets/wallet/").content.decode()
     assert 'id="grant-credit"' in listed
-    unknown = client.post(
-        "/admin/wallets/wallet/open/", {"email": "nobody@example.com", "currency": "USD"}
-    )
+    url = "/admin/wallets/wallet/grant/"
+    nonce = str(client.get(url).context["form"].initial["nonce"])
+    body = {"nonce": nonce, "currency": "USD", "amount": "12.50", "reason": "late delivery"}
+    unknown = client.post(url, {**body, "email": "nobody@example.com"})
     assert "No active account has this e-mail." in unknown.content.decode()
-    assert not Wallet.objects.exists()
-    opened = client.post(
-        "/admin/wallets/wallet/open/", {"email": customer.email.upper(), "currency": "USD"}
-    )
+    asked = client.post(url, {**body, "email": customer.email.upper()})
+    assert asked.context["confirming"]
+    assert not Wallet.objects.exists()  # nothing is made before the confirmation
+    done = client.post(url, {**body, "email": customer.email.upper(), "confirm": "True"})
     wallet = Wallet.objects.get(user=customer, currency="USD")
-    assert opened["Location"] == f"/admin/wallets/wallet/{wallet.pk}/adjust/"
-    assert (wallet.balance, wallet.version) == (Decimal("0.00"), 0)  # empty until the grant
-    nonce = str(client.get(opened["Location"]).context["form"].initial["nonce"])
-    granted = client.post(
-        opened["Location"],
-        {"nonce": nonce, "direction": "grant", "amount": "12.50", "reason": "late delivery"},
+    assert done["Location"] == f"/admin/wallets/wallet/{wallet.pk}/change/"
+    assert (wallet.balance, wallet.version) == (Decimal("12.50"), 1)  # made with its credit
+    entry = WalletEntry.objects.get(wallet=wallet)
+    assert (entry.entry_type, entry.reason, entry.actor) == (
+        "credit",
+        "adjustment: late delivery",
+        finance,
     )
-    assert granted.status_code == 302
-    wallet.refresh_from_db()
-    assert wallet.balance == Decimal("12.50")
-    # The same customer and currency again: the same wallet, never a second one.
-    client.post("/admin/wallets/wallet/open/", {"email": customer.email, "currency": "USD"})
-    assert Wallet.objects.filter(user=customer).count() == 1
+    again = client.post(url, {**body, "email": customer.email, "confirm": "True"}, follow=True)
+    assert "already submitted" in again.content.decode()
+    assert Wallet.objects.get(pk=wallet.pk).balance == Decimal("12.50")
     # Support neither sees the way in nor the button on a wallet.
     support_client = browser_for(support)
     assert 'id="grant-credit"' not in support_client.get("/admin/wallets/wallet/").content.decode()
-    assert support_client.get("/admin/wallets/wallet/open/").status_code == 403
+    assert support_client.get(url).status_code == 403
     page = support_client.get(f"/admin/wallets/wallet/{wallet.pk}/change/").content.decode()
     assert 'id="adjust-wallet"' not in page
+
+
+@pytest.mark.parametrize("whom", ["themselves", "another staff account"])
+def test_nobody_grants_credit_to_themselves_or_to_staff(browser_for, finance, support, whom):
+    owner = finance if whom == "themselves" else support
+    refused = PermissionDeniedError if whom == "themselves" else ValidationFailed
+    with pytest.raises(refused):
+        wallet_grant(
+            user=owner, currency="PEN", amount=Decimal("5"), reason="thanks", actor=finance
+        )
+    assert not Wallet.objects.exists()
