@@ -26,7 +26,8 @@ class BodyRefused(ValidationFailed):
         super().__init__(message, details={"body": [message]})
 
 
-UTF_8 = frozenset({"utf-8", "utf8"})
+# UTF-8, and ASCII, which is UTF-8 too.
+UTF_8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 
 
 def check_charset(content_type: str | None) -> None:
@@ -72,17 +73,17 @@ def check_nesting(text: str) -> None:
         raise BodyRefused(f"The JSON nests arrays and objects deeper than {limit} levels.")
 
 
-def loads_bounded(raw: bytes, encoding: str | None = None):
-    """Parse a JSON body within the size and depth limits, fractions as Decimal.
+def loads_bounded(raw: bytes):
+    """Parse a UTF-8 JSON body within the size and depth limits, fractions as Decimal.
 
     Raises:
         BodyRefused: the body is too large or nested too deeply.
-        ValueError: the body is not JSON (UnicodeDecodeError included).
+        ValueError: the body is not UTF-8 JSON (UnicodeDecodeError included).
     """
     check_body_size(len(raw))
-    # Decode first, then count brackets in the same text the parser reads: a byte scan could
-    # be misled by a UTF-16 body whose characters contain quote or bracket bytes.
-    text = raw.decode(encoding or json.detect_encoding(raw))
+    # Decode first, then count brackets in the same text json reads: the card guard and the
+    # parser both read UTF-8 (check_charset refuses any other declared charset).
+    text = raw.decode("utf-8")
     check_nesting(text)
     return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
 
@@ -92,10 +93,9 @@ class DecimalJSONParser(JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         check_charset(media_type)
-        encoding = "utf-8"
         # One byte past the limit is enough to know the body is too large.
         raw = stream.read(settings.API_MAX_BODY_BYTES + 1) if stream is not None else b""
         try:
-            return loads_bounded(raw, encoding)
-        except (ValueError, LookupError) as exc:  # LookupError: an unknown charset
+            return loads_bounded(raw)
+        except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc

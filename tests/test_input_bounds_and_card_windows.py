@@ -10,6 +10,7 @@ from django.test import RequestFactory, override_settings
 
 from gamarriando.cards import contains_card_number, find_card_data, redact_card_numbers
 from gamarriando.parsers import BodyRefused, DecimalJSONParser, check_nesting
+from tests.helpers import make_order, make_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -116,11 +117,34 @@ def test_a_card_number_hidden_by_a_declared_charset_is_never_stored(
         assert response.json()["error"]["code"] == "CARD_DATA_NOT_ALLOWED"
 
 
-def test_a_malformed_content_length_is_a_validation_error_not_a_crash(api, customer):
+@pytest.mark.parametrize("charset", ["us-ascii", "ASCII", "utf-8", '"UTF-8"'])
+def test_utf8_and_ascii_bodies_are_read(api, customer, product, address, charset):
+    body = {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": address}
+    response = post_raw(
+        api(customer), "/api/v1/orders", json.dumps(body), f"application/json; charset={charset}"
+    )
+    assert response.status_code == 201, response.content[:300]
+
+
+def test_an_empty_body_may_declare_any_charset(api, customer, product):
+    """A body-less POST (PayPal's resume of process) is never refused for its header alone."""
+    payment = make_payment(customer, make_order(customer, product))
+    response = post_raw(
+        api(customer),
+        f"/api/v1/payments/{payment.pk}/process",
+        "",
+        "application/json; charset=ISO-8859-1",
+    )
+    assert response.status_code != 415, response.content[:300]
+    assert "charset" not in response.json()["error"]["details"], response.json()
+
+
+@pytest.mark.parametrize("length", ["abc", "\u00b2", "-1", "1e3"])
+def test_a_malformed_content_length_is_a_validation_error_not_a_crash(api, customer, length):
     client = api(customer)
     client.raise_request_exception = False
     response = client.generic(
-        "POST", "/api/v1/orders", b"{}", content_type="application/json", CONTENT_LENGTH="abc"
+        "POST", "/api/v1/orders", b"{}", content_type="application/json", CONTENT_LENGTH=length
     )
     assert "not a number" in assert_validation_error(response)["details"]["body"][0]
 
