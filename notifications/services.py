@@ -117,6 +117,10 @@ def delivery_attempt(*, delivery_id: int) -> str:
     delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
     if delivery.status != DeliveryStatus.PENDING or _earlier_pending(delivery):
         return delivery.status
+    if delivery.next_attempt_at > timezone.now():
+        # Failed moments ago: a second sweep's queued task (or a hand-over) waits for the
+        # backoff instead of posting again, which would also count the failure twice.
+        return delivery.status
     claim = _claim(delivery)
     if claim is None:
         logger.info("webhook_delivery_in_flight", delivery_id=delivery.pk)

@@ -13,10 +13,12 @@ def deliver_webhook(*, delivery_id: int) -> str:
 
 @shared_task(name="notifications.retry_due_deliveries")
 def retry_due_deliveries() -> int:
-    """Attempt every delivery whose backoff has elapsed."""
+    """Queue an attempt for every delivery whose backoff has elapsed, each as its own task."""
+    # One task per delivery, not 500 POSTs in a row: the webhooks workers share them out, and
+    # a subscriber that hangs holds one attempt, not the whole sweep.
     due = services.deliveries_due()
     for delivery_id in due:
-        services.delivery_attempt(delivery_id=delivery_id)
+        deliver_webhook.delay(delivery_id=delivery_id)
     return len(due)
 
 

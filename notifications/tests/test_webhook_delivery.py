@@ -4,6 +4,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.services import delivery_attempt
@@ -64,6 +65,10 @@ def test_two_attempts_at_one_delivery_post_it_once_and_count_it_once(subscriber,
     delivery = WebhookDelivery.objects.get()  # order.created, refused while the endpoint was down
     subscriber.requests.clear()
     subscriber.up = True
+    # Not due yet: a queued attempt waits for the backoff rather than posting again.
+    assert delivery_attempt(delivery_id=delivery.pk) == "pending"
+    assert subscriber.requests == []
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now())  # the backoff has elapsed
     answer = subscriber.receive
 
     def slow(headers, body):
