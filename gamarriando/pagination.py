@@ -46,11 +46,13 @@ class NewestFirstCursorPagination(CursorPagination):
         return size
 
     def get_schema_operation_parameters(self, view):
-        """Say the page size's bounds and the one ordering in the schema, as the server keeps them."""
+        """Say the page size's bounds in the schema, as the server keeps them."""
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
-                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=20)
+                parameter["schema"].update(
+                    minimum=1, maximum=self.max_page_size, default=self.page_size
+                )
         return parameters
 
 
@@ -58,3 +60,11 @@ class NewestFirstThenLatestMadeCursorPagination(NewestFirstCursorPagination):
     """Newest first, and rows made in one transaction (one created_at) latest made first."""
 
     ordering = ("-created_at", "-pk")
+
+    def get_ordering(self, request, queryset, view):
+        # A client's ?ordering=created_at replaces the whole ordering: the id follows it, in
+        # the same direction, so rows of one instant keep the order they were made in.
+        ordering = tuple(super().get_ordering(request, queryset, view))
+        if ordering and ordering[-1].lstrip("-") != "pk":
+            ordering += ("-pk" if ordering[0].startswith("-") else "pk",)
+        return ordering

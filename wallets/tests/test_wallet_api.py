@@ -99,3 +99,6 @@ def test_entries_made_together_are_listed_latest_made_first(api, customer):
     entries = api(customer).get("/api/v1/wallet/entries").json()["results"]
     assert [e["entry_type"] for e in entries] == ["release", "debit", "hold", "credit"]
     assert entries[0]["held_after"] == "0.00"  # the top entry shows the wallet as it is now
+    # Asked for explicitly, the same: the id still breaks the tie, in the same direction.
+    asked = api(customer).get("/api/v1/wallet/entries?ordering=-created_at").json()["results"]
+    assert [e["entry_type"] for e in asked] == ["release", "debit", "hold", "credit"]
