@@ -7,7 +7,14 @@ but belong to the back office, which the apps' admins reach only by URL name.
 from django.contrib import admin
 from django.urls import path
 
-from backoffice import exports, finance_views, views, wallet_views
+from backoffice import (
+    dashboard_views,
+    exports,
+    finance_views,
+    order_views,
+    views,
+    wallet_views,
+)
 
 app_name = "backoffice"
 
@@ -41,7 +48,7 @@ urlpatterns = [
         _screen(views.reconcile_view),
         name="payment_reconcile",
     ),
-    path("payments/payment/dashboard/", _screen(views.dashboard_view), name="dashboard"),
+    path("payments/payment/dashboard/", _screen(dashboard_views.dashboard_view), name="dashboard"),
     path(
         "payments/payment/settlement/",
         _screen(finance_views.settlement_view),
@@ -66,7 +73,7 @@ urlpatterns = [
     ),
     path(
         "orders/order/<int:order_id>/cancel/",
-        _screen(views.order_cancel_view),
+        _screen(order_views.order_cancel_view),
         name="order_cancel",
     ),
     path(

@@ -1,4 +1,4 @@
-"""Money screens of the admin: refund, capture, void, cancel an order, reconcile now, dashboard.
+"""Money screens of a payment in the admin: refund, capture, void, reconcile now.
 
 Each screen shows the facts, asks, confirms, calls the same service as the API and shows the
 outcome. The services check the clerk's permission; a screen checks it too, only so that a
@@ -7,7 +7,6 @@ clerk without it is not shown a form.
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import partial
 
 from django.contrib import admin, messages
@@ -17,16 +16,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from backoffice import charts, dashboard
-from backoffice.forms import CancelOrderForm, CaptureForm, RefundForm, VoidForm
+from backoffice.forms import CaptureForm, RefundForm, VoidForm
 from backoffice.nonces import FormAlreadySubmitted, nonce_claim
 from gamarriando import money
 from gamarriando.errors import ApplicationError, PermissionDeniedError
-from orders.models import Order, OrderStatus
-from orders.services import order_cancel
-from orders.transitions import STAFF, can_transition
+from orders.models import OrderStatus
 from payments import rules
-from payments.models import Payment, PaymentStatus
+from payments.models import Payment
 from payments.permissions import PaymentPermission
 from payments.services import (
     payment_cancel,
@@ -260,134 +256,3 @@ def reconcile_view(request, payment_id: int):
         f"the payment is {payment.status}.",
     )
     return redirect(reverse("admin:payments_payment_change", args=[payment.pk]))
-
-
-def _what_cancelling_does(order: Order) -> list[str]:
-    """Say, payment by payment, what cancelling the order will do with its money."""
-    lines = []
-    for payment in order.payments.order_by("pk"):
-        label = f"Payment {payment.pk} ({payment.payment_method}, {payment.status})"
-        refundable = rules.refundable(payment)
-        if payment.status == PaymentStatus.AUTHORIZED:
-            held = money.with_currency(rules.capturable_amount(payment), payment.currency)
-            lines.append(f"{label}: the authorization of {held} is voided.")
-        elif payment.status in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION):
-            lines.append(f"{label}: nothing was charged; the payment is cancelled.")
-        elif refundable > 0 and rules.has_open_dispute(payment):
-            lines.append(
-                f"{label}: under dispute; what is left is given back when the dispute closes."
-            )
-        elif refundable > 0:
-            back = money.with_currency(refundable, payment.currency)
-            where = "store credit" if payment.payment_method == "wallet" else "the payment method"
-            lines.append(f"{label}: {back} is refunded to {where}.")
-    return lines or ["No payment holds money: only the stock is released."]
-
-
-def order_cancel_view(request, order_id: int):
-    """Cancel an order with a reason; its payments are refunded or voided."""
-    if not request.user.has_perm("orders.change_order"):
-        raise PermissionDenied
-    order = get_object_or_404(Order.objects.select_related("user"), pk=order_id)
-    change_url = reverse("admin:orders_order_change", args=[order.pk])
-    form = CancelOrderForm(request.POST or None, initial={"nonce": uuid.uuid4()})
-    confirming = False
-    if request.method == "POST" and form.is_valid() and not form.cleaned_data.get("confirm"):
-        confirming = True  # show what will happen once more, with the same values
-        form = CancelOrderForm(initial={**form.cleaned_data, "confirm": True})
-    elif request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                nonce_claim(
-                    nonce=form.cleaned_data["nonce"],
-                    operation="cancel",
-                    object_id=order.pk,
-                    user=request.user,
-                )
-                order_cancel(
-                    order_id=order.pk, actor=request.user, reason=form.cleaned_data["reason"]
-                )
-        except FormAlreadySubmitted:
-            messages.warning(request, ALREADY_SUBMITTED)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request,
-                f"Order {order.order_number} cancelled; its payments are being refunded or voided.",
-            )
-        return redirect(change_url)
-    context = {
-        **admin.site.each_context(request),
-        "title": f"Cancel order {order.order_number}",
-        "order": order,
-        "form": form,
-        "confirming": confirming,
-        "consequences": _what_cancelling_does(order),
-        "unavailable": (
-            ""
-            if can_transition(order.status, OrderStatus.CANCELLED, STAFF)
-            else f"An order that is {order.status} cannot be cancelled."
-        ),
-        "change_url": change_url,
-        "opts": Order._meta,
-    }
-    return TemplateResponse(request, "admin/backoffice/order_cancel.html", context)
-
-
-def dashboard_view(request):
-    """Show how payments are doing over a chosen period, one block of amounts per currency."""
-    if not request.user.has_perm("payments.view_payment"):
-        raise PermissionDenied
-    period = request.GET.get("days", "30")
-    days = dashboard.PERIODS.get(period, 30)
-    figures = dashboard.dashboard_figures(days=days)
-    per_day_count = charts.bar_chart(
-        [(f"{p['day']:%m-%d}", p["count"]) for p in figures.per_day],
-        title="Payments per day (all currencies)",
-    )
-    failures = charts.bar_chart(
-        [(f["failure_code"] or "unknown", f["count"]) for f in figures.failures_by_code],
-        title="Failures by code",
-    )
-    latency = charts.bar_chart(
-        [
-            (row["payment_method"], round(row["avg_ms"] or 0, 1))
-            for row in figures.latency_by_gateway
-        ],
-        title="Average gateway latency",
-        unit=" ms",
-    )
-    blocks = [
-        {
-            "figures": block,
-            "success_rate": _percent(block.success_rate),
-            "refund_rate": _percent(block.refund_rate),
-            "chart": charts.bar_chart(
-                [(f"{p['day']:%m-%d}", p["amount"]) for p in block.per_day],
-                title=f"Amount per day ({block.currency})",
-                unit=f" {block.currency}",
-                shown=partial(money.format_amount, currency=block.currency),
-            ),
-        }
-        for block in figures.currencies
-    ]
-    context = {
-        **admin.site.each_context(request),
-        "title": "Payments dashboard",
-        "figures": figures,
-        "currency_blocks": blocks,
-        "periods": list(dashboard.PERIODS),
-        "period": str(days),
-        "charts": [per_day_count, failures, latency],
-        "success_rate": _percent(figures.success_rate),
-        "to_final": None
-        if figures.avg_seconds_to_final is None
-        else round(figures.avg_seconds_to_final, 2),
-        "zero": Decimal("0"),
-    }
-    return TemplateResponse(request, "admin/backoffice/dashboard.html", context)
-
-
-def _percent(rate) -> float | None:
-    return None if rate is None else round(float(rate) * 100, 1)

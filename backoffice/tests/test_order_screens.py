@@ -2,6 +2,9 @@
 
 import pytest
 
+from payments.models import Payment
+from tests.helpers import make_order, make_payment
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -53,3 +56,20 @@ def test_cancel_screen_says_what_happens_confirms_then_cancels_and_refunds(
     payment.refresh_from_db()
     assert (order.status, order.cancel_reason) == ("cancelled", "fraud suspected")
     assert payment.status == "refunded"
+
+
+def test_the_cancel_screen_names_a_charge_on_its_way_and_a_buyer_still_deciding(
+    browser_for, finance, customer, product
+):
+    order = make_order(customer, product, quantity=2)
+    on_its_way = make_payment(customer, order, amount="10.00")
+    waiting = make_payment(customer, order, amount="5.00")
+    Payment.objects.filter(pk=on_its_way.pk).update(status="processing")
+    Payment.objects.filter(pk=waiting.pk).update(status="requires_action")
+    screen = browser_for(finance).get(f"/admin/orders/order/{order.pk}/cancel/")
+    assert screen.context["consequences"] == [
+        f"Payment {on_its_way.pk} (simulated, processing): a charge is on its way; what it "
+        "takes is refunded once it settles.",
+        f"Payment {waiting.pk} (simulated, requires action): waiting for the buyer; the attempt "
+        "is called off, and what a late approval takes is refunded.",
+    ]
