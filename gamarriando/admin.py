@@ -143,15 +143,14 @@ class ExplainsDroppedFilters:
     def changelist_view(self, request, extra_context=None):
         # A range form sends its empty box too ("from" given, "to" left empty): an open end,
         # not a bad value that would make Django drop every filter of the list.
-        empty = [
-            key
-            for key, value in request.GET.items()
-            if key.endswith(RANGE_BOUNDS) and not value.strip()
-        ]
-        if empty:
-            query = request.GET.copy()
-            for key in empty:
+        query = request.GET.copy()
+        for key in [key for key in query if key.endswith(RANGE_BOUNDS)]:
+            kept = [value for value in query.getlist(key) if value.strip()]
+            if kept:
+                query.setlist(key, kept)
+            else:
                 del query[key]
+        if request.method == "GET" and query != request.GET:
             return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
         if ERROR_FLAG in request.GET:  # where Django redirects a list with an unusable filter
             messages.warning(
