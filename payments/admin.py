@@ -139,17 +139,18 @@ class AmountRangeFilter(admin.SimpleListFilter):
 
 @admin.register(Payment)
 class PaymentAdmin(ExplainsDroppedFilters, AmountsInCurrency, admin.ModelAdmin):
+    # What a clerk reads first, first: the narrow list scrolls sideways only for the rest.
+    # Disputed is a filter and a line on the payment's page.
     list_display = [
         "id",
         "order",
         "customer",
-        "payment_method",
+        "status",
         "amount",
         "currency",
-        "status",
-        "captured_amount",
         "refunded_amount",
-        "disputed",
+        "captured_amount",
+        "payment_method",
         "created_at",
     ]
     list_filter = [

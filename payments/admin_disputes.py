@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 from django.db.models import F
+from django.urls import reverse
+from django.utils.html import format_html
 
 from gamarriando.admin import AmountsInCurrency, ReadOnlyAdmin
 from payments.models import Dispute
@@ -11,12 +13,12 @@ from payments.models import Dispute
 class DisputeAdmin(AmountsInCurrency, ReadOnlyAdmin):
     list_display = [
         "gateway_dispute_id",
-        "payment",
-        "amount",
-        "currency",
-        "reason",
         "status",
         "evidence_due_by",
+        "amount",
+        "currency",
+        "payment_link",
+        "reason",
         "closed_at",
     ]
     list_filter = ["status", "gateway", "currency"]
@@ -28,3 +30,8 @@ class DisputeAdmin(AmountsInCurrency, ReadOnlyAdmin):
     list_select_related = ["payment"]
     # Open ones (not closed) first, each group by its evidence deadline, nearest first.
     ordering = [F("closed_at").asc(nulls_first=True), F("evidence_due_by").asc(nulls_last=True)]
+
+    @admin.display(description="payment", ordering="payment_id")
+    def payment_link(self, dispute):
+        url = reverse("admin:payments_payment_change", args=[dispute.payment_id])
+        return format_html('<a href="{}">{}</a>', url, dispute.payment_id)

@@ -27,7 +27,13 @@ ZERO = Decimal("0")
 
 
 def capturable_amount(payment: Payment) -> Decimal:
-    """Return what of the authorization is not captured yet."""
+    """Return what of the authorization may still be captured: nothing once it is not held.
+
+    A partial capture releases the rest and a void all of it: the payment then leaves
+    authorized, and its authorized minus captured is no longer money anyone can take.
+    """
+    if payment.status != PaymentStatus.AUTHORIZED:
+        return ZERO
     return payment.authorized_amount - payment.captured_amount
 
 

@@ -44,3 +44,16 @@ def test_a_capture_above_the_authorization_is_refused_before_the_confirmation(
     ]
     payment.refresh_from_db()
     assert payment.captured_amount == Decimal("0.00")
+
+
+def test_nothing_is_capturable_once_captured_in_part_or_voided(browser_for, finance, customer):
+    product = ProductFactory(price=Decimal("40.00"), stock=10)
+    _, captured = make_paid(customer, product, capture=False)
+    _, voided = make_paid(customer, product, capture=False)
+    client = browser_for(finance)
+    submit(client, operation_url(captured, "capture"), amount="25.00")
+    submit(client, operation_url(voided, "void"), reason="changed")
+    for payment in (captured, voided):
+        page = client.get(operation_url(payment, "capture"))
+        assert page.context["facts"]["capturable"] == Decimal("0.00"), payment.status
+        assert 'id="capturable-amount">0.00 PEN' in page.content.decode()
