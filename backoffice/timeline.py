@@ -97,7 +97,11 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
         for h in WalletHold.objects.filter(order_id=order.pk).select_related("wallet")
     ]
     for d in Dispute.objects.filter(payment__order=order):
-        due = f", evidence due {d.evidence_due_by:%Y-%m-%d %H:%M} UTC" if d.evidence_due_by else ""
+        due = (
+            f", evidence due {d.evidence_due_by:%Y-%m-%d %H:%M} UTC"
+            if d.evidence_due_by and d.closed_at is None  # a closed one asks for nothing more
+            else ""
+        )
         what = f"{d.gateway_dispute_id} {with_currency(d.amount, d.currency)}"
         why = d.reason or "no reason given"
         now = d.get_status_display().lower()

@@ -86,8 +86,9 @@ def publish(
 ) -> OutboxEvent:
     """Write an event inside the caller's transaction and dispatch it after commit.
 
-    `at` dates an event whose data is read after a change it caused was published: it then
-    still goes first (events are dispatched and delivered in created_at order).
+    `at` backdates the event to when its cause happened: a refund's event, built after the
+    sync that already published the order.refunded it caused, still goes first (events are
+    dispatched and delivered in created_at order).
     """
     event = new_event(event_type, data, order_id=order_id)
     if at is not None:

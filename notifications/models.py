@@ -44,9 +44,8 @@ class WebhookSubscription(models.Model):
     def wants(self, event_type: str) -> bool:
         """Tell whether this subscriber asked for the event type (an empty list: every type)."""
         if not isinstance(self.event_types, list):
-            return (
-                False  # a malformed row (the admin form refuses one) wants nothing, never crashes
-            )
+            # A malformed row (the admin form refuses one) wants nothing rather than crash.
+            return False
         return not self.event_types or event_type in self.event_types
 
     def signing_secrets(self, at: datetime) -> list[str]:

@@ -7,9 +7,12 @@ import json
 import pytest
 from django.conf import settings
 from django.test import RequestFactory, override_settings
+from django.urls import get_resolver
 
 from gamarriando.cards import contains_card_number, find_card_data, redact_card_numbers
+from gamarriando.error_views import bad_request, server_error
 from gamarriando.parsers import BodyRefused, DecimalJSONParser, check_nesting
+from orders.models import Order
 from tests.helpers import make_order, make_payment
 
 pytestmark = pytest.mark.django_db
@@ -94,8 +97,6 @@ def test_a_body_in_a_charset_other_than_utf8_is_refused_as_unsupported(api, cust
 def test_a_card_number_hidden_by_a_declared_charset_is_never_stored(
     api, customer, product, address, guarded
 ):
-    from orders.models import Order
-
     body = {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": address}
     client = api(customer)
     cp500 = json.dumps({**body, "notes": "card 4111 1111 1111 1111"}).encode("cp500")
@@ -156,9 +157,9 @@ def test_errors_raised_outside_any_view_answer_the_api_with_the_envelope(api, cu
     assert refused.status_code == 400 and refused["Content-Type"] == "application/json"
     assert refused.json()["error"]["code"] == "VALIDATION_ERROR"
     assert refused.json()["error"]["request_id"] == refused["X-Request-ID"]
-    # A crash in a middleware: the envelope, no traceback.
-    from gamarriando.error_views import server_error
-
+    # A crash in a middleware: Django's handler500 is ours, and answers the envelope.
+    assert get_resolver().resolve_error_handler(500) is server_error
+    assert get_resolver().resolve_error_handler(400) is bad_request
     request = RequestFactory().get("/api/v1/orders")
     crashed = server_error(request)
     assert crashed.status_code == 500

@@ -1,10 +1,14 @@
 """The payments dashboard: figures from the database, for staff only."""
 
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
+from backoffice.dashboard import dashboard_figures
 from orders.tests.factories import ProductFactory
+from payments.models import Payment
 from tests.factories import UserFactory
 from tests.helpers import make_paid
 
@@ -36,13 +40,6 @@ def test_dashboard_figures_come_from_the_database(browser_for, finance, support,
 
 
 def test_the_figures_cover_the_same_calendar_days_as_the_bars(customer):
-    from datetime import datetime, time, timedelta
-
-    from django.utils import timezone
-
-    from backoffice.dashboard import dashboard_figures
-    from payments.models import Payment
-
     product = ProductFactory(price=Decimal("10.00"), stock=50)
     _, inside = make_paid(customer, product)
     _, outside = make_paid(customer, product)

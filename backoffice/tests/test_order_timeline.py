@@ -1,8 +1,13 @@
 """The order timeline lists status changes, ledger rows and events in time order."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from backoffice.tests.helpers import operation_url, submit
+from payments.models import Dispute
+from tests.helpers import record_dispute
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,13 +37,6 @@ def test_order_timeline_lists_everything_in_time_order(browser_for, finance, pai
 def test_an_open_dispute_shows_on_the_order_timeline_and_the_payment_page(
     browser_for, finance, paid
 ):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from payments.models import Dispute
-    from tests.helpers import record_dispute
-
     order, payment = paid
     due = timezone.now() + timedelta(days=5)
     record_dispute(payment, "dp_seen", amount="80.00", due=due)

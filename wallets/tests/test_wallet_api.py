@@ -3,8 +3,10 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from wallets import services
+from wallets.models import WalletEntry
 from wallets.tests.factories import funded_wallet
 
 pytestmark = pytest.mark.django_db
@@ -86,10 +88,6 @@ def test_wallet_endpoints_need_a_token(api):
 
 
 def test_entries_made_together_are_listed_latest_made_first(api, customer):
-    from django.utils import timezone
-
-    from wallets.models import WalletEntry
-
     funded_wallet(customer, "19.90")
     hold = services.wallet_hold_place(
         user=customer, currency="PEN", amount=Decimal("19.90"), idempotency_key="k"
