@@ -21,6 +21,7 @@ from gamarriando.errors import ApplicationError
 from gamarriando.money import CURRENCY_EXPONENTS, exponent, with_currency
 from orders.admin import OrderAdmin, OrderItemInline, OrderStatusHistoryInline
 from orders.models import Order
+from payments import rules
 from payments.admin_saved_methods import describe_saved_method
 from payments.models import (
     Payment,
@@ -240,8 +241,11 @@ class PaymentAdmin(ExplainsDroppedFilters, AmountsInCurrency, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         user = request.user
+        payment = Payment.objects.filter(pk=object_id).first()
         extra = {
             "can_refund": user.has_perm(PaymentPermission.REFUND),
+            # From the ledger: a chargeback took money back that the columns still show captured.
+            "has_refundable": payment is not None and rules.refundable(payment) > 0,
             "can_capture": user.has_perm(PaymentPermission.CAPTURE),
             "can_reconcile": self.has_reconcile_permission(request),
             **(extra_context or {}),

@@ -233,7 +233,12 @@ def test_a_dispute_mails_finance_and_its_loss_and_win_move_the_ledger(
         .values_list("transaction_type", "amount", "gateway_transaction_id")
     )
     assert kinds()[1:] == [("chargeback", Decimal("40.00"), "dp_1")]
+    # The bank took it all back: the payment's page offers no refund of what is not there.
+    page = browser_for(finance).get(f"/admin/payments/payment/{payment.pk}/change/")
+    assert 'id="refund-button"' not in page.content.decode()
     dispute_record(status="won", **record)
+    page = browser_for(finance).get(f"/admin/payments/payment/{payment.pk}/change/")
+    assert 'id="refund-button"' in page.content.decode()  # won back: refundable again
     assert kinds()[1:] == [
         ("chargeback", Decimal("40.00"), "dp_1"),
         ("chargeback_reversal", Decimal("40.00"), "dp_1"),
