@@ -2,8 +2,9 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 
 from gamarriando.admin import ReadOnlyAdmin, ReadOnlyInline, may_run_operations
@@ -23,6 +24,8 @@ from notifications.services import (
 )
 
 SECRET_ONCE_TEMPLATE = "admin/notifications/webhooksubscription/secret_once.html"
+# New secrets wait in the signed-in browser's session for their one showing.
+SECRETS_SESSION_KEY = "webhook_secrets_once"
 
 
 class WebhookAttemptInline(ReadOnlyInline):
@@ -122,15 +125,51 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         return self._secrets_once(request, rotated, rotated=True)
 
     def _secrets_once(self, request, secrets, *, rotated: bool):
-        """Render new secrets on a page of their own, never cached and never shown again."""
+        """Keep new secrets for one showing and send the browser to it (post, redirect, get).
+
+        The page itself is a GET: reloading it, or going back to it, shows nothing again and
+        repeats nothing (the POST's own reply would be posted again: a second subscription,
+        or a second rotation that drops the secret the subscriber still uses).
+        """
+        request.session[SECRETS_SESSION_KEY] = {
+            "secrets": [[subscription.pk, secret] for subscription, secret in secrets],
+            "rotated": rotated,
+        }
         opts = self.model._meta
+        return redirect(f"admin:{opts.app_label}_{opts.model_name}_secret_once")
+
+    def get_urls(self):
+        opts = self.model._meta
+        own = [
+            path(
+                "secret-once/",
+                self.admin_site.admin_view(self.secret_once_view),
+                name=f"{opts.app_label}_{opts.model_name}_secret_once",
+            )
+        ]
+        return own + super().get_urls()
+
+    def secret_once_view(self, request):
+        """Show the secrets kept for this browser once; afterwards they are gone from it."""
+        opts = self.model._meta
+        changelist_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        kept = request.session.pop(SECRETS_SESSION_KEY, None)
+        if not kept:
+            self.message_user(
+                request,
+                "A new secret is shown once only; a lost one is replaced with the rotate action.",
+                messages.WARNING,
+            )
+            return redirect(changelist_url)
+        by_pk = WebhookSubscription.objects.in_bulk([pk for pk, _ in kept["secrets"]])
+        secrets = [(by_pk[pk], secret) for pk, secret in kept["secrets"] if pk in by_pk]
         context = {
             **self.admin_site.each_context(request),
             "opts": opts,
             "title": "New signing secret" if len(secrets) == 1 else "New signing secrets",
             "secrets": secrets,
-            "rotated": rotated,
-            "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+            "rotated": kept["rotated"],
+            "changelist_url": changelist_url,
         }
         response = TemplateResponse(request, SECRET_ONCE_TEMPLATE, context)
         add_never_cache_headers(response)

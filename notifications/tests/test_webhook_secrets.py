@@ -34,13 +34,20 @@ def test_the_secret_is_shown_once_at_creation_and_masked_afterwards(
     client, superuser, finance, support
 ):
     client.force_login(superuser)
-    response = client.post(
+    posted = client.post(
         f"{SUBSCRIPTIONS}add/",
         {"url": "https://hooks.example.com/in", "event_types": "[]", "is_active": "on"},
     )
     subscription = WebhookSubscription.objects.get()
+    # Post, redirect, get: reloading the page posts nothing again (no second subscription).
+    assert posted.status_code == 302 and subscription.secret not in posted.content.decode()
+    response = client.get(posted["Location"])
     assert response.status_code == 200 and subscription.secret in response.content.decode()
     assert "no-store" in response["Cache-Control"]
+    reloaded = client.get(posted["Location"], follow=True)
+    assert subscription.secret not in reloaded.content.decode()
+    assert "shown once only" in reloaded.content.decode()
+    assert WebhookSubscription.objects.count() == 1
     for user in (superuser, finance, support):
         client.force_login(user)
         page = client.get(f"{SUBSCRIPTIONS}{subscription.pk}/change/")
@@ -56,7 +63,9 @@ def test_rotation_signs_with_both_secrets_for_24_hours(endpoint, customer, clien
     old_secret = subscription.secret
     client.force_login(superuser)
     response = client.post(
-        SUBSCRIPTIONS, {"action": "rotate_secret", "_selected_action": [subscription.pk]}
+        SUBSCRIPTIONS,
+        {"action": "rotate_secret", "_selected_action": [subscription.pk]},
+        follow=True,
     )
     subscription.refresh_from_db()
     new_secret = subscription.secret
