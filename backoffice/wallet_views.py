@@ -1,4 +1,4 @@
-"""Finance's store-credit screens: open a customer's wallet, grant or remove credit with a reason."""
+"""Finance's store-credit screens: grant credit to a customer, adjust a wallet, with a reason."""
 
 import uuid
 
@@ -12,14 +12,12 @@ from django.urls import reverse
 
 from backoffice.forms import OperationForm
 from backoffice.nonces import FormAlreadySubmitted, nonce_claim
-from backoffice.views import error_details
+from backoffice.views import ALREADY_SUBMITTED, error_details
 from gamarriando import money
 from gamarriando.errors import ApplicationError
 from wallets.models import Wallet
 from wallets.selectors import active_account_by_email
 from wallets.services import ADJUST_PERMISSION, wallet_adjust, wallet_grant
-
-ALREADY_SUBMITTED = "This form was already submitted; nothing more was done."
 
 
 class WalletAdjustForm(OperationForm):
@@ -133,8 +131,10 @@ def wallet_grant_view(request):
             messages.warning(request, ALREADY_SUBMITTED)
             return redirect(changelist)
         except ApplicationError as exc:
-            messages.error(request, f"{exc.message} {error_details(exc)}".strip())
-            form = WalletGrantForm(initial={**data, "confirm": False})
+            details = error_details(exc, data["currency"])
+            messages.error(request, f"{exc.message} {details}".strip())
+            values = {k: v for k, v in data.items() if k != "customer"}
+            form = WalletGrantForm(initial={**values, "confirm": False})
         else:
             granted, balance = (
                 money.with_currency(value, data["currency"])

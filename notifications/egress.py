@@ -38,7 +38,9 @@ class DeadlineExceeded(requests.Timeout):
 _attempt_sockets: ContextVar[list | None] = ContextVar("webhook_attempt_sockets", default=None)
 
 
-class _WatchedConnection(HTTPConnection):
+class _Watched:
+    """A connection that hands its socket to the current attempt's watchdog once connected."""
+
     def connect(self):
         super().connect()
         sockets = _attempt_sockets.get()
@@ -46,12 +48,12 @@ class _WatchedConnection(HTTPConnection):
             sockets.append(self.sock)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self):
-        super().connect()
-        sockets = _attempt_sockets.get()
-        if sockets is not None:
-            sockets.append(self.sock)
+class _WatchedConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _WatchedPool(HTTPConnectionPool):
