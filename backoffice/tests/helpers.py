@@ -8,10 +8,14 @@ def operation_url(payment, name):
     return f"/admin/payments/payment/{payment.pk}/{name}/"
 
 
+def form_nonce(client, url) -> str:
+    """Open a screen's form, as the clerk's browser does, and return its one-time nonce."""
+    return str(client.get(url).context["form"].initial["nonce"])
+
+
 def submit(client, url, **data):
     """Post the form, then the confirmation step with the same nonce."""
-    form = client.get(url).context["form"]
-    nonce = str(form.initial["nonce"])
+    nonce = form_nonce(client, url)
     first = client.post(url, {"nonce": nonce, **data})
     assert first.status_code == 200 and first.context["confirming"], getattr(first, "context", None)
     return client.post(url, {"nonce": nonce, "confirm": "True", **data}), nonce

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from backoffice.tests.helpers import operation_url, submit
+from backoffice.tests.helpers import form_nonce, operation_url, submit
 from orders.tests.factories import ProductFactory
 from tests.helpers import make_paid
 
@@ -36,7 +36,7 @@ def test_a_capture_above_the_authorization_is_refused_before_the_confirmation(
     _, payment = make_paid(customer, product, capture=False)
     client = browser_for(finance)
     url = operation_url(payment, "capture")
-    nonce = str(client.get(url).context["form"].initial["nonce"])
+    nonce = form_nonce(client, url)
     page = client.post(url, {"nonce": nonce, "amount": "50.00"})
     assert not page.context["confirming"]
     assert page.context["form"].errors["amount"] == [

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from backoffice.tests.helpers import operation_url, submit
+from backoffice.tests.helpers import form_nonce, operation_url, submit
 from orders.tests.factories import ProductFactory
 from tests.helpers import make_paid, record_dispute
 from transactions.models import Transaction
@@ -48,7 +48,7 @@ def test_a_refund_to_store_credit_says_so_before_and_after(browser_for, finance,
     _, payment = paid
     client = browser_for(finance)
     url = operation_url(payment, "refund")
-    nonce = str(client.get(url).context["form"].initial["nonce"])
+    nonce = form_nonce(client, url)
     data = {"nonce": nonce, "amount": "80.00", "reason": "credit", "destination": "wallet"}
     confirm = client.post(url, data).content.decode()
     assert "refund <strong>80.00 PEN</strong> to the customer's <strong>store credit" in confirm
@@ -63,7 +63,7 @@ def test_an_empty_refund_amount_confirms_and_refunds_everything(browser_for, fin
     _, payment = paid
     client = browser_for(finance)
     url = operation_url(payment, "refund")
-    nonce = str(client.get(url).context["form"].initial["nonce"])
+    nonce = form_nonce(client, url)
     confirm = client.post(url, {"nonce": nonce, "amount": "", "reason": "all of it"})
     assert confirm.context["confirming"]
     assert "refund <strong>80.00 PEN</strong>" in confirm.content.decode()
@@ -76,7 +76,7 @@ def test_amount_floor_is_named_in_the_currency(browser_for, finance, customer):
     _, payment = yen_paid(customer)
     client = browser_for(finance)
     url = operation_url(payment, "refund")
-    nonce = str(client.get(url).context["form"].initial["nonce"])
+    nonce = form_nonce(client, url)
     for amount in ("0", "-5"):
         first = client.post(url, {"nonce": nonce, "amount": amount, "reason": "x"})
         assert first.context["form"].errors["amount"] == ["Enter at least 1 JPY."]
@@ -182,7 +182,7 @@ def test_a_partial_capture_warns_that_the_order_stays_short(browser_for, finance
     _, payment = make_paid(customer, product, capture=False)
     client = browser_for(finance)
     url = operation_url(payment, "capture")
-    nonce = str(client.get(url).context["form"].initial["nonce"])
+    nonce = form_nonce(client, url)
     partial = client.post(url, {"nonce": nonce, "amount": "500"})
     assert "will still have 400 JPY due: it stays pending" in partial.content.decode()
     whole = client.post(url, {"nonce": nonce, "amount": "900"})

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from backoffice.tests.helpers import operation_url, submit
+from backoffice.tests.helpers import form_nonce, operation_url, submit
 from orders.tests.factories import ProductFactory
 from payments.models import SimulatedGatewayOperation
 from payments.services import payment_process, payment_refund
@@ -65,7 +65,7 @@ def test_refund_screen_reports_errors_and_declines(browser_for, finance, paid, m
     _, payment = paid
     client = browser_for(finance)
     url = operation_url(payment, "refund")
-    nonce = str(client.get(url).context["form"].initial["nonce"])
+    nonce = form_nonce(client, url)
     too_much = client.post(url, {"nonce": nonce, "amount": "80.01", "reason": "x"})
     # Refused on the first step, before anything is confirmed.
     assert not too_much.context["confirming"]
@@ -102,7 +102,7 @@ def test_a_refused_submission_frees_its_nonce_for_the_corrected_form(browser_for
     _, payment = paid
     client = browser_for(finance)
     url = operation_url(payment, "refund")
-    nonce = str(client.get(url).context["form"].initial["nonce"])
+    nonce = form_nonce(client, url)
     asked = client.post(url, {"nonce": nonce, "amount": "80.00", "reason": "all of it"})
     assert asked.context["confirming"]
     # Between the confirmation step and the press, 1.00 is refunded elsewhere.
@@ -179,7 +179,7 @@ def test_a_refused_confirmation_asks_again_for_the_corrected_amount(browser_for,
     first, second = browser_for(finance), Client()
     second.force_login(finance)
     url = operation_url(payment, "refund")
-    nonce = str(first.get(url).context["form"].initial["nonce"])
+    nonce = form_nonce(first, url)
     asked = first.post(url, {"nonce": nonce, "amount": "70.00", "reason": "returned"})
     assert asked.context["confirming"]
     # Meanwhile another tab refunds 20.00: only 60.00 is left when the first confirms.

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from backoffice.tests.helpers import operation_url, submit
+from backoffice.tests.helpers import form_nonce, operation_url, submit
 from gamarriando.errors import PermissionDeniedError, ValidationFailed
 from transactions.models import Transaction
 from wallets.models import Wallet, WalletEntry
@@ -58,7 +58,7 @@ def test_finance_grants_and_removes_credit_with_a_reason(browser_for, finance, c
         follow=True,
     )
     assert "already submitted" in again.content.decode()
-    nonce = str(client.get(url).context["form"].initial["nonce"])
+    nonce = form_nonce(client, url)
     too_much = client.post(
         url, {"nonce": nonce, "direction": "remove", "amount": "30.00", "reason": "typo"}
     )
@@ -100,7 +100,7 @@ def test_finance_grants_credit_to_a_customer_who_has_no_wallet_yet(
     listed = client.get("/admin/wallets/wallet/").content.decode()
     assert 'id="grant-credit"' in listed
     url = "/admin/wallets/wallet/grant/"
-    nonce = str(client.get(url).context["form"].initial["nonce"])
+    nonce = form_nonce(client, url)
     body = {"nonce": nonce, "currency": "USD", "amount": "12.50", "reason": "late delivery"}
     unknown = client.post(url, {**body, "email": "nobody@example.com"})
     assert "No active account has this e-mail." in unknown.content.decode()
