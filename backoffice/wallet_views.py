@@ -93,8 +93,9 @@ class WalletGrantForm(OperationForm):
     def clean(self):
         data = super().clean()
         if "email" in data:
-            data["customer"] = active_account_by_email(data["email"])
-            if data["customer"] is None:
+            # Kept beside the form's values, not among them: those go back as hidden fields.
+            self.customer = active_account_by_email(data["email"])
+            if self.customer is None:
                 self.add_error("email", "No active account has this e-mail.")
         return data
 
@@ -108,20 +109,19 @@ def wallet_grant_view(request):
     confirming = False
     if request.method == "POST" and form.is_valid() and not form.cleaned_data.get("confirm"):
         confirming = True  # say once more what will happen, with the same values
-        values = {k: v for k, v in form.cleaned_data.items() if k != "customer"}
-        form = WalletGrantForm(initial={**values, "confirm": True})
+        form = WalletGrantForm(initial={**form.cleaned_data, "confirm": True})
     elif request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        data, customer = form.cleaned_data, form.customer
         try:
             with transaction.atomic():  # a refused grant frees the nonce for a retry
                 nonce_claim(
                     nonce=data["nonce"],
                     operation="wallet_grant",
-                    object_id=data["customer"].pk,
+                    object_id=customer.pk,
                     user=request.user,
                 )
                 entry = wallet_grant(
-                    user=data["customer"],
+                    user=customer,
                     currency=data["currency"],
                     amount=data["amount"],
                     reason=data["reason"],
@@ -133,15 +133,14 @@ def wallet_grant_view(request):
         except ApplicationError as exc:
             details = error_details(exc, data["currency"])
             messages.error(request, f"{exc.message} {details}".strip())
-            values = {k: v for k, v in data.items() if k != "customer"}
-            form = WalletGrantForm(initial={**values, "confirm": False})
+            form = WalletGrantForm(initial={**data, "confirm": False})
         else:
             granted, balance = (
                 money.with_currency(value, data["currency"])
                 for value in (entry.amount, entry.balance_after)
             )
             messages.success(
-                request, f"Granted {granted} to {data['customer'].email}: balance now {balance}."
+                request, f"Granted {granted} to {customer.email}: balance now {balance}."
             )
             return redirect(reverse("admin:wallets_wallet_change", args=[entry.wallet_id]))
     context = {
