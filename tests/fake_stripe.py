@@ -84,6 +84,7 @@ class FakeStripe:
         self.payment_intents: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
         self.customers: dict[str, dict] = {}
+        self.deleted_customers: set[str] = set()
         self.charges: dict[str, dict] = {}
         self.disputes: dict[str, dict] = {}
         self.payment_methods: dict[str, dict] = {}
@@ -244,6 +245,8 @@ class FakeStripe:
         return pi
 
     def create_payment_intent(self, params):
+        if params.get("customer") and params["customer"] not in self.customers:
+            return missing("customer", params["customer"])  # deleted in the Dashboard, say
         status, answer = self._create_payment_intent(params)
         return (status, self._expanded(answer, params)) if status == 200 else (status, answer)
 
@@ -290,6 +293,14 @@ class FakeStripe:
             pi["status"], pi["amount_received"] = "succeeded", pi["amount"]
         self._charge(pi)
         return 200, pi
+
+    def buyer_authenticates(self, pi_id: str) -> dict:
+        """What Stripe.js does when the buyer passes 3-D Secure: the PaymentIntent succeeds."""
+        with self.lock:
+            pi = self.payment_intents[pi_id]
+            pi.update(status="succeeded", amount_received=pi["amount"], next_action=None)
+            self._charge(pi)
+            return copy.deepcopy(pi)
 
     def capture(self, pi_id, params):
         pi = self.payment_intents.get(pi_id)
@@ -482,6 +493,13 @@ class FakeStripe:
         with self.lock:
             return copy.deepcopy(self.detach(pm_id)[1])
 
+    def dashboard_delete_customer(self, customer_id: str) -> dict:
+        """Staff delete a Customer in Stripe's Dashboard; return the deleted object's stub."""
+        with self.lock:
+            self.customers.pop(customer_id)
+            self.deleted_customers.add(customer_id)
+            return {"id": customer_id, "object": "customer", "deleted": True}
+
     def update_customer(self, customer_id, params):
         customer = self.customers.get(customer_id)
         if customer is None:
@@ -565,6 +583,10 @@ class FakeStripe:
                 return self._list(path, self.methods_of(parts[1]))
             if len(parts) == 2 and method == "POST":
                 return self.update_customer(parts[1], params)
+            if len(parts) == 2 and parts[1] in self.deleted_customers:
+                if method == "DELETE":
+                    return missing("customer", parts[1])
+                return 200, {"id": parts[1], "object": "customer", "deleted": True}
             customer = self.customers.get(parts[1]) if len(parts) > 1 else None
             return (200, customer) if customer else missing("customer", parts[-1])
         if parts[0] == "setup_intents":
@@ -585,8 +607,12 @@ class FakeStripe:
             if len(parts) == 1 and method == "POST":
                 return self.create_payment_intent(params)
             if len(parts) == 1:
-                since = int(query.get("created[gte]", 0))
+                since = int((query.get("created") or {}).get("gte", 0))
                 items = [pi for pi in self.payment_intents.values() if pi["created"] >= since]
+                if "data.payment_method" in (query.get("expand") or {}).values():
+                    items = [
+                        self._expanded(pi, {"expand": {"0": "payment_method"}}) for pi in items
+                    ]
                 return 200, {
                     "object": "list",
                     "data": items,
@@ -598,7 +624,7 @@ class FakeStripe:
             if len(parts) == 3 and parts[2] == "cancel":
                 return self.cancel(parts[1])
             pi = self.payment_intents.get(parts[1])
-            return (200, pi) if pi else missing("payment_intent", parts[1])
+            return (200, self._expanded(pi, query)) if pi else missing("payment_intent", parts[1])
         if parts[0] == "refunds":
             if len(parts) == 1 and method == "POST":
                 return self.create_refund(params)
@@ -636,7 +662,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
         params = _unflatten(parse_qsl(body, keep_blank_values=True))
-        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        query = _unflatten(parse_qsl(url.query, keep_blank_values=True))
         status, payload = self.fake.handle(
             method, url.path, query, params, self.headers.get("Idempotency-Key")
         )

@@ -58,6 +58,7 @@ def payment_apply_gateway_result(
                 payment.gateway_transaction_id = result.reference or payment.gateway_transaction_id
                 payment.gateway_response = result.raw
                 payment.failure_code = result.failure_code
+                payment.wallet = result.wallet or payment.wallet
                 if payment.status != PaymentStatus.REQUIRES_ACTION:
                     set_status(
                         payment,

@@ -258,7 +258,7 @@ class StripeGateway(Gateway):
         """Stripe has no lookup by idempotency key; a reference is read, a lost create is asked for again."""
         self.assert_outside_transaction()
         if operation in ("charge", "authorization") and reference:
-            answer = _call(stripe.PaymentIntent.retrieve, id=reference)
+            answer = _call(stripe.PaymentIntent.retrieve, id=reference, expand=["payment_method"])
             return (
                 answer if isinstance(answer, GatewayResult) else result_from_payment_intent(answer)
             )
@@ -272,7 +272,8 @@ class StripeGateway(Gateway):
     def payment_intent(self, pi_id: str) -> dict:
         """Fetch a PaymentIntent as a plain dict."""
         self.assert_outside_transaction()
-        answer = _call(stripe.PaymentIntent.retrieve, id=pi_id)
+        # Expanded for its wallet type, as on create: a buyer who finished 3-D Secure paid by Apple Pay.
+        answer = _call(stripe.PaymentIntent.retrieve, id=pi_id, expand=["payment_method"])
         if isinstance(answer, GatewayResult):
             raise GatewayUnavailable(f"PaymentIntent {pi_id}: {answer.failure_code}")
         return answer.to_dict()
@@ -298,7 +299,12 @@ class StripeGateway(Gateway):
     def payment_intents_since(self, created_gte: int):
         """Yield, as plain dicts, every PaymentIntent created at or after a Unix time."""
         self.assert_outside_transaction()
-        answer = _call(stripe.PaymentIntent.list, created={"gte": created_gte}, limit=100)
+        answer = _call(
+            stripe.PaymentIntent.list,
+            created={"gte": created_gte},
+            limit=100,
+            expand=["data.payment_method"],
+        )
         if isinstance(answer, GatewayResult):
             raise GatewayUnavailable(f"PaymentIntents since {created_gte}: {answer.failure_code}")
         for payment_intent in answer.auto_paging_iter():
@@ -308,16 +314,23 @@ class StripeGateway(Gateway):
         """Return the Stripe Customer id of a user, creating and mirroring it once."""
         from djstripe.models import Customer
 
-        existing = Customer.objects.filter(
-            subscriber=user, livemode=settings.STRIPE_LIVE_MODE
-        ).first()
+        mine = Customer.objects.filter(livemode=settings.STRIPE_LIVE_MODE)
+        existing = mine.filter(subscriber=user, date_purged__isnull=True).first()
         if existing is not None:
             return existing.id
+        # A Customer deleted in the Dashboard is purged (dj-stripe unlinks it): the next one
+        # needs a key of its own, or Stripe would replay the deleted one's creation for 24 h.
+        deleted = (
+            mine.filter(metadata__user_id=str(user.pk), date_purged__isnull=False)
+            .order_by("-djstripe_id")
+            .first()
+        )
+        key = f"customer-user-{user.pk}" + (f"-after-{deleted.id}" if deleted else "")
         answer = _call(
             stripe.Customer.create,
             email=user.email,
             metadata={"user_id": str(user.pk)},
-            idempotency_key=f"customer-user-{user.pk}",
+            idempotency_key=key,
         )
         if isinstance(answer, GatewayResult):
             raise GatewayUnavailable(f"customer for user {user.pk}: {answer.failure_code}")

@@ -1,5 +1,6 @@
 """Saved Stripe payment methods end to end: the real SDK and dj-stripe against the fake Stripe."""
 
+import copy
 import json
 from decimal import Decimal
 
@@ -8,7 +9,9 @@ from djstripe.models import Customer
 from djstripe.models import PaymentMethod as MirroredPaymentMethod
 
 from orders.tests.factories import ProductFactory
+from payments.gateways.registry import get_gateway
 from payments.models import Payment
+from payments.stripe.gateway import result_from_payment_intent, wallet_of
 from tests.fake_stripe import sign
 from tests.helpers import make_order, make_payment
 
@@ -215,6 +218,53 @@ def test_wallets_are_recorded_on_the_payment_and_the_saved_method(
     assert (paid["status"], paid["wallet"]) == ("completed", "google_pay")
     pi = fake_stripe.payment_intents[paid["gateway_transaction_id"]]
     assert pi["payment_method_types"] == ["card"]  # wallets pay as cards
+
+
+def test_a_wallet_card_that_needs_3ds_keeps_its_wallet_to_the_end(
+    api, client, customer, fake_stripe
+):
+    shopper = api(customer)
+    card = save_card(
+        shopper, client, fake_stripe, "pm_card_threeDSecure2Required", wallet="apple_pay"
+    )
+    body = process(shopper, stripe_payment(customer), saved_payment_method_id=card["id"]).json()
+    assert (body["status"], body["wallet"]) == ("requires_action", "apple_pay")
+    pi = fake_stripe.buyer_authenticates(body["gateway_transaction_id"])
+    post_event(client, fake_stripe, "payment_intent.succeeded", pi)
+    paid = shopper.get(f"/api/v1/payments/{body['id']}").json()
+    assert (paid["status"], paid["wallet"]) == ("completed", "apple_pay")
+    # Read back from Stripe (a lost answer, the webhook's reconciliation): the wallet is there.
+    gateway = get_gateway("stripe")
+    again = gateway.retrieve(operation="charge", idempotency_key="", reference=pi["id"])
+    assert again.wallet == "apple_pay"
+    assert result_from_payment_intent(gateway.payment_intent(pi["id"])).wallet == "apple_pay"
+    [listed] = gateway.payment_intents_since(0)
+    assert wallet_of(listed["payment_method"]) == "apple_pay"
+
+
+def test_a_customer_deleted_in_the_dashboard_is_replaced(api, client, customer, fake_stripe):
+    shopper = api(customer)
+    save_card(shopper, client, fake_stripe)
+    first = Customer.objects.get(subscriber=customer)
+    deleted = copy.deepcopy(fake_stripe.customers[first.id])
+    fake_stripe.dashboard_delete_customer(first.id)
+    post_event(client, fake_stripe, "customer.deleted", deleted)
+    # A new Customer, not Stripe's replay of the deleted one's creation (same day, same user).
+    again = shopper.post("/api/v1/payment-methods/setup-intent")
+    assert again.status_code == 201, again.json()
+    second = Customer.objects.get(subscriber=customer, date_purged__isnull=True)
+    assert second.id != first.id and second.id in fake_stripe.customers
+    assert fake_stripe.setup_intents[again.json()["id"]]["customer"] == second.id
+    payment = stripe_payment(customer)
+    body = process(shopper, payment, payment_method_id="pm_card_visa", save_payment_method=True)
+    assert body.json()["status"] == "completed", body.json()
+    assert (
+        fake_stripe.payment_intents[body.json()["gateway_transaction_id"]]["customer"] == second.id
+    )
+    # Once that one is there, it is the one used (no third Customer).
+    shopper.post("/api/v1/payment-methods/setup-intent")
+    assert Customer.objects.filter(subscriber=customer).count() == 1
+    assert len(fake_stripe.customers) == 1
 
 
 def test_saved_methods_and_saving_are_stripe_only(api, customer, fake_stripe):
