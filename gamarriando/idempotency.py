@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from functools import wraps
@@ -96,6 +97,55 @@ def _valid_key(raw: str) -> bool:
     return 1 <= len(raw) <= 255 and all(32 <= ord(ch) < 127 for ch in raw)
 
 
+def _checked_key(request) -> str | None:
+    """Return the request's Idempotency-Key, None when it has none or nobody to scope it to."""
+    raw_key = request.headers.get("Idempotency-Key")
+    if raw_key is None or not request.user.is_authenticated:
+        return None
+    if not _valid_key(raw_key):
+        raise field_error("Idempotency-Key", "Must be 1-255 printable ASCII characters.")
+    return raw_key
+
+
+def _fresh(stored: "IdempotencyKey | None") -> "IdempotencyKey | None":
+    """Drop a stored answer older than the replay window; return what is still replayable."""
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+    if stored is not None and stored.created_at < cutoff:
+        stored.delete()
+        return None
+    return stored
+
+
+def _replay(stored: IdempotencyKey, request_hash: str) -> Response:
+    """Answer a repeated key with its stored answer, or refuse it for a different request."""
+    if stored.request_hash != request_hash:
+        raise IdempotencyKeyReused()
+    DUPLICATE_ATTEMPTS.labels("idempotent_replay").inc()
+    return Response(
+        stored.response_body, status=stored.response_status, headers={REPLAY_HEADER: "true"}
+    )
+
+
+def _store(request, raw_key: str, path: str, request_hash: str, response) -> IdempotencyKey:
+    """Store a 2xx answer under its key; a key stored meanwhile by another request is IN_USE."""
+    stored = IdempotencyKey(
+        user=request.user,
+        key=raw_key,
+        method=request.method,
+        path=path,
+        request_hash=request_hash,
+        response_status=response.status_code,
+        response_body=response.data,
+    )
+    try:
+        insert_rows([stored])  # a third of the ORM's create() (docs/benchmarks.md)
+    except IntegrityError as exc:
+        # The key's first request committed while this one ran (see _lock_and_find): roll
+        # this one back; a retry replays the first answer.
+        raise IdempotencyKeyInUse() from exc
+    return stored
+
+
 def idempotent(view_method):
     """Make a DRF POST handler replay its stored 2xx answer for a repeated Idempotency-Key.
 
@@ -106,29 +156,17 @@ def idempotent(view_method):
 
     @wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
-        raw_key = request.headers.get("Idempotency-Key")
-        if raw_key is None or not request.user.is_authenticated:
+        raw_key = _checked_key(request)
+        if raw_key is None:
             return view_method(self, request, *args, **kwargs)
-        if not _valid_key(raw_key):
-            raise field_error("Idempotency-Key", "Must be 1-255 printable ASCII characters.")
         path, request_hash = _fingerprint(request)
-        cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
         with transaction.atomic():
             locked, stored = _lock_and_find(request.user, raw_key)
             if not locked:
                 raise IdempotencyKeyInUse()
-            if stored is not None and stored.created_at < cutoff:
-                stored.delete()
-                stored = None
+            stored = _fresh(stored)
             if stored is not None:
-                if stored.request_hash != request_hash:
-                    raise IdempotencyKeyReused()
-                DUPLICATE_ATTEMPTS.labels("idempotent_replay").inc()
-                return Response(
-                    stored.response_body,
-                    status=stored.response_status,
-                    headers={REPLAY_HEADER: "true"},
-                )
+                return _replay(stored, request_hash)
             token = _owning.set(True)
             try:
                 response = view_method(self, request, *args, **kwargs)
@@ -136,27 +174,65 @@ def idempotent(view_method):
                 _owning.reset(token)
             if not 200 <= response.status_code < 300:
                 return response
-            try:
-                stored = IdempotencyKey(
-                    user=request.user,
-                    key=raw_key,
-                    method=request.method,
-                    path=path,
-                    request_hash=request_hash,
-                    response_status=response.status_code,
-                    response_body=response.data,
-                )
-                insert_rows([stored])  # a third of the ORM's create() (docs/benchmarks.md)
-            except IntegrityError as exc:
-                # The key's first request committed while this one ran (see _lock_and_find):
-                # roll this one back; a retry replays the first answer.
-                raise IdempotencyKeyInUse() from exc
+            stored = _store(request, raw_key, path, request_hash, response)
         # Inline work ran on commit; show its outcome and keep that as the stored answer. With a
         # broker the work is queued, and what was rendered before commit is the answer.
         rerender = getattr(response, "rerender", None)
         if rerender is not None and runs_inline():
             response = rerender()
             IdempotencyKey.objects.filter(pk=stored.pk).update(response_body=response.data)
+        return response
+
+    return wrapper
+
+
+@contextmanager
+def _held_while_running(user, key: str):
+    """Hold (user, key) for a request that runs outside a transaction; yield whether it is ours.
+
+    A session-level advisory lock on PostgreSQL, released however the handler ends (a process
+    that dies closes its connection, which releases it too). SQLite serves one writer at a time.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    lock_id = advisory_lock_id(user.pk, key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
+        locked = cursor.fetchone()[0]
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+
+
+def idempotent_gateway_call(view_method):
+    """The Idempotency-Key layer for a handler that calls a gateway, so never in a transaction.
+
+    The same answers as `idempotent` (replay, 422 for another request, 409 while the first
+    runs), but the handler runs with the key held rather than inside the transaction that
+    stores its answer. A crash between the gateway's answer and the store leaves the key
+    unused; the handler must pass a key derived from the client's on to the gateway, whose
+    own replay then gives the retry the first effect's answer, never a second effect.
+    """
+
+    @wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        raw_key = _checked_key(request)
+        if raw_key is None:
+            return view_method(self, request, *args, **kwargs)
+        path, request_hash = _fingerprint(request)
+        with _held_while_running(request.user, raw_key) as locked:
+            if not locked:
+                raise IdempotencyKeyInUse()
+            stored = _fresh(IdempotencyKey.objects.filter(user=request.user, key=raw_key).first())
+            if stored is not None:
+                return _replay(stored, request_hash)
+            response = view_method(self, request, *args, **kwargs)
+            if 200 <= response.status_code < 300:
+                _store(request, raw_key, path, request_hash, response)
         return response
 
     return wrapper

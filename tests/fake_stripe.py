@@ -534,6 +534,13 @@ class FakeStripe:
     def handle(self, method: str, path: str, query: dict, params: dict, key: str | None):
         self.requests.append((method, path))
         with self.lock:
+            if key and len(key) > 255:  # Stripe's own limit
+                return _error(
+                    400,
+                    "invalid_request_error",
+                    "Idempotency-Key must be at most 255 characters long.",
+                    code="idempotency_key_too_long",
+                )
             if key and method == "POST" and key in self.idempotent:
                 return self.idempotent[key]
             if self.fail_next_with_500:

@@ -4,6 +4,7 @@ These services call Stripe, so none of them runs inside a database transaction; 
 call carries an idempotency key derived from the client's Idempotency-Key when it sent one.
 """
 
+import hashlib
 import uuid
 
 from django.http import Http404
@@ -19,9 +20,15 @@ from payments.stripe import saved_methods as stripe_saved
 logger = get_logger(__name__)
 
 
+STRIPE_KEY_MAX = 255  # Stripe refuses longer idempotency keys
+
+
 def _key(user, action: str, client_key: str | None) -> str:
     """Derive Stripe's idempotency key: a client's retry with its key repeats nothing at Stripe."""
-    return f"{action}-user-{user.pk}-{client_key or uuid.uuid4().hex}"
+    key = f"{action}-user-{user.pk}-{client_key or uuid.uuid4().hex}"
+    if len(key) > STRIPE_KEY_MAX:  # a long client key (ours allow 255) is digested, not cut
+        key = f"{action}-user-{user.pk}-sha256-{hashlib.sha256(client_key.encode()).hexdigest()}"
+    return key
 
 
 def saved_method_setup_intent(*, user, client_key: str | None = None) -> dict:

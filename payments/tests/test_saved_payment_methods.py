@@ -2,12 +2,15 @@
 
 import copy
 import json
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from djstripe.models import Customer
 from djstripe.models import PaymentMethod as MirroredPaymentMethod
 
+from gamarriando import idempotency
 from orders.tests.factories import ProductFactory
 from payments.gateways.registry import get_gateway
 from payments.models import Payment
@@ -383,6 +386,81 @@ def test_stripe_failures_answer_gateway_error(api, client, customer, fake_stripe
     first = shopper.post("/api/v1/payment-methods/setup-intent", **keyed).json()
     again = shopper.post("/api/v1/payment-methods/setup-intent", **keyed).json()
     assert first == again  # Stripe replays the same SetupIntent for the same key
+
+
+def test_saving_and_defaults_keep_the_idempotency_key_contract(api, client, customer, fake_stripe):
+    shopper = api(customer)
+    visa = save_card(shopper, client, fake_stripe)
+    mastercard = save_card(shopper, client, fake_stripe, brand="mastercard", last4="4444")
+    made = fake_stripe.count("setup_intents")
+    keyed = {"HTTP_IDEMPOTENCY_KEY": "save-2"}
+    first = shopper.post("/api/v1/payment-methods/setup-intent", **keyed)
+    again = shopper.post("/api/v1/payment-methods/setup-intent", **keyed)
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again["Idempotent-Replayed"] == "true"
+    assert fake_stripe.count("setup_intents") == made + 1
+    # The same key on another path or body is refused, never acted on.
+    for path in (f"{SAVED}/{visa['id']}/default", f"/api/v1/payments/{visa['id']}/process"):
+        reused = shopper.post(path, {}, format="json", **keyed)
+        assert reused.status_code == 422, reused.json()
+        assert reused.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    keyed = {"HTTP_IDEMPOTENCY_KEY": "default-visa"}
+    made_default = shopper.post(f"{SAVED}/{visa['id']}/default", **keyed)
+    assert made_default.json()["is_default"] is True
+    other = shopper.post(f"{SAVED}/{mastercard['id']}/default", **keyed)
+    assert other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert [m["id"] for m in shopper.get(SAVED).json() if m["is_default"]] == [visa["id"]]
+    # A retry of the first answers what it answered, without asking Stripe again.
+    calls = len(fake_stripe.requests)
+    replayed = shopper.post(f"{SAVED}/{visa['id']}/default", **keyed)
+    assert (replayed.json(), replayed["Idempotent-Replayed"]) == (made_default.json(), "true")
+    assert len(fake_stripe.requests) == calls
+
+
+def test_the_longest_client_key_fits_stripes_limit(api, customer, fake_stripe):
+    shopper = api(customer)
+    longest = {"HTTP_IDEMPOTENCY_KEY": "k" * 255}
+    created = shopper.post("/api/v1/payment-methods/setup-intent", **longest)
+    assert created.status_code == 201, created.json()
+    again = api(customer).post("/api/v1/payment-methods/setup-intent", **longest)
+    assert again.json() == created.json()
+
+
+@pytest.mark.postgres
+def test_a_key_in_flight_answers_409_and_is_free_after_a_failure(api, customer, fake_stripe):
+    held, release = threading.Event(), threading.Event()
+
+    def first_request_in_flight():
+        try:
+            with connection.cursor() as cursor:
+                lock_id = idempotency.advisory_lock_id(customer.pk, "busy")
+                cursor.execute("SELECT pg_advisory_lock(%s)", [lock_id])
+                held.set()
+                release.wait(10)
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_request_in_flight)
+    thread.start()
+    try:
+        assert held.wait(10)
+        busy = api(customer).post(
+            "/api/v1/payment-methods/setup-intent", HTTP_IDEMPOTENCY_KEY="busy"
+        )
+    finally:
+        release.set()
+        thread.join()
+    assert (busy.status_code, busy.json()["error"]["code"]) == (409, "IDEMPOTENCY_KEY_IN_USE")
+    assert fake_stripe.count("setup_intents") == 0
+    fake_stripe.fail_next_with_500 = 1
+    failed = api(customer).post("/api/v1/payment-methods/setup-intent", HTTP_IDEMPOTENCY_KEY="busy")
+    assert failed.status_code == 502
+    # Released after the failure, and nothing stored: the retry runs.
+    retried = api(customer).post(
+        "/api/v1/payment-methods/setup-intent", HTTP_IDEMPOTENCY_KEY="busy"
+    )
+    assert retried.status_code == 201, retried.json()
 
 
 def test_someone_elses_method_is_404_with_stripe_switched_off(
