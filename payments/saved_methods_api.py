@@ -61,11 +61,15 @@ class PaymentMethodConfigView(APIView):
     @extend_schema(responses={200: PaymentMethodConfigSerializer})
     def get(self, request):
         body = {}
-        if "stripe" in enabled_gateway_names():
+        publishable_key = (
+            settings.STRIPE_LIVE_PUBLIC_KEY
+            if settings.STRIPE_LIVE_MODE
+            else settings.STRIPE_TEST_PUBLIC_KEY
+        )
+        # Without its publishable key Stripe.js cannot start: nothing to offer the storefront.
+        if publishable_key and "stripe" in enabled_gateway_names():
             body["stripe"] = {
-                "publishable_key": settings.STRIPE_LIVE_PUBLIC_KEY
-                if settings.STRIPE_LIVE_MODE
-                else settings.STRIPE_TEST_PUBLIC_KEY,
+                "publishable_key": publishable_key,
                 "payment_method_types": list(settings.STRIPE_PAYMENT_METHOD_TYPES),
                 "wallets": list(settings.STRIPE_WALLETS),
             }

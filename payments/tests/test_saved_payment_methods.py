@@ -64,7 +64,11 @@ def process(api_client, payment, **body):
 def test_config_serves_the_publishable_key_of_the_current_mode(api, customer, settings):
     settings.STRIPE_TEST_PUBLIC_KEY = "pk_test_" + "P" * 24
     settings.STRIPE_LIVE_PUBLIC_KEY = "pk_live_" + "L" * 24
-    body = api(customer).get("/api/v1/payment-methods/config").json()
+
+    def body_of():
+        return api(customer).get("/api/v1/payment-methods/config").json()
+
+    body = body_of()
     assert body == {
         "stripe": {
             "publishable_key": "pk_test_" + "P" * 24,
@@ -72,6 +76,12 @@ def test_config_serves_the_publishable_key_of_the_current_mode(api, customer, se
             "wallets": ["apple_pay", "google_pay"],
         }
     }
+    settings.STRIPE_LIVE_MODE = True
+    settings.STRIPE_LIVE_SECRET_KEY = "sk_live_" + "S" * 24
+    assert body_of()["stripe"]["publishable_key"] == "pk_live_" + "L" * 24
+    settings.STRIPE_LIVE_PUBLIC_KEY = ""  # the live secret key alone: Stripe.js cannot start
+    assert body_of() == {}
+    settings.STRIPE_LIVE_MODE = False
     settings.STRIPE_TEST_SECRET_KEY = ""  # Stripe not configured: no key is served
     assert api(customer).get("/api/v1/payment-methods/config/").json() == {}
     assert api().get("/api/v1/payment-methods/config").status_code == 401
