@@ -52,6 +52,12 @@ class UnsupportedCharset(ApplicationError):
     message = "A JSON body must be encoded in UTF-8."
 
 
+class UnsupportedMediaType(ApplicationError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    http_status = 415
+    message = "The body must be JSON (Content-Type: application/json)."
+
+
 class CardDataNotAllowed(ApplicationError):
     code = "CARD_DATA_NOT_ALLOWED"
     http_status = 400

@@ -13,11 +13,19 @@ from gamarriando.cards import find_card_data
 from gamarriando.errors import (
     CardDataNotAllowed,
     UnsupportedCharset,
+    UnsupportedMediaType,
     ValidationFailed,
     error_body,
 )
 from gamarriando.logging import get_logger
-from gamarriando.parsers import BodyRefused, check_body_size, check_charset, loads_bounded
+from gamarriando.parsers import (
+    BodyRefused,
+    MalformedBody,
+    check_body_size,
+    check_charset,
+    check_json_media_type,
+    loads_bounded,
+)
 
 logger = get_logger("gamarriando.request")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -92,7 +100,7 @@ class CardDataGuardMiddleware:
         if request.path.startswith(API_PREFIX):
             try:
                 field = self._card_field(request)
-            except (BodyRefused, UnsupportedCharset) as exc:
+            except (BodyRefused, MalformedBody, UnsupportedCharset, UnsupportedMediaType) as exc:
                 return _refusal(request, exc, exc.details, exc.message)
             except TooManyFieldsSent:
                 # Django's own answer would be its HTML 400 page, outside the envelope.
@@ -113,6 +121,8 @@ class CardDataGuardMiddleware:
             BodyRefused: the body is too large or nested too deeply to inspect, or its length
                 is not a number.
             UnsupportedCharset: the body declares a charset other than UTF-8.
+            UnsupportedMediaType: the body is not declared as JSON.
+            MalformedBody: the body is not JSON.
         """
         length = str(request.META.get("CONTENT_LENGTH") or "0")
         if not CONTENT_LENGTH.fullmatch(length):  # the metrics middleware would crash on it
@@ -120,15 +130,18 @@ class CardDataGuardMiddleware:
         found = find_card_data(dict(request.GET.lists()), "query")
         if found or request.method not in BODY_METHODS:
             return found
-        if int(length):  # a body to read: in the one charset the parser reads too
+        if int(length):  # a body to read: JSON, in the one charset the parser reads too
+            # Checked here, not only by the parser: a handler that never reads its body (a
+            # DELETE, a POST without fields) would otherwise take a form or text unread.
+            check_json_media_type(request.META.get("CONTENT_TYPE"))
             check_charset(request.META.get("CONTENT_TYPE"))
         try:
             check_body_size(int(length))
             body = loads_bounded(request.body or b"null")  # as the parser reads it
         except RequestDataTooBig as exc:
             raise BodyRefused("The body is too large.") from exc
-        except ValueError:
-            return None  # malformed JSON is the parser's to refuse
+        except ValueError as exc:
+            raise MalformedBody(f"JSON parse error - {exc}") from exc
         return find_card_data(body)
 
 

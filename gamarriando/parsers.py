@@ -9,8 +9,10 @@ from django.conf import settings
 from django.utils.http import parse_header_parameters
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
+from rest_framework.settings import api_settings
+from rest_framework.utils.mediatypes import media_type_matches
 
-from gamarriando.errors import UnsupportedCharset, ValidationFailed
+from gamarriando.errors import UnsupportedCharset, UnsupportedMediaType, ValidationFailed
 
 # A JSON string, escapes included; an unterminated one runs to the end. Each step starts on a
 # different character, so the match never backtracks: linear in the body.
@@ -42,6 +44,28 @@ def check_charset(content_type: str | None) -> None:
     charset = parse_header_parameters(content_type or "")[1].get("charset")
     if charset is not None and charset.strip().lower() not in UTF_8:
         raise UnsupportedCharset(details={"charset": [f"{charset[:40]} is not UTF-8."]})
+
+
+class MalformedBody(ValidationFailed):
+    """A body that is not JSON, refused as the parser refuses it (VALIDATION_ERROR, 400)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, details={})
+
+
+def check_json_media_type(content_type: str | None) -> None:
+    """Refuse a body whose declared type is not one the API's parsers read (only JSON).
+
+    Raises:
+        UnsupportedMediaType: a form, plain text, no type at all, or anything else.
+    """
+    if not any(
+        media_type_matches(parser.media_type, content_type or "")
+        for parser in api_settings.DEFAULT_PARSER_CLASSES
+    ):
+        raise UnsupportedMediaType(
+            details={"content_type": [f"{(content_type or 'none')[:60]} is not JSON."]}
+        )
 
 
 def _reject_constant(name):

@@ -275,3 +275,40 @@ def test_the_api_refuses_card_data_in_a_query_string(api, customer):
     assert (
         client.get("/api/v1/orders?page_size=5&search=GAM-20260501-1234567890").status_code == 200
     )
+
+
+FORM_WITH_A_CARD = "number=4242424242424242&cvc=123"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data", ""]
+)
+def test_a_body_that_is_not_json_is_refused_where_the_handler_never_reads_it(
+    api, customer, product, content_type
+):
+    """A DELETE or a field-less POST would otherwise take a form (a card, say) unread."""
+    order = make_order(customer, product)
+    client = api(customer)
+    client.raise_request_exception = False
+    for method, path in [
+        ("DELETE", f"/api/v1/orders/{order.pk}"),
+        ("POST", "/api/v1/payment-methods/setup-intent"),
+    ]:
+        response = client.generic(method, path, FORM_WITH_A_CARD, content_type=content_type)
+        assert response.status_code == 415, (method, response.content[:300])
+        assert response.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    order.refresh_from_db()
+    assert order.status == "pending"
+
+
+def test_malformed_json_is_refused_where_the_handler_never_reads_it(api, customer, product):
+    order = make_order(customer, product)
+    client = api(customer)
+    client.raise_request_exception = False
+    broken = '{"number": "4242424242424242",'
+    response = client.generic("DELETE", f"/api/v1/orders/{order.pk}", broken, "application/json")
+    assert "JSON parse error" in assert_validation_error(response)["message"]
+    order.refresh_from_db()
+    assert order.status == "pending"
+    # A body-less request needs no type, and a JSON one any JSON type the parser reads.
+    assert client.delete(f"/api/v1/orders/{order.pk}").status_code == 200
