@@ -341,7 +341,9 @@ class FakePayPal:
         for capture in self.captures.values():
             details.append(self._transaction(capture, "T0006", capture["id"], ""))
         for refund in self.refunds.values():
-            details.append(self._transaction(refund, "T1107", refund["id"], refund["capture_id"]))
+            # T1106: a reversal PayPal made (a chargeback); T1107: a refund the merchant made.
+            code = "T1106" if refund["note_to_payer"] == "Chargeback" else "T1107"
+            details.append(self._transaction(refund, code, refund["id"], refund["capture_id"]))
         return 200, {"transaction_details": details, "total_pages": 1, "page": 1}
 
     @staticmethod

@@ -79,9 +79,9 @@ def paypal_event_process(*, event_id: str) -> None:
             payment_reconcile_paypal(
                 order_id=order_id,
                 disputed=stored.type in DISPUTE_EVENTS,
-                reversal_id=str(resource.get("id", ""))
+                reversal_ids=(str(resource.get("id", "")),)
                 if stored.type == "PAYMENT.CAPTURE.REVERSED"
-                else "",
+                else (),
             )
             if HANDLED_EVENTS.get(stored.type) == "disputes" and resource.get("dispute_id"):
                 paypal_dispute_sync(dispute_id=str(resource["dispute_id"]), order_id=order_id)

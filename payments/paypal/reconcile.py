@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from gamarriando.logging import get_logger
+from payments.dispute_transitions import OPEN
 from payments.gateways.base import GatewayResult, GatewayStatus
 from payments.gateways.registry import get_gateway
-from payments.models import DisputeStatus, Payment, PaymentStatus
+from payments.models import Dispute, DisputeStatus, Payment, PaymentStatus
 from payments.paypal.results import (
     result_from_capture,
     result_from_order,
@@ -32,6 +33,8 @@ logger = get_logger(__name__)
 # PayPal's transaction search answers at most 31 days per request.
 SEARCH_WINDOW = timedelta(days=31)
 CAPTURE_EVENT_CODES = ("T0003", "T0004", "T0006")
+# T1106: a payment reversal initiated by PayPal (a chargeback completed); T1201: a chargeback.
+REVERSAL_EVENT_CODES = ("T1106", "T1201")
 REVERSAL_REASON = "capture_reversed"
 
 
@@ -71,7 +74,13 @@ def _record(payment, kind, amount, reference, reason, report) -> None:
 def _chargeback(payment, refund: dict, report: ReconcileReport) -> None:
     """Record PayPal's reversal of a capture as a lost dispute with its chargeback row."""
     reference = refund["id"]
+    counted = Transaction.objects.filter(
+        transaction_type=TransactionType.REFUND, gateway_transaction_id=reference
+    ).exists()
     dispute = dispute_record(
+        # Already in the ledger as a dashboard refund (read before PayPal named it a reversal):
+        # the dispute is recorded, the money is not counted a second time.
+        ledger=not counted,
         payment_id=payment.pk,
         gateway="paypal",
         gateway_dispute_id=reference,
@@ -81,6 +90,12 @@ def _chargeback(payment, refund: dict, report: ReconcileReport) -> None:
         status=DisputeStatus.LOST,
         evidence_due_by=None,
     )
+    if counted:
+        logger.error(
+            "paypal_reversal_counted_as_refund", payment_id=payment.pk, reference=reference
+        )
+        report.unmatched.append(reference)
+        return
     recorded = Transaction.objects.filter(
         transaction_type=TransactionType.CHARGEBACK, gateway_transaction_id=reference
     ).exists()
@@ -173,14 +188,26 @@ def _follow_ups(payment, payments: dict, report) -> None:
             )
 
 
-def _refunds(payment, payments: dict, reversal_id: str, report) -> None:
+def _awaits_reversal(payment, disputed: bool) -> bool:
+    """Say whether PayPal may yet reverse the capture: a dispute open, or lost and unpaid."""
+    if disputed:
+        return True  # a dispute event: the dispute itself is recorded after this reconcile
+    disputes = Dispute.objects.filter(payment=payment, gateway="paypal")
+    if disputes.filter(status__in=OPEN).exists():
+        return True
+    # A lost dispute moves no money itself (ledger=False): its reversal does, once recorded.
+    lost = disputes.filter(status=DisputeStatus.LOST).exclude(reason=REVERSAL_REASON)
+    return lost.exists() and not disputes.filter(reason=REVERSAL_REASON).exists()
+
+
+def _refunds(payment, payments: dict, reversal_ids, disputed: bool, report) -> None:
     """Settle our refunds, record PayPal's dashboard refunds, and reversals as chargebacks."""
     for refund in payments.get("refunds") or []:
         if Transaction.objects.filter(
             transaction_type=TransactionType.CHARGEBACK, gateway_transaction_id=refund["id"]
         ).exists():
             continue  # a reversal already recorded: never a refund as well, never twice
-        if refund["id"] == reversal_id:
+        if refund["id"] in reversal_ids:
             if refund.get("status") == "COMPLETED":
                 _chargeback(payment, refund, report)
             continue
@@ -194,6 +221,11 @@ def _refunds(payment, payments: dict, reversal_id: str, report) -> None:
             ).first()
         if known is not None:
             _settle(known, result_from_refund(refund), report)
+        elif refund.get("status") == "COMPLETED" and _awaits_reversal(payment, disputed):
+            # Under dispute, a refund we did not make is most likely PayPal's reversal, which
+            # only its REVERSED event (or the transaction search) names: counted then, once.
+            logger.warning("paypal_refund_deferred", payment_id=payment.pk, reference=refund["id"])
+            report.unmatched.append(refund["id"])
         elif refund.get("status") == "COMPLETED":
             amount = Decimal(refund["amount"]["value"])
             _record(
@@ -207,7 +239,7 @@ def _refunds(payment, payments: dict, reversal_id: str, report) -> None:
 
 
 def payment_reconcile_paypal(
-    *, order_id: str, disputed: bool = False, reversal_id: str = ""
+    *, order_id: str, disputed: bool = False, reversal_ids: tuple[str, ...] = ()
 ) -> ReconcileReport:
     """Read a PayPal order (no transaction open) and make its payment agree with it."""
     gateway = get_gateway("paypal")
@@ -222,7 +254,7 @@ def payment_reconcile_paypal(
     payments = (order.get("purchase_units") or [{}])[0].get("payments") or {}
     _follow_ups(payment, payments, report)
     payment.refresh_from_db()
-    _refunds(payment, payments, reversal_id, report)
+    _refunds(payment, payments, reversal_ids, disputed, report)
     if disputed and not payment.disputed:
         with transaction.atomic():
             Payment.objects.filter(pk=payment.pk).update(disputed=True)
@@ -257,6 +289,13 @@ def reconcile_paypal_since(since: datetime, *, repair: bool = True) -> Reconcile
         )
         start = stop
     order_ids: dict[str, None] = {}
+    # PayPal's search names reversals by their event code: recorded as chargebacks, not refunds.
+    reversal_ids = tuple(
+        (detail.get("transaction_info") or {}).get("transaction_id", "")
+        for detail in found
+        if (detail.get("transaction_info") or {}).get("transaction_event_code")
+        in REVERSAL_EVENT_CODES
+    )
     for detail in found:
         info = detail.get("transaction_info") or {}
         capture_id = (
@@ -276,7 +315,7 @@ def reconcile_paypal_since(since: datetime, *, repair: bool = True) -> Reconcile
             if order_id:
                 order_ids[order_id] = None
     for order_id in order_ids:
-        one = payment_reconcile_paypal(order_id=order_id)
+        one = payment_reconcile_paypal(order_id=order_id, reversal_ids=reversal_ids)
         report.checked += one.checked
         report.repaired.extend(one.repaired)
         report.unmatched.extend(one.unmatched)

@@ -1,8 +1,10 @@
 """PayPal disputes from the Disputes API: recorded, hold refunds while open, money once."""
 
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 
 from orders.models import Order
 from payments.models import Dispute
@@ -137,3 +139,51 @@ def test_a_dispute_won_after_paypal_reversed_the_capture_gives_the_money_back(
     assert set(Dispute.objects.values_list("status", flat=True)) == {"won"}
     body = api(finance).get(f"/api/v1/payments/{payment.pk}").json()
     assert body["refundable_amount"] == "59.98"
+
+
+def refunds(payment):
+    return list(
+        Transaction.objects.filter(payment=payment, transaction_type="refund").values_list(
+            "amount", flat=True
+        )
+    )
+
+
+@pytest.mark.parametrize("seen_first_by", ["the dispute event", "the transaction search"])
+def test_a_reversal_read_before_its_event_is_one_chargeback_not_a_refund_too(
+    api, customer, finance, fake_paypal, seen_first_by
+):
+    """PayPal's order shows the reversal as a refund before REVERSED names it (in any order)."""
+    payment, _, capture = paid(api, customer, fake_paypal)
+    dispute = fake_paypal.open_dispute(capture["id"])
+    reversal = fake_paypal.dashboard_refund(capture["id"], "59.98", reversal=True)
+    if seen_first_by == "the dispute event":
+        tell(fake_paypal, "CUSTOMER.DISPUTE.CREATED", dispute)
+        assert refunds(payment) == []  # not taken for a dashboard refund: PayPal reverses
+    else:
+        call_command("reconcile_paypal", "--since", "2020-01-01", stdout=io.StringIO())
+    for _ in range(2):
+        event = fake_paypal.event("PAYMENT.CAPTURE.REVERSED", reversal)
+        assert deliver(fake_paypal, event).status_code == 200
+    assert refunds(payment) == []
+    assert chargebacks(payment) == [Decimal("59.98")]
+    body = api(finance).get(f"/api/v1/payments/{payment.pk}").json()
+    assert (body["refundable_amount"], body["refunded_amount"]) == ("0.00", "0.00")
+
+
+def test_a_refund_made_in_paypal_during_a_won_dispute_is_counted_once_it_is_won(
+    api, customer, fake_paypal
+):
+    payment, _, capture = paid(api, customer, fake_paypal)
+    dispute = fake_paypal.open_dispute(capture["id"])
+    tell(fake_paypal, "CUSTOMER.DISPUTE.CREATED", dispute)
+    made = fake_paypal.dashboard_refund(capture["id"], "10.00")  # the seller settles a part
+    assert (
+        deliver(fake_paypal, fake_paypal.event("PAYMENT.CAPTURE.REFUNDED", made)).status_code == 200
+    )
+    assert refunds(payment) == []  # while open, it may be the reversal: wait
+    won = fake_paypal.move_dispute(dispute["dispute_id"], "RESOLVED", "RESOLVED_SELLER_FAVOUR")
+    tell(fake_paypal, "CUSTOMER.DISPUTE.RESOLVED", won)
+    call_command("reconcile_paypal", "--since", "2020-01-01", stdout=io.StringIO())
+    assert refunds(payment) == [Decimal("10.00")]
+    assert chargebacks(payment) == []
