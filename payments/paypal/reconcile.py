@@ -137,10 +137,16 @@ def _settle_attempt(payment, order, report) -> None:
         result = gateway.complete_approved(order_id=order["id"], idempotency_key=invoice)
     else:
         result = result_from_order(order)
-    if result.status == GatewayStatus.REQUIRES_ACTION and (
-        payment.status == PaymentStatus.REQUIRES_ACTION
+    if (
+        result.status == GatewayStatus.REQUIRES_ACTION
+        and not result.failure_code
+        and (payment.status == PaymentStatus.REQUIRES_ACTION)
     ):
         return  # still waiting for the buyer, as we already know: nothing to repair
+    if result.status == GatewayStatus.PENDING:
+        # Captured but not settled (PAYMENT.CAPTURE.PENDING): processing, no approve link.
+        payment_apply_gateway_result(transaction_id=attempt.pk, result=result)
+        return
     _settle(attempt, result, report)
 
 

@@ -2,7 +2,8 @@
 
 from gamarriando.errors import invalid_status
 from gamarriando.queue import enqueue_on_commit
-from payments.models import Payment
+from payments.models import Payment, PaymentStatus
+from payments.services.ledger_core import set_status
 from transactions.models import ATTEMPT_TYPES, Transaction, TransactionStatus
 
 
@@ -30,5 +31,12 @@ def payment_resume_attempt(payment: Payment) -> Payment:
     attempt = pending_attempt(payment)
     if attempt is None:
         raise invalid_status(payment.status, "This payment has no attempt waiting for approval.")
+    if payment.status == PaymentStatus.REQUIRES_ACTION:
+        # Processing until the worker has read the order: a requires_action answer here would
+        # read as PayPal's decline ("send the buyer back"), which it is only if it comes back.
+        payment.next_action = None
+        payment.failure_code = payment.failure_message = ""
+        set_status(payment, PaymentStatus.PROCESSING, reason="the buyer is back from approving")
+        payment.save()
     enqueue_on_commit("payments.execute_transaction", transaction_id=attempt.pk)
     return payment

@@ -153,14 +153,14 @@ def payment_execute_transaction(*, transaction_id: int) -> None:
     is_attempt = txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
     if (
         is_attempt
-        and payment.status == PaymentStatus.REQUIRES_ACTION
         and gateway.resumes_on_process
+        and (txn.gateway_transaction_id or payment.status == PaymentStatus.REQUIRES_ACTION)
     ):
-        # The order exists and waits for the buyer: read it, and finish it once approved.
+        # The attempt's order exists and waits for the buyer: read it, finish it once approved.
         result = gateway.retrieve(
             operation=txn.transaction_type,
             idempotency_key=key,
-            reference=payment.gateway_transaction_id,
+            reference=txn.gateway_transaction_id or payment.gateway_transaction_id,
         )
     elif is_attempt:
         # Only a gateway that saves methods is asked to (payment_process refuses it elsewhere).

@@ -36,12 +36,25 @@ def payment_apply_gateway_result(
     (ledger_core.abandon_waiting_attempt) that ends in a failure leaves the payment cancelled,
     whichever path reports that end.
     """
-    if result.status == GatewayStatus.PENDING:
-        return None
+    if result.status == GatewayStatus.PENDING and (
+        payment is not None and payment.status != PaymentStatus.REQUIRES_ACTION
+    ):
+        return None  # nothing to write: the answer is still to come
     payment_id, order_id = (payment.pk, payment.order_id) if payment else (None, None)
     with transaction.atomic():
         order, payment, txn = lock_operation(transaction_id, payment_id, order_id)
         if txn.status != TransactionStatus.PENDING:
+            return payment
+        if result.status == GatewayStatus.PENDING:
+            if payment.status == PaymentStatus.REQUIRES_ACTION and txn.transaction_type in (
+                TransactionType.CHARGE,
+                TransactionType.AUTHORIZATION,
+            ):
+                # The buyer is done (a PayPal capture PENDING, say): the money is on its way,
+                # and the approve link must no longer be offered.
+                payment.next_action = None
+                set_status(payment, PaymentStatus.PROCESSING, reason="the gateway is settling")
+                payment.save()
             return payment
         result = wallet_settle_hold(payment, txn, result)
         is_attempt = txn.transaction_type in (TransactionType.CHARGE, TransactionType.AUTHORIZATION)
@@ -56,6 +69,10 @@ def payment_apply_gateway_result(
                 # (INSTRUMENT_DECLINED) sends the buyer to a fresh approve link.
                 payment.next_action = result.next_action
                 payment.gateway_transaction_id = result.reference or payment.gateway_transaction_id
+                if result.reference and txn.gateway_transaction_id != result.reference:
+                    # The attempt's own order at the gateway: a resumed attempt reads this one.
+                    txn.gateway_transaction_id = result.reference
+                    txn.save(update_fields=["gateway_transaction_id"])
                 payment.gateway_response = result.raw
                 payment.failure_code = result.failure_code
                 payment.wallet = result.wallet or payment.wallet

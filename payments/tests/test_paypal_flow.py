@@ -109,6 +109,44 @@ def test_a_resumed_attempt_declined_again_gets_the_fresh_link(api, customer, fak
     assert (body["status"], body["next_action"], body["failure_code"]) == ("completed", None, "")
 
 
+@pytest.mark.parametrize("instrument", ["ok", "declined"])
+def test_the_return_answers_processing_until_a_worker_has_read_the_order(
+    api, customer, fake_paypal, use_broker, instrument
+):
+    """With a worker, the return's answer must not read as a decline (requires_action)."""
+    _, payment, order_id = start(api, customer, fake_paypal)
+    fake_paypal.approve(order_id, instrument=instrument)
+    use_broker("memory://")  # queued for a worker, not run here
+    body = process(api(customer), payment).json()
+    assert (body["status"], body["next_action"], body["failure_code"]) == ("processing", None, "")
+    assert fake_paypal.captures_of(order_id) == []
+    payment_execute_transaction(transaction_id=Transaction.objects.get(payment=payment).pk)
+    body = api(customer).get(f"/api/v1/payments/{payment.pk}").json()
+    if instrument == "ok":
+        assert (body["status"], body["next_action"]) == ("completed", None)
+        assert len(fake_paypal.captures_of(order_id)) == 1
+    else:  # now it is PayPal's decline: back to the buyer, with the code
+        assert (body["status"], body["failure_code"]) == ("requires_action", "card_declined")
+        assert body["next_action"]["url"].startswith(f"{fake_paypal.base}/checkoutnow")
+        assert fake_paypal.captures_of(order_id) == []
+
+
+def test_a_capture_paypal_holds_as_pending_is_processing_without_the_link(
+    api, customer, fake_paypal
+):
+    _, payment, order_id = start(api, customer, fake_paypal)
+    fake_paypal.approve(order_id, instrument="pending")
+    body = process(api(customer), payment).json()
+    assert (body["status"], body["next_action"]) == ("processing", None)
+    [capture] = fake_paypal.captures_of(order_id)
+    assert capture["status"] == "PENDING"
+    # A reloaded return page is told the payment is under way, and captures nothing more.
+    again = process(api(customer), payment)
+    assert again.status_code == 409
+    assert again.json()["error"]["details"]["status"] == "processing"
+    assert len(fake_paypal.captures_of(order_id)) == 1
+
+
 def test_denied_capture_fails_the_payment(api, customer, fake_paypal):
     _, payment, order_id = start(api, customer, fake_paypal)
     fake_paypal.approve(order_id, instrument="denied")

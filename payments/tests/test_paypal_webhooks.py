@@ -263,6 +263,23 @@ def test_a_failed_event_stays_stored_and_staff_reprocess_it(
     assert payment.status == "completed"
 
 
+@pytest.mark.parametrize("instrument", ["declined", "pending"])
+def test_an_approval_the_webhook_cannot_capture_is_shown_as_it_is(
+    api, customer, fake_paypal, instrument
+):
+    """The buyer approves and never comes back; the webhook's capture is declined or held."""
+    _, payment, order_id = start(api, customer, fake_paypal)
+    fake_paypal.decline_link_suffix = "&retry=1"
+    fake_paypal.approve(order_id, instrument=instrument)
+    assert deliver(fake_paypal, order_event(fake_paypal, order_id)).status_code == 200
+    body = api(customer).get(f"/api/v1/payments/{payment.pk}").json()
+    if instrument == "declined":
+        assert (body["status"], body["failure_code"]) == ("requires_action", "card_declined")
+        assert body["next_action"]["url"].endswith(f"token={order_id}&retry=1")
+    else:
+        assert (body["status"], body["next_action"]) == ("processing", None)
+
+
 def test_a_pending_capture_completes_through_its_webhook(api, customer, fake_paypal):
     order, payment, order_id = start(api, customer, fake_paypal)
     fake_paypal.approve(order_id, instrument="pending")
