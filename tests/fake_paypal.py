@@ -223,6 +223,8 @@ class FakePayPal:
         if (verb == "capture") != (order["intent"] == "CAPTURE"):
             return error(422, "UNPROCESSABLE_ENTITY", "ACTION_DOES_NOT_MATCH_INTENT")
         instrument = self.instruments.get(order_id, "ok")
+        if instrument == "refused":  # PayPal's risk checks: the order stays approved
+            return error(422, "UNPROCESSABLE_ENTITY", "TRANSACTION_REFUSED")
         if instrument == "declined":
             order["status"] = "PAYER_ACTION_REQUIRED"
             href = f"{self.base}/checkoutnow?token={order_id}{self.decline_link_suffix}"

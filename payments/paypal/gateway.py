@@ -129,8 +129,12 @@ class PayPalGateway(Gateway):
                     },
                     raw={"order_id": order_id, "error": exc.issue},
                 )
-            if exc.status == 422:  # already captured or authorized by a racing call: read it
-                return result_from_order(self.order(order_id))
+            if exc.status == 422:
+                current = self.order(order_id)
+                if current.get("status") != "APPROVED":
+                    return result_from_order(current)  # a racing call captured or authorized it
+            # Refused with the order still approved (TRANSACTION_REFUSED, PAYER_CANNOT_PAY, ...):
+            # the attempt fails, or every later call would send the same refused capture.
             return failed_result(exc)
         return result_from_order(done)
 

@@ -147,6 +147,19 @@ def test_a_capture_paypal_holds_as_pending_is_processing_without_the_link(
     assert len(fake_paypal.captures_of(order_id)) == 1
 
 
+def test_a_capture_paypal_refuses_fails_the_attempt_instead_of_retrying_it(
+    api, customer, fake_paypal
+):
+    _, payment, order_id = start(api, customer, fake_paypal)
+    fake_paypal.approve(order_id, instrument="refused")
+    body = process(api(customer), payment).json()
+    assert (body["status"], body["failure_code"]) == ("failed", "card_declined")
+    assert Transaction.objects.get(payment=payment).status == "failed"
+    sent = fake_paypal.count("POST", "/capture")
+    reconcile_pending()  # the janitor has nothing left to send
+    assert fake_paypal.count("POST", "/capture") == sent
+
+
 def test_denied_capture_fails_the_payment(api, customer, fake_paypal):
     _, payment, order_id = start(api, customer, fake_paypal)
     fake_paypal.approve(order_id, instrument="denied")
