@@ -53,8 +53,7 @@ def payment_create(
             raise AmountMismatch(
                 f"The order is in {order.currency}.", details={"currency": order.currency}
             )
-        if currency not in gateway.currencies:
-            raise PaymentMethodError(f"{payment_method} does not take {currency}.")
+        _check_takes(gateway, currency)
         amount = checked_amount(amount, currency)
         check_fits_balance(order, amount)
         payment = Payment(
@@ -74,6 +73,16 @@ def payment_create(
             lambda: (payment_event_data(payment), order.pk),
         )
     return payment
+
+
+def _check_takes(gateway, currency: str) -> None:
+    """Refuse a method that cannot take the payment's currency (PayPal takes no PEN).
+
+    Raises:
+        PaymentMethodError: the gateway does not take the currency.
+    """
+    if currency not in gateway.currencies:
+        raise PaymentMethodError(f"{gateway.name} does not take {currency}.")
 
 
 def _lock_order_drawing_payment_id(order_id: int, user) -> tuple[Order | None, int | None]:
@@ -98,17 +107,17 @@ def payment_update(
     Raises:
         PermissionDeniedError: the actor does not own the order.
         InvalidStatus: the payment is no longer pending.
-        PaymentMethodError: the new method is not enabled.
+        PaymentMethodError: the new method is not enabled or does not take the currency.
         AmountMismatch: the new amount exceeds the order's uncovered balance.
     """
-    if payment_method is not None:
-        get_gateway(payment_method)
+    gateway = get_gateway(payment_method) if payment_method is not None else None
     with transaction.atomic():
         order, payment = lock_payment(payment_id)
         require_owner(actor, order.user_id)
         if payment.status != PaymentStatus.PENDING:
             raise invalid_status(payment.status, "Only a pending payment can be changed.")
-        if payment_method is not None:
+        if gateway is not None:
+            _check_takes(gateway, payment.currency)
             payment.payment_method = payment_method
         if amount is not None:
             amount = checked_amount(amount, payment.currency)
