@@ -13,15 +13,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from gamarriando.errors import (
-    GatewayNotConfigured,
-    ServiceUnavailable,
-    ValidationFailed,
-    error_body,
-)
+from gamarriando.errors import GatewayNotConfigured, ServiceUnavailable
 from gamarriando.logging import get_logger
+from gamarriando.parsers import BodyRefused, check_nesting
 from gamarriando.queue import enqueue_on_commit
 from payments.gateways.base import GatewayRetryableError
+from payments.inbound_webhooks import bounded_body, reject, storable
 from payments.models import PayPalWebhookEvent
 from payments.paypal import client
 from payments.paypal.client import PayPalError
@@ -38,14 +35,6 @@ SIGNATURE_HEADERS = {
 }
 
 
-def _reject(request, message: str, error=ValidationFailed) -> JsonResponse:
-    """Answer with the contract's envelope; PayPal retries anything but 2xx."""
-    return JsonResponse(
-        error_body(error.code, message, {}, getattr(request, "request_id", "")),
-        status=error.http_status,
-    )
-
-
 def _parse_time(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -60,30 +49,35 @@ def paypal_webhook(request):
     """Verify a PayPal event with PayPal, store it once and answer at once; a worker applies it."""
     if not (client.configured() and settings.PAYPAL_WEBHOOK_ID):
         # 503, not 400: PayPal keeps retrying, and the events arrive once we are configured.
-        return _reject(request, "PayPal webhooks are not configured.", GatewayNotConfigured)
+        return reject(request, "PayPal webhooks are not configured.", GatewayNotConfigured)
+    body = bounded_body(request)
+    if body is None:
+        return reject(request, f"The body is larger than {settings.API_MAX_BODY_BYTES} bytes.")
     signature = {field: request.headers.get(name, "") for name, field in SIGNATURE_HEADERS.items()}
-    if not all(signature.values()) or len(request.body) > settings.API_MAX_BODY_BYTES:
-        return _reject(request, "Missing PayPal transmission headers.")
+    if not all(signature.values()):
+        return reject(request, "Missing PayPal transmission headers.")
     sent_at = _parse_time(signature["transmission_time"])
     tolerance = settings.PAYPAL_WEBHOOK_TOLERANCE_SECONDS
     if sent_at is None or abs((timezone.now() - sent_at).total_seconds()) > tolerance:
-        return _reject(request, "The transmission time is missing or more than 300 s off.")
+        return reject(request, "The transmission time is missing or more than 300 s off.")
     try:
-        event = json.loads(request.body.decode("utf-8"))
+        text = body.decode("utf-8")
+        check_nesting(text)  # read before PayPal verifies it: never parse a bracket bomb
+        event = json.loads(text)
         event_id = str(event["id"])
         str(event["event_type"])
         resource = event["resource"]
-        if not isinstance(resource, dict):
+        if not isinstance(resource, dict) or not storable(event_id, event):
             raise TypeError("resource")
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return _reject(request, "Not a PayPal event.")
+    except (ValueError, KeyError, TypeError, BodyRefused):
+        return reject(request, "Not a PayPal event.")
     try:
         verified = PayPalGateway().verify_webhook(headers=signature, event=event)
     except (GatewayRetryableError, PayPalError) as exc:
         logger.warning("paypal_webhook_unverified", event_id=event_id, error=str(exc)[:200])
-        return _reject(request, "PayPal could not verify the event now.", ServiceUnavailable)
+        return reject(request, "PayPal could not verify the event now.", ServiceUnavailable)
     if not verified:
-        return _reject(request, "PayPal did not verify this event's signature.")
+        return reject(request, "PayPal did not verify this event's signature.")
     stored = paypal_event_store(event=event, transmission_id=signature["transmission_id"])
     return JsonResponse({"received": True, "duplicate": not stored})
 

@@ -15,21 +15,15 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from gamarriando.errors import GatewayNotConfigured, ValidationFailed, error_body
+from gamarriando.errors import GatewayNotConfigured
 from gamarriando.logging import get_logger
 from gamarriando.metrics import WEBHOOK_EVENTS
+from gamarriando.parsers import BodyRefused, check_nesting
 from gamarriando.queue import enqueue_on_commit
+from payments.inbound_webhooks import bounded_body, reject, storable
 from payments.models import StripeWebhookEvent
 
 logger = get_logger(__name__)
-
-
-def _reject(request, message: str, error=ValidationFailed) -> JsonResponse:
-    """Answer with the contract's envelope; Stripe retries anything but 2xx."""
-    return JsonResponse(
-        error_body(error.code, message, {}, getattr(request, "request_id", "")),
-        status=error.http_status,
-    )
 
 
 def _timestamp(header: str) -> int | None:
@@ -47,23 +41,29 @@ def stripe_webhook(request):
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
         # 503, not 400: Stripe keeps retrying, and the events arrive once the secret is set.
-        return _reject(request, "Stripe webhooks are not configured.", GatewayNotConfigured)
+        return reject(request, "Stripe webhooks are not configured.", GatewayNotConfigured)
+    body = bounded_body(request)
+    if body is None:
+        return reject(request, f"The body is larger than {settings.API_MAX_BODY_BYTES} bytes.")
     header = request.headers.get("Stripe-Signature", "")
     tolerance = settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
     try:
-        payload = request.body.decode("utf-8")
+        payload = body.decode("utf-8")
         stripe.WebhookSignature.verify_header(payload, header, secret, tolerance)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
-        return _reject(request, "Bad or missing Stripe-Signature.")
+        return reject(request, "Bad or missing Stripe-Signature.")
     signed_at = _timestamp(header)
     if signed_at is None or signed_at > time.time() + tolerance:
-        return _reject(request, "The signature's timestamp is in the future.")
+        return reject(request, "The signature's timestamp is in the future.")
     try:
+        check_nesting(payload)
         event = json.loads(payload)
         event_id, event_type, created = event["id"], event["type"], int(event["created"])
         event["data"]["object"]  # noqa: B018 - shape check
-    except (ValueError, KeyError, TypeError):
-        return _reject(request, "Not a Stripe event.")
+        if not (isinstance(event_id, str) and storable(event_id, event)):
+            raise TypeError("id")
+    except (ValueError, KeyError, TypeError, BodyRefused):
+        return reject(request, "Not a Stripe event.")
     stored = stripe_event_store(
         event_id=event_id, event_type=event_type, created=created, payload=event
     )
