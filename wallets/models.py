@@ -4,6 +4,8 @@ Payments and orders are referred to by id only (`payment_id`, `order_id`): the w
 below payments in the import layers and knows nothing of them.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -12,6 +14,7 @@ from django.utils import timezone
 from gamarriando.money import format_amount, with_currency
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+MAX_BALANCE = Decimal("9999999999.99")  # the most numeric(12, 2) holds
 
 
 class Wallet(models.Model):

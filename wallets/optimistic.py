@@ -17,9 +17,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from gamarriando import money
-from gamarriando.errors import InsufficientFunds, WalletBusy
+from gamarriando.errors import InsufficientFunds, WalletBusy, field_error
 from gamarriando.logging import get_logger
-from wallets.models import ENTRY_EFFECTS, EntryType, HoldStatus, Wallet, WalletEntry, WalletHold
+from wallets.models import (
+    ENTRY_EFFECTS,
+    MAX_BALANCE,
+    EntryType,
+    HoldStatus,
+    Wallet,
+    WalletEntry,
+    WalletHold,
+)
 from wallets.monitoring import WALLET_CONFLICTS
 
 logger = get_logger(__name__)
@@ -101,6 +109,8 @@ def apply_moves(
                 "The wallet does not hold enough store credit.",
                 details={"available": money.format_amount(wallet.available, wallet.currency)},
             )
+        if balance > MAX_BALANCE:  # refused here, not as the column's overflow (a 500)
+            raise field_error("amount", f"A wallet holds at most {MAX_BALANCE}.")
         now = timezone.now()
         try:
             with transaction.atomic():

@@ -204,3 +204,17 @@ def test_entries_are_append_only(customer):
         entry.save()
     with pytest.raises(Exception, match="never deleted"):
         entry.delete()
+
+
+def test_a_credit_past_the_most_a_wallet_holds_is_refused_not_overflowed(customer, finance):
+    wallet = funded_wallet(customer, "9999999999.00")
+    with pytest.raises(ValidationFailed) as refused:
+        services.wallet_grant(
+            user=customer, currency="PEN", amount=Decimal("1.00"), reason="goodwill", actor=finance
+        )
+    assert refused.value.details == {"amount": ["A wallet holds at most 9999999999.99."]}
+    assert figures(wallet) == (Decimal("9999999999.00"), Decimal("0"), 1)
+    services.wallet_grant(
+        user=customer, currency="PEN", amount=Decimal("0.99"), reason="goodwill", actor=finance
+    )
+    assert figures(wallet)[0] == Decimal("9999999999.99")
