@@ -2,8 +2,11 @@
 
 import json
 import logging
+import socket
+import threading
 
 import pytest
+from django.db import connection
 
 from gamarriando.logging import json_formatter
 from orders.tests.factories import ProductFactory
@@ -94,3 +97,52 @@ def test_a_failed_enqueue_is_one_warning_with_the_ids_and_no_traceback(customer,
     assert "exception" not in lines[0]
     assert lines[0]["task"] == "payments.execute_transaction"
     assert lines[0]["transaction_id"] == processing.transactions.get().pk
+
+
+@pytest.fixture
+def hung_redis():
+    """A Redis that accepts connections and never answers (a stopped process, a dead link)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)  # the kernel completes the handshakes; nobody ever reads or writes
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    server.close()
+
+
+def within(seconds: float, call):
+    """Run call() in a thread; fail (not hang) when it has not returned in time."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = call()
+        except Exception as exc:  # noqa: BLE001 - handed back to the test
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting on the hung Redis after {seconds} s"
+    return outcome
+
+
+def test_a_hung_broker_fails_an_enqueue_and_the_health_check_in_seconds(
+    customer, use_broker, hung_redis, settings
+):
+    from gamarriando.health import _check_broker
+    from payments.services import payment_process
+
+    payment = make_payment(customer, make_order(customer, ProductFactory(stock=5)))
+    use_broker(hung_redis)
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # /health asks the broker, not "inline"
+    sent = within(
+        10,
+        lambda: payment_process(
+            payment_id=payment.pk, actor=customer, payment_method_id="tok_success"
+        ),
+    )
+    # Committed and answered well before gunicorn's 30 s kill; the janitor sends it later.
+    assert sent["value"].status == "processing"
+    assert "error" in within(10, _check_broker)

@@ -283,6 +283,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# A Redis that hangs (not refuses) must not hold a web worker: every broker read and write
+# gives up after 2 s (above kombu's 1 s BRPOP, so an idle worker's poll never times out),
+# and a send is retried once, so a request's enqueue fails in about 5 s and is left to the
+# outbox sweep or the janitor (gunicorn would kill the worker at 30 s: a 500 and a restart).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": env.float("BROKER_SOCKET_TIMEOUT_SECONDS", default=2.0),
+    "socket_connect_timeout": 1.0,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = "UTC"
 
 # Domain settings.
