@@ -13,7 +13,6 @@ from celery.signals import (
     task_postrun,
     task_prerun,
     worker_init,
-    worker_process_init,
     worker_process_shutdown,
 )
 from django.db import close_old_connections, connection, connections
@@ -136,14 +135,6 @@ def _close_parent_connections(**_):
         conn.close()
         if conn.vendor == "postgresql":
             conn.close_pool()
-
-
-@worker_process_init.connect
-def _check_pooled_connections(**_):
-    """Test a pooled connection before a task takes it: a worker's connections outlive tasks,
-    so after a PostgreSQL restart the next task reconnects instead of failing."""
-    for alias in connections:
-        connections[alias].settings_dict["CONN_HEALTH_CHECKS"] = True
 
 
 @worker_process_shutdown.connect

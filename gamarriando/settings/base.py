@@ -111,6 +111,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         threshold = env("DATABASE_PREPARE_THRESHOLD", default="5")
         DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(threshold) if threshold else None
     if env.bool("DATABASE_POOL", default=True):
+        # Each connection the pool hands out is tested first (one empty round trip): after a
+        # PostgreSQL restart or a terminated backend, requests reconnect instead of answering
+        # 503 until every dead connection in the pool has been tried once.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN", default=2),
             "max_size": env.int("DATABASE_POOL_MAX", default=10),

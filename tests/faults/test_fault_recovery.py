@@ -325,3 +325,39 @@ def test_database_connections_dropped_mid_request(stack, beat):
     assert terminated > 0, "no request was in flight to drop"
     _run_beat_until_settled(stack, checkouts.accepted)
     _assert_money_is_right(checkouts)
+
+
+POOLED_APP_NAME = "gam_faults_pooled_web"
+
+
+@pytest.fixture
+def pooled_web(django_db_setup, redis_server, tmp_path):
+    """A gunicorn worker holding production's connection pool (the other web runs without)."""
+    port = free_port()
+    environment = {**_environment(redis_server.url, POOLED_APP_NAME), "TEST_DATABASE_POOL": "true"}
+    argv = [sys.executable, "-m", "gunicorn", "gamarriando.wsgi:application"]
+    web = Process("pooled-web", [*argv, "--bind", f"127.0.0.1:{port}"], environment, tmp_path)
+    web.start()
+    base_url = f"http://127.0.0.1:{port}"
+    if not wait_until_live(base_url, web):
+        web.stop()
+        pytest.fail(f"gunicorn did not start:\n{web.tail()}")
+    yield base_url
+    web.stop()
+
+
+def test_idle_pooled_connections_the_server_closed_are_replaced(pooled_web):
+    """A PostgreSQL restart or a terminated backend must not fail the requests after it."""
+    products = f"{pooled_web}/api/v1/products"
+    for _ in range(3):
+        assert requests.get(products, timeout=10).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = %s",
+            [POOLED_APP_NAME],
+        )
+        assert cursor.fetchone()[0] > 0, "the pool held no connection to drop"
+    time.sleep(0.5)  # the backends are gone; the pool does not know yet
+    statuses = [requests.get(products, timeout=10).status_code for _ in range(6)]
+    assert statuses == [200] * 6
