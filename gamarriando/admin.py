@@ -15,7 +15,7 @@ from gamarriando.dead_letters import (
     dead_letter_discard,
     dead_letter_retry,
 )
-from gamarriando.errors import PermissionDeniedError
+from gamarriando.errors import PermissionDeniedError, ServiceUnavailable
 from gamarriando.events import OutboxEvent
 from gamarriando.idempotency import IdempotencyKey
 
@@ -233,10 +233,14 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
     def _resolve(self, request, queryset, service, verb: str) -> None:
         letters = list(queryset.filter(status=DeadLetterStatus.OPEN).order_by("pk"))
+        done = 0
         try:
             for letter in letters:
                 service(letter, actor=request.user)
-        except PermissionDeniedError as exc:
+                done += 1
+        except (PermissionDeniedError, ServiceUnavailable) as exc:
+            if done:
+                self.message_user(request, f"{verb} {done} task(s).")
             self.message_user(request, exc.message, messages.ERROR)
             return
-        self.message_user(request, f"{verb} {len(letters)} task(s).")
+        self.message_user(request, f"{verb} {done} task(s).")

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from gamarriando.celery import registered_task
-from gamarriando.errors import PermissionDeniedError
+from gamarriando.errors import PermissionDeniedError, ServiceUnavailable
 from gamarriando.logging import get_logger
 
 logger = get_logger(__name__)
@@ -109,9 +109,14 @@ def dead_letter_retry(letter: DeadLetter, *, actor) -> None:
 
     Raises:
         PermissionDeniedError: the actor may not run operations work.
+        ServiceUnavailable: the broker cannot be reached (the letter stays open).
     """
     require_operations_permission(actor)
-    registered_task(letter.task_name).apply_async(kwargs=letter.kwargs)
+    try:
+        registered_task(letter.task_name).apply_async(kwargs=letter.kwargs)
+    except Exception as exc:
+        # The broker is away: the letter stays open, to be retried once it is back.
+        raise ServiceUnavailable("The task queue cannot be reached; try again shortly.") from exc
     DeadLetter.objects.filter(pk=letter.pk).update(
         status=DeadLetterStatus.RETRIED, resolved_at=timezone.now()
     )

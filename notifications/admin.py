@@ -201,9 +201,15 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def redeliver(self, request, queryset):
         deliveries = list(queryset.order_by("pk"))
         try:
-            for delivery in deliveries:
-                delivery_redeliver(delivery, actor=request.user)
+            queued = [delivery_redeliver(delivery, actor=request.user) for delivery in deliveries]
         except PermissionDeniedError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
         self.message_user(request, f"Redelivering {len(deliveries)} event(s).")
+        if not all(queued):
+            self.message_user(
+                request,
+                f"The task queue cannot be reached: {queued.count(False)} will be sent by the "
+                "retry sweep once it is back.",
+                messages.WARNING,
+            )

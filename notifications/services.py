@@ -15,7 +15,6 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from gamarriando.celery import registered_task
 from gamarriando.dead_letters import require_operations_permission
 from gamarriando.errors import PermissionDeniedError
 from gamarriando.event_types import EventType
@@ -198,8 +197,8 @@ def _deliver_next_of_order(delivery: WebhookDelivery) -> None:
         .order_by("created_at")
         .first()
     )
-    if following is not None:
-        registered_task("notifications.deliver_webhook").delay(delivery_id=following.pk)
+    if following is not None:  # with the broker away, the retry sweep sends it when due
+        send_now("notifications.deliver_webhook", delivery_id=following.pk)
 
 
 def deliveries_due() -> list[int]:
@@ -212,8 +211,10 @@ def deliveries_due() -> list[int]:
     return list(due.order_by("created_at").values_list("pk", flat=True)[:500])
 
 
-def delivery_redeliver(delivery: WebhookDelivery, *, actor) -> None:
-    """Send a delivery again now, whatever happened before (staff action).
+def delivery_redeliver(delivery: WebhookDelivery, *, actor) -> bool:
+    """Send a delivery again now, whatever happened before (staff action); False if not queued.
+
+    Not queued (the broker is away), it is due all the same: the retry sweep sends it.
 
     Raises:
         PermissionDeniedError: the actor may not run operations work.
@@ -222,7 +223,7 @@ def delivery_redeliver(delivery: WebhookDelivery, *, actor) -> None:
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
     )
-    registered_task("notifications.deliver_webhook").delay(delivery_id=delivery.pk)
+    return send_now("notifications.deliver_webhook", delivery_id=delivery.pk)
 
 
 def subscription_rotate_secret(*, subscription_id: int, actor) -> str:

@@ -135,3 +135,25 @@ def test_reprocess_action_follows_the_permission(client, finance, support, clerk
     client.force_login(finance)
     action(client, STRIPE_EVENTS, "reprocess", stripe_event.pk)
     assert stripe_event.handled == ["evt_failed2"]
+
+
+def test_with_the_broker_away_retry_and_redeliver_say_so_instead_of_500(
+    client, finance, letter, delivery, use_broker
+):
+    use_broker("redis://127.0.0.1:1/0")  # nothing listens there
+    client.force_login(finance)
+    client.raise_request_exception = False
+    retried = client.post(
+        DEAD_LETTERS, {"action": "retry", "_selected_action": [letter.pk]}, follow=True
+    )
+    assert retried.status_code == 200
+    assert "The task queue cannot be reached" in retried.content.decode()
+    letter.refresh_from_db()
+    assert letter.status == "open"  # still there to retry once the broker is back
+    redelivered = client.post(
+        DELIVERIES, {"action": "redeliver", "_selected_action": [delivery.pk]}, follow=True
+    )
+    assert redelivered.status_code == 200
+    assert "will be sent by the retry sweep" in redelivered.content.decode()
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"  # due now: the sweep sends it
