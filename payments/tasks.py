@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from gamarriando.logging import get_logger
-from gamarriando.queue import retry_later
+from gamarriando.queue import retry_later, send_now
 from payments import services
 from payments.gateways.base import GatewayRetryableError
 from payments.paypal.events import paypal_event_process
@@ -58,42 +58,39 @@ RECONCILE_SCHEDULE = [
 ]
 
 
-@shared_task(name="payments.reconcile_pending")
-def reconcile_pending() -> int:
-    """Ask the gateways about rows left pending (timeouts, crashes) and apply the truth."""
-    now = timezone.now()
+def _due(now):
     first_due = now - timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
-    due = Transaction.objects.filter(status=TransactionStatus.PENDING).filter(
+    return Transaction.objects.filter(status=TransactionStatus.PENDING).filter(
         Q(next_reconcile_at__lte=now) | Q(next_reconcile_at__isnull=True, created_at__lte=first_due)
     )
-    done = 0
-    for transaction_id in due.order_by("created_at").values_list("pk", flat=True)[:200]:
-        try:
-            services.payment_reconcile_transaction(transaction_id=transaction_id)
-            done += 1
-        except GatewayRetryableError as exc:
-            logger.warning("reconcile_deferred", transaction_id=transaction_id, error=str(exc))
-        _schedule_next(transaction_id, now)
-    return done
+
+
+@shared_task(name="payments.reconcile_pending")
+def reconcile_pending() -> int:
+    """Queue a reconcile of each row left pending (timeouts, crashes); return how many."""
+    now = timezone.now()
+    queued = 0
+    for row in _due(now).order_by("created_at").values("pk", "reconcile_attempts")[:200]:
+        # Claimed by moving its next turn, then one task per row: an overlapping run never
+        # takes it again, and the gateway calls spread over the workers instead of one task
+        # making them in a row while it holds a worker slot (README, recovery bounds).
+        step = RECONCILE_SCHEDULE[min(row["reconcile_attempts"], len(RECONCILE_SCHEDULE) - 1)]
+        claimed = _due(now).filter(pk=row["pk"], reconcile_attempts=row["reconcile_attempts"])
+        if claimed.update(
+            reconcile_attempts=row["reconcile_attempts"] + 1, next_reconcile_at=now + step
+        ):
+            send_now(reconcile_transaction, transaction_id=row["pk"])  # lost: its next turn
+            queued += 1
+    return queued
 
 
 @shared_task(name="payments.reconcile_transaction", acks_late=True)
 def reconcile_transaction(*, transaction_id: int) -> None:
-    """Ask the gateway about one pending row now (staff's "reconcile now")."""
+    """Ask the gateway about one pending row now (the janitor's, or staff's "reconcile now")."""
     try:
         services.payment_reconcile_transaction(transaction_id=transaction_id)
     except GatewayRetryableError as exc:
         logger.warning("reconcile_deferred", transaction_id=transaction_id, error=str(exc))
-
-
-def _schedule_next(transaction_id: int, now) -> None:
-    row = Transaction.objects.filter(pk=transaction_id, status=TransactionStatus.PENDING).first()
-    if row is None:
-        return
-    step = RECONCILE_SCHEDULE[min(row.reconcile_attempts, len(RECONCILE_SCHEDULE) - 1)]
-    Transaction.objects.filter(pk=transaction_id).update(
-        reconcile_attempts=row.reconcile_attempts + 1, next_reconcile_at=now + step
-    )
 
 
 @shared_task(bind=True, name="payments.process_stripe_event", acks_late=True, max_retries=5)

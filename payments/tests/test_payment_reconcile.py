@@ -45,3 +45,20 @@ def test_pending_rows_are_asked_again_on_the_janitor_schedule(customer, product)
         gaps.append(round((row.next_reconcile_at - before).total_seconds() / 60))
     assert gaps == [1, 5, 60, 1440, 1440]
     assert row.status == "pending"  # the customer never authenticated; nothing was guessed
+
+
+def test_the_janitor_sends_one_task_per_row_and_overlapping_runs_take_none_twice(
+    api, customer, product, use_broker
+):
+    from kombu.transport.memory import Channel
+
+    for _ in range(3):
+        payment = make_payment(customer, make_order(customer, product))
+        assert process(api(customer), payment.pk, "tok_timeout").json()["status"] == "processing"
+    use_broker("memory://")  # queued for the workers, not run here
+    Channel.queues.pop("payments", None)
+    assert reconcile_pending() == 3
+    assert reconcile_pending() == 0  # a second run while the first's tasks wait: nothing
+    queued = Channel.queues["payments"]
+    assert queued.qsize() == 3  # one task per row: the workers share the gateway calls
+    assert set(Transaction.objects.values_list("reconcile_attempts", "status")) == {(1, "pending")}
