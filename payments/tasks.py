@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from transactions.models import Transaction, TransactionStatus
 
 logger = get_logger(__name__)
 MAX_RETRIES = 3
+DATABASE_BLIPS = (OperationalError, InterfaceError)
 
 
 @shared_task(
@@ -33,6 +35,12 @@ def execute_transaction(self, *, transaction_id: int) -> None:
         if self.request.retries >= self.max_retries:
             services.payment_gateway_gave_up(transaction_id=transaction_id, error=exc)
             return
+        return retry_later(self, exc, transaction_id=transaction_id)
+    except DATABASE_BLIPS as exc:
+        # PostgreSQL restarted or dropped the connection: try again soon rather than leave the
+        # row to the janitor (a gateway call made before it is replayed under the same key).
+        if self.request.retries >= self.max_retries:
+            raise
         return retry_later(self, exc, transaction_id=transaction_id)
 
 
