@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from gamarriando.celery import app as celery_app
 from orders.models import Order
 from orders.tests.factories import ProductFactory
 from payments.models import Payment, SimulatedGatewayOperation
@@ -35,6 +36,7 @@ def test_fifty_concurrent_refunds_of_ten_against_one_hundred(finance, use_broker
     )
     counts = Counter(outcome(r) for r in results)
     assert counts == {"ok": 10, "REFUND_EXCEEDS_REFUNDABLE": 40}
+    celery_app.conf.task_always_eager = True  # here the janitor's tasks run inline
     reconcile_pending()  # the janitor sends the ten queued refunds
     payment.refresh_from_db()
     assert payment.refunded_amount == Decimal("100.00")
