@@ -6,6 +6,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from gamarriando.staff_auth.rules import MONEY_PERMISSIONS
+from tests.helpers import make_paid
+from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "s3cret-Passw0rd!"  # tests/factories.py
@@ -74,3 +76,91 @@ def test_customers_and_view_only_staff_sign_in_with_a_password(customer, support
 def test_without_the_requirement_money_staff_sign_in_with_a_password(finance, settings):
     settings.OTP_REQUIRED_FOR_MONEY_STAFF = False  # local demo logins
     assert token(finance).status_code == 200
+
+
+# A token outlives the rules it was issued under (QA finding 1): a Support clerk signed in with
+# a password and moved to Finance afterwards must not keep moving money on that sign-in.
+
+
+def refresh(refresh_token):
+    body = {"refresh": refresh_token}
+    return APIClient().post("/api/v1/auth/token/refresh", body, format="json")
+
+
+def bearer(access):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return client
+
+
+def refused_for_the_code(response):
+    assert response.status_code == 401, response.json()
+    assert response.json()["error"]["code"] == "NOT_AUTHENTICATED"
+    assert "access" not in response.json()
+    return response
+
+
+def test_a_refresh_token_from_before_a_move_to_finance_is_refused(support, staff_groups):
+    pair = token(support).json()  # view only: the password is the whole sign-in
+    support.groups.add(staff_groups["Finance"])
+    refused(token(support))  # the sign-in asks for the code now...
+    refused_for_the_code(refresh(pair["refresh"]))  # ...and so does the refresh
+    TOTPDevice.objects.create(user=support, name="phone", confirmed=True)
+    refused_for_the_code(refresh(pair["refresh"]))  # a device alone is not a verified code
+
+
+MONEY_MOVES = {
+    "offline_record": lambda client, order, payment: client.post(
+        "/api/v1/transactions",
+        {"payment_id": payment.pk, "transaction_type": "refund", "amount": "50.00", "reason": "x"},
+        format="json",
+    ),
+    "refund": lambda client, order, payment: client.post(
+        f"/api/v1/payments/{payment.pk}/refund", {"reason": "x"}, format="json"
+    ),
+    "cancel_order": lambda client, order, payment: client.delete(f"/api/v1/orders/{order.pk}"),
+    "move_order": lambda client, order, payment: client.patch(
+        f"/api/v1/orders/{order.pk}", {"status": "processing"}, format="json"
+    ),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("move", MONEY_MOVES)
+def test_an_access_token_from_before_a_move_to_finance_moves_no_money(
+    support, staff_groups, customer, product, move
+):
+    order, payment = make_paid(customer, product)
+    access = token(support).json()["access"]
+    support.groups.add(staff_groups["Finance"])
+    client = bearer(access)
+    response = refused_for_the_code(MONEY_MOVES[move](client, order, payment))
+    assert "insufficient_user_authentication" in response["WWW-Authenticate"]
+    assert client.get(f"/api/v1/payments/{payment.pk}").status_code == 200  # reading is fine
+    assert not Transaction.objects.filter(transaction_type="refund").exists()
+    order.refresh_from_db()
+    assert order.status == "paid"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sign_in_with_the_code_keeps_it_through_refresh_and_rotation(finance, customer, product):
+    _, payment = make_paid(customer, product)
+    device = TOTPDevice.objects.create(user=finance, name="phone", confirmed=True)
+    first = token(finance, otp_code=code_for(device)).json()
+    second = refresh(first["refresh"])
+    assert second.status_code == 200, second.json()
+    third = refresh(second.json()["refresh"])
+    assert third.status_code == 200, third.json()
+    body = {
+        "payment_id": payment.pk,
+        "transaction_type": "refund",
+        "amount": "10.00",
+        "reason": "refunded in the dashboard",
+    }
+    recorded = bearer(third.json()["access"]).post("/api/v1/transactions", body, format="json")
+    assert recorded.status_code == 201, recorded.json()
+
+
+def test_who_needs_no_code_refreshes_as_before(customer, support):
+    for user in (customer, support):
+        assert refresh(token(user).json()["refresh"]).status_code == 200
