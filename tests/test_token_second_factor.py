@@ -6,6 +6,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from gamarriando.staff_auth.rules import MONEY_PERMISSIONS
+from tests.factories import UserFactory
 from tests.helpers import make_paid
 from transactions.models import Transaction
 
@@ -164,3 +165,34 @@ def test_a_sign_in_with_the_code_keeps_it_through_refresh_and_rotation(finance, 
 def test_who_needs_no_code_refreshes_as_before(customer, support):
     for user in (customer, support):
         assert refresh(token(user).json()["refresh"]).status_code == 200
+
+
+# Money powers, not the staff flag, ask for the code (QA finding 3): a superuser without
+# is_staff and a customer account put in Finance both reach the money endpoints.
+
+
+@pytest.fixture
+def non_staff_money_holders(staff_groups):
+    superuser = UserFactory(email="root@example.com", is_superuser=True, is_staff=False)
+    holder = UserFactory(email="holder@example.com", is_staff=False)
+    holder.groups.add(staff_groups["Finance"])
+    return superuser, holder
+
+
+def test_non_staff_holders_of_money_permissions_need_a_code(non_staff_money_holders):
+    for user in non_staff_money_holders:
+        refused(token(user))  # no device: no token at all
+        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+        refused(token(user))
+        response = token(user, otp_code=code_for(device))
+        assert response.status_code == 200, response.json()
+
+
+def test_non_staff_money_holders_refresh_no_sign_in_without_the_code(
+    non_staff_money_holders, settings
+):
+    settings.OTP_REQUIRED_FOR_MONEY_STAFF = False  # signed in while the code was optional
+    pairs = [token(user).json() for user in non_staff_money_holders]
+    settings.OTP_REQUIRED_FOR_MONEY_STAFF = True
+    for pair in pairs:
+        refused_for_the_code(refresh(pair["refresh"]))
