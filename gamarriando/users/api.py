@@ -91,6 +91,14 @@ class TokenInputSerializer(TokenObtainSerializer):
 
     token_class = RefreshToken
     otp_code = serializers.CharField(required=False, allow_blank=True, max_length=12)
+    # One answer for a wrong password and for a right one without a valid code or device, as
+    # the admin's form gives: a different one would tell a guesser the password was right.
+    default_error_messages = {
+        "no_active_account": (
+            "No active account found with the given credentials, "
+            "or a one-time code (otp_code) is required."
+        )
+    }
 
     def validate(self, attrs):
         super().validate(attrs)  # wrong email or password: 401 before any code is read
@@ -106,12 +114,15 @@ class TokenInputSerializer(TokenObtainSerializer):
         if not second_factor_required(self.user):
             return False
         device = confirmed_device(self.user)
-        if device is None:
+        # No device yet (enrolled in the back office) or no valid code: the wrong-password answer.
+        if (
+            device is None
+            or not code
+            or not totp_token_check(user=self.user, device=device, token=code)
+        ):
             raise AuthenticationFailed(
-                "This account must enroll a two-factor device in the back office first."
+                self.error_messages["no_active_account"], "no_active_account"
             )
-        if not code or not totp_token_check(user=self.user, device=device, token=code):
-            raise AuthenticationFailed("A valid one-time code (otp_code) is required.")
         return True
 
 
