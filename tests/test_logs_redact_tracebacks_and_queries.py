@@ -7,6 +7,7 @@ import runpy
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import quote
 
 import pytest
 import structlog
@@ -143,6 +144,28 @@ def test_gunicorns_access_log_redacts_a_card_number_in_the_path(monkeypatch, tmp
     conf = gunicorn_conf(monkeypatch, tmp_path)
     line = access_line(conf, "404 Not Found", "/api/v1/orders/4111111111111111")
     assert "4111111111111111" not in line and '"GET /api/v1/orders/' in line
+
+
+SPLIT_PATHS = [
+    "/api/v1/orders/4111\t1111\t1111\t1111",
+    "/api/v1/orders/4111\u20131111\u20131111\u20131111",
+    "/api/v1/orders/4111\u200b1111\u200b1111\u200b1111",
+    "/api/v1/orders/4111_1111_1111_1111",
+]
+
+
+@pytest.mark.parametrize("path", SPLIT_PATHS)
+def test_gunicorns_access_log_redacts_a_card_split_by_other_separators(monkeypatch, tmp_path, path):
+    line = access_line(gunicorn_conf(monkeypatch, tmp_path), "404 Not Found", path)
+    assert "4111" not in line and '"GET /api/v1/orders/[REDACTED] HTTP/1.1" 404' in line
+
+
+@pytest.mark.parametrize("path", SPLIT_PATHS)
+def test_the_access_log_redacts_a_card_split_by_other_separators(api, customer, log_lines, path):
+    assert api(customer).get(quote(path)).status_code == 404
+    access = [line for line in log_lines.parsed() if line["event"] == "request"][-1]
+    assert access["path"] == "[REDACTED]"
+    assert "4111" not in log_lines.text()
 
 
 @pytest.mark.parametrize(("trusted", "believed_from"), [("0", []), ("1", ["127.0.0.1", "::1"])])
