@@ -9,8 +9,9 @@ WORKDIR /app
 COPY requirements.lock .
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY . .
-# collectstatic loads the production settings, which need these, but never uses them.
-RUN SECRET_KEY=build-only-not-secret JWT_SECRET_KEY=build-only-not-secret-either-0123456789 \
+# collectstatic loads the production settings, which need these, but never uses them. The keys
+# are random per build: production refuses a key written in this repository.
+RUN SECRET_KEY="$(head -c 48 /dev/urandom | base64)" JWT_SECRET_KEY="$(head -c 48 /dev/urandom | base64)" \
     ALLOWED_HOSTS=build.invalid EMAIL_URL=dummymail:// \
     DATABASE_URL=postgres://build.invalid/none REDIS_URL=redis://build.invalid:6379/0 \
     python manage.py collectstatic --no-input

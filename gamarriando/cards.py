@@ -5,10 +5,24 @@ import re
 import unicodedata
 from decimal import Decimal
 
-# A digit run: 13 or more digits, each joined to the next by up to three separators (space,
-# dot, dash), so "4111 1111 1111 1111", "4111.1111...", "4111  1111..." and "51 4111..." are
-# one run each. A run never starts inside another, so a scan stays linear in the text.
-DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ .\-]{0,3}\d){12,}")
+# What may stand between the digit groups of one typed or pasted card number: any Unicode
+# whitespace (tabs, line breaks, no-break and other spaces), every Unicode dash (category Pd,
+# listed here because re has no category classes; a test compares it with unicodedata) and
+# the minus sign, the invisible format characters a copy and paste carries (soft hyphen,
+# zero-width space and joiners, direction marks, word joiner and invisible operators, byte
+# order mark), and . / _ ,
+SEPARATOR = (
+    r"[\s"
+    r"\-\u058a\u05be\u1400\u1806\u2010-\u2015\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c"
+    r"\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead\u2212"
+    r"\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    r"./_,]"
+)
+# A digit run: 13 or more digits, each joined to the next by up to three separators, so
+# "4111 1111 1111 1111", "4111.1111...", "4111\t1111...", "4111 - 1111..." and "51 4111..." are
+# one run each. Separators and digits are disjoint and their count is bounded, and a run never
+# starts inside another, so a scan stays linear in the text.
+DIGIT_RUN = re.compile(rf"(?<!\d)\d(?:{SEPARATOR}{{0,3}}\d){{12,}}")
 NON_DIGITS = re.compile(r"\D")
 CVV_FIELD = re.compile(r"(cvv|cvc|cvn|csc|card_?number|cardnumber)", re.IGNORECASE)
 # Identifiers we or our clients generate; their digit groups are not card holders' data.

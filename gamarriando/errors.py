@@ -25,6 +25,7 @@ class ApplicationError(Exception):
     http_status = 500
     message = "An unexpected error occurred."
     retry_after: float | None = None  # seconds, sent as Retry-After when set
+    www_authenticate: str | None = None  # the WWW-Authenticate header of a 401, when set
 
     def __init__(
         self,
@@ -74,6 +75,14 @@ class AmountMismatch(ApplicationError):
     code = "AMOUNT_MISMATCH"
     http_status = 400
     message = "The amount does not fit the order's balance."
+
+
+class SecondFactorRequired(ApplicationError):
+    # RFC 9470's step-up answer: a 401 whose token is valid but was signed in too weakly.
+    code = "NOT_AUTHENTICATED"
+    http_status = 401
+    message = "Sign in again with your one-time code (otp_code) to do this."
+    www_authenticate = 'Bearer realm="api", error="insufficient_user_authentication"'
 
 
 class PermissionDeniedError(ApplicationError):
@@ -245,6 +254,8 @@ def api_exception_handler(exc, context):
         body = error_body(exc.code, exc.message, exc.details, request_id)
         if exc.retry_after is not None:
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        if exc.www_authenticate is not None:
+            headers["WWW-Authenticate"] = exc.www_authenticate
         return Response(body, status=exc.http_status, headers=headers)
 
     for exc_class, code, http_status in DRF_CODES:

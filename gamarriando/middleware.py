@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 
-from gamarriando.cards import find_card_data
+from gamarriando.cards import contains_card_number, find_card_data
 from gamarriando.errors import (
     CardDataNotAllowed,
     UnsupportedCharset,
@@ -32,6 +32,7 @@ REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit takes "²" too
 API_PREFIX = "/api/"
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def is_api(request) -> bool:
@@ -91,7 +92,8 @@ def _refusal(request, error, details: dict, message: str | None = None) -> JsonR
 
 
 class CardDataGuardMiddleware:
-    """Refuse API requests whose query or body carries card data, and bodies past the limits."""
+    """Refuse API requests whose Idempotency-Key, query or body carries card data, and bodies
+    past the limits."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -115,7 +117,7 @@ class CardDataGuardMiddleware:
 
     @staticmethod
     def _card_field(request) -> str | None:
-        """Name the query parameter or body field holding card data, or None.
+        """Name the header, query parameter or body field holding card data, or None.
 
         Raises:
             BodyRefused: the body is too large or nested too deeply to inspect, or its length
@@ -127,6 +129,9 @@ class CardDataGuardMiddleware:
         length = str(request.META.get("CONTENT_LENGTH") or "0")
         if not CONTENT_LENGTH.fullmatch(length):  # the metrics middleware would crash on it
             raise BodyRefused("The Content-Length header is not a number.")
+        # The idempotency layer stores the key (and logs name it): a card there is kept too.
+        if contains_card_number(request.headers.get(IDEMPOTENCY_HEADER, "")):
+            return IDEMPOTENCY_HEADER
         found = find_card_data(dict(request.GET.lists()), "query")
         if found or request.method not in BODY_METHODS:
             return found

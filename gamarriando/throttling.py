@@ -20,6 +20,7 @@ from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 from gamarriando.errors import ServiceUnavailable
 from gamarriando.logging import get_logger
+from gamarriando.users.emails import sign_in_key
 
 logger = get_logger(__name__)
 STORE_ERRORS = (RedisError, OSError)
@@ -68,7 +69,9 @@ class AccountRateThrottle(DegradingScopedRateThrottle):
         email = request.data.get("email") if hasattr(request.data, "get") else None
         if not isinstance(email, str) or not email.strip():
             return None  # nothing to count per account; the per-client throttle still applies
-        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        # The same key as the user lookup's (users.models): a spelling it does not count
+        # under never signs in.
+        digest = hashlib.sha256(sign_in_key(email).encode()).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": digest}
 
 

@@ -23,6 +23,7 @@ from gamarriando.event_types import EventType
 from gamarriando.finance_metrics import ORDERS_CREATED
 from gamarriando.insert_sql import next_id_sql
 from gamarriando.limits import limit_exceeded
+from gamarriando.staff_auth.tokens import require_token_second_factor
 from orders.models import Order, OrderItem, OrderStatus, OrderStatusHistory, Product
 from orders.transitions import CUSTOMER, FULFILMENT, STAFF, SYSTEM, can_transition
 
@@ -327,6 +328,7 @@ def order_update(*, order_id: int, actor, data: dict) -> Order:
     Raises:
         InvalidStatus: the order is not pending, or the status move is not allowed.
         PermissionDeniedError: a customer or a staff member without orders.change_order sets status.
+        SecondFactorRequired: staff signed in by an API token without the one-time code.
     """
     with transaction.atomic():
         order = lock_order(order_id)
@@ -338,6 +340,8 @@ def order_update(*, order_id: int, actor, data: dict) -> Order:
             raise PermissionDeniedError("Only staff with orders.change_order may set the status.")
         if actor.is_staff and not actor.has_perm("orders.change_order"):
             raise PermissionDeniedError("Your role may view orders but not change them.")
+        if actor.is_staff:
+            require_token_second_factor(actor)
         if data:
             if order.status != OrderStatus.PENDING:
                 raise invalid_status(order.status, "Only a pending order can be edited.")

@@ -3,6 +3,7 @@
 from enum import StrEnum
 
 from gamarriando.errors import PermissionDeniedError
+from gamarriando.staff_auth.tokens import require_token_second_factor
 
 
 class PaymentPermission(StrEnum):
@@ -12,13 +13,16 @@ class PaymentPermission(StrEnum):
 
 
 def require_permission(actor, permission: PaymentPermission, message: str) -> None:
-    """Raise unless the actor holds the permission.
+    """Raise unless the actor holds the permission, signed in as strongly as it asks.
 
     Raises:
         PermissionDeniedError: the actor lacks it.
+        SecondFactorRequired: an API token issued without the one-time code the actor needs.
     """
     if not actor.has_perm(permission):
         raise PermissionDeniedError(message)
+    # A token from a password-only sign-in before the actor joined Finance moves no money.
+    require_token_second_factor(actor)
 
 
 def require_owner(actor, owner_id: int) -> None:

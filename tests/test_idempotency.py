@@ -141,3 +141,31 @@ def test_in_flight_key_answers_409(api, customer, product, address):
     assert Order.objects.count() == 0
     # Once the first request is gone, the key is free again.
     assert post_order(api(customer), product, address, "busy").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["4111111111111111", "4111 1111 1111 1111", "order-4111-1111-1111-1111", "4111_1111_1111_1111"],
+)
+def test_a_card_number_as_idempotency_key_is_refused_before_it_is_stored(
+    api, customer, product, address, key
+):
+    # QA finding 6: the key is stored (idempotencykey table) and logged like any other field.
+    response = post_order(api(customer), product, address, key)
+    assert response.status_code == 400, response.json()
+    error = response.json()["error"]
+    assert (error["code"], error["details"]) == (
+        "CARD_DATA_NOT_ALLOWED",
+        {"field": "Idempotency-Key"},
+    )
+    assert "4111" not in response.content.decode().replace(error["request_id"], "")
+    assert not IdempotencyKey.objects.exists()
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "key", ["order-9b2f1c1e-4111-4111-8111-111111111111", "5f0c3e9a8b7d6c5e4f3a2b1c0d9e8f7a"]
+)
+def test_an_ordinary_idempotency_key_with_digits_is_kept(api, customer, product, address, key):
+    assert post_order(api(customer), product, address, key).status_code == 201
+    assert IdempotencyKey.objects.filter(key=key).exists()

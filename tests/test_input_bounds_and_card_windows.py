@@ -3,6 +3,9 @@
 import contextlib
 import io
 import json
+import sys
+import time
+import unicodedata
 
 import pytest
 from django.conf import settings
@@ -235,8 +238,12 @@ def test_identifiers_phones_amounts_and_timestamps_are_not_cards(text):
 
 
 def test_redaction_keeps_the_text_around_the_number():
+    # "/" joins a run since QA finding 4, so an expiry typed right after the number goes too.
     assert redact_card_numbers("paid GAM-20260501-ABCDE12345 with 4111 1111 1111 1111 12/26") == (
-        "paid GAM-20260501-ABCDE12345 with [REDACTED]/26"
+        "paid GAM-20260501-ABCDE12345 with [REDACTED]"
+    )
+    assert redact_card_numbers("paid with 4111 1111 1111 1111 exp 12/26") == (
+        "paid with [REDACTED] exp 12/26"
     )
 
 
@@ -312,3 +319,93 @@ def test_malformed_json_is_refused_where_the_handler_never_reads_it(api, custome
     assert order.status == "pending"
     # A body-less request needs no type, and a JSON one any JSON type the parser reads.
     assert client.delete(f"/api/v1/orders/{order.pk}").status_code == 200
+
+
+# QA finding 4: what else joins the groups of a typed or pasted card number.
+SEPARATORS = {
+    "tab": "\t",
+    "newline": "\n",
+    "crlf": "\r\n",
+    "no-break space": "\u00a0",
+    "narrow no-break space": "\u202f",
+    "ideographic space": "\u3000",
+    "hyphen": "\u2010",
+    "non-breaking hyphen": "\u2011",
+    "en dash": "\u2013",
+    "em dash": "\u2014",
+    "minus sign": "\u2212",
+    "full-width hyphen-minus": "\uff0d",
+    "small hyphen-minus": "\ufe63",
+    "slash": "/",
+    "underscore": "_",
+    "comma": ",",
+    "zero-width space": "\u200b",
+    "zero-width non-joiner": "\u200c",
+    "zero-width joiner": "\u200d",
+    "word joiner": "\u2060",
+    "byte order mark": "\ufeff",
+    "soft hyphen": "\u00ad",
+    "right-to-left mark": "\u200f",
+    "space, zero-width space, space": " \u200b ",
+    "comma and space": ", ",
+}
+
+
+def split_card(separator: str, number: str = "4111111111111111") -> str:
+    return separator.join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+@pytest.mark.parametrize("separator", SEPARATORS.values(), ids=list(SEPARATORS))
+def test_a_card_split_by_any_separator_is_found_and_redacted(separator):
+    text = f"my card {split_card(separator)} thanks"
+    assert contains_card_number(text)
+    assert find_card_data({"notes": text}) == "notes"
+    assert redact_card_numbers(text) == "my card [REDACTED] thanks"
+
+
+@pytest.mark.parametrize("separator", SEPARATORS.values(), ids=list(SEPARATORS))
+def test_the_api_refuses_and_stores_no_card_split_by_any_separator(
+    api, customer, product, address, separator
+):
+    body = {
+        "items": [{"product_id": product.pk, "quantity": 1}],
+        "shipping_address": address,
+        "notes": split_card(separator),
+    }
+    response = api(customer).post("/api/v1/orders", body, format="json")
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["code"] == "CARD_DATA_NOT_ALLOWED"
+    assert response.json()["error"]["details"] == {"field": "notes"}
+    assert not Order.objects.exists()
+
+
+def test_every_unicode_dash_and_whitespace_joins_a_card_number():
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if unicodedata.category(char) == "Pd" or char.isspace():
+            assert contains_card_number(split_card(char)), f"U+{code:04X}"
+
+
+def test_other_punctuation_still_ends_a_run():
+    for separator in (":", ";", "|", "+", "(", "x", "\u00b7"):
+        assert not contains_card_number(split_card(separator)), separator
+    # Four separators in a row end a run, as before.
+    assert not contains_card_number(split_card(" \t\u200b,"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Groups of twelve digits: never a card, so every run is scanned to its end.
+        ("1\t\u200b," * 12 + "|") * 20_000,
+        # One endless run of digits and separators: counted as card-like without scanning.
+        "4" + "\u2013\u200b\u00a04" * 80_000,
+        ",\u200b" * 120_000,
+    ],
+    ids=["short runs", "one long run", "separators only"],
+)
+def test_the_scan_stays_linear_with_the_wider_separators(text):
+    started = time.perf_counter()
+    contains_card_number(text)
+    redact_card_numbers(text)
+    assert time.perf_counter() - started < 2.0, len(text)

@@ -1,5 +1,6 @@
 """Logs redact rendered tracebacks too, and no access log keeps query string values."""
 
+import base64
 import io
 import json
 import logging
@@ -7,6 +8,7 @@ import runpy
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import quote
 
 import pytest
 import structlog
@@ -105,7 +107,7 @@ def gunicorn_conf(monkeypatch, tmp_path) -> dict:
     return runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
 
 
-def access_line(conf: dict, status: str, raw_uri: str, **environ) -> str:
+def access_line(conf: dict, status: str, raw_uri: str, headers=(), **environ) -> str:
     """The access-log line gunicorn writes for one request, with the repo's format and logger."""
     from gunicorn.config import Config
 
@@ -124,7 +126,8 @@ def access_line(conf: dict, status: str, raw_uri: str, **environ) -> str:
         **environ,
     }
     response = SimpleNamespace(status=status, sent=12, headers=[])
-    atoms = logger.atoms(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=7))
+    request = SimpleNamespace(headers=list(headers))
+    atoms = logger.atoms(response, request, environ, timedelta(milliseconds=7))
     return config.access_log_format % logger.atoms_wrapper_class(atoms)
 
 
@@ -143,6 +146,63 @@ def test_gunicorns_access_log_redacts_a_card_number_in_the_path(monkeypatch, tmp
     conf = gunicorn_conf(monkeypatch, tmp_path)
     line = access_line(conf, "404 Not Found", "/api/v1/orders/4111111111111111")
     assert "4111111111111111" not in line and '"GET /api/v1/orders/' in line
+
+
+def test_gunicorns_access_log_redacts_the_user_agent_and_the_basic_auth_user(monkeypatch, tmp_path):
+    # QA finding 6: %(a)s and %(u)s are the client's text as much as the path is.
+    basic = base64.b64encode(b"4111111111111111:pw").decode()
+    line = access_line(
+        gunicorn_conf(monkeypatch, tmp_path),
+        "200 OK",
+        "/api/v1/orders",
+        HTTP_USER_AGENT=f"Mozilla/5.0 card {CARD}",
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+    )
+    assert "4111" not in line
+    assert line.count("[REDACTED]") == 2 and '"Mozilla/5.0 card [REDACTED]"' in line
+
+
+def test_gunicorns_access_log_redacts_header_and_environ_atoms_a_format_names(
+    monkeypatch, tmp_path
+):
+    conf = gunicorn_conf(monkeypatch, tmp_path)
+    conf = {
+        **conf,
+        "access_log_format": conf["access_log_format"]
+        + ' "%({X-Note}i)s" "%({http_x_note}e)s" "%(m)s" "%(r)s" "%(f)s" %(s)s %(p)s',
+    }
+    line = access_line(
+        conf,
+        "200 OK",
+        "/api/v1/orders",
+        headers=[("X-NOTE", CARD)],
+        HTTP_X_NOTE=f"bearer {JWT}",
+        HTTP_REFERER=f"https://shop.example/{CARD}",
+    )
+    assert "4111" not in line and JWT not in line
+    assert '"[REDACTED]" "bearer [REDACTED]"' in line and '"GET"' in line and " 200 <" in line
+
+
+SPLIT_PATHS = [
+    "/api/v1/orders/4111\t1111\t1111\t1111",
+    "/api/v1/orders/4111\u20131111\u20131111\u20131111",
+    "/api/v1/orders/4111\u200b1111\u200b1111\u200b1111",
+    "/api/v1/orders/4111_1111_1111_1111",
+]
+
+
+@pytest.mark.parametrize("path", SPLIT_PATHS)
+def test_gunicorns_access_log_redacts_a_card_split_by_other_separators(monkeypatch, tmp_path, path):
+    line = access_line(gunicorn_conf(monkeypatch, tmp_path), "404 Not Found", path)
+    assert "4111" not in line and '"GET /api/v1/orders/[REDACTED] HTTP/1.1" 404' in line
+
+
+@pytest.mark.parametrize("path", SPLIT_PATHS)
+def test_the_access_log_redacts_a_card_split_by_other_separators(api, customer, log_lines, path):
+    assert api(customer).get(quote(path)).status_code == 404
+    access = [line for line in log_lines.parsed() if line["event"] == "request"][-1]
+    assert access["path"] == "[REDACTED]"
+    assert "4111" not in log_lines.text()
 
 
 @pytest.mark.parametrize(("trusted", "believed_from"), [("0", []), ("1", ["127.0.0.1", "::1"])])

@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from gamarriando.errors import PaymentMethodError
+from gamarriando.staff_auth.tokens import mark_sign_in
 from orders.tests.factories import OrderFactory, ProductFactory
 from payments.gateways.registry import enabled_gateway_names, get_gateway
 from tests.factories import UserFactory
@@ -88,6 +90,20 @@ def test_money_staff_reach_the_docs_only_after_their_second_factor(settings, fin
     assert browser.get(path).status_code == 403
     settings.OTP_REQUIRED_FOR_MONEY_STAFF = False  # local: the password is the whole sign-in
     assert browser.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
+def test_money_staff_reach_the_docs_by_token_only_from_a_sign_in_with_the_code(
+    settings, finance, path
+):
+    settings.API_DOCS_PUBLIC = False
+    settings.OTP_REQUIRED_FOR_MONEY_STAFF = True
+    for with_code, allowed in ((False, 403), (True, 200)):
+        refresh = RefreshToken.for_user(finance)
+        mark_sign_in(refresh, with_code=with_code)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {refresh.access_token}")
+        assert client.get(path).status_code == allowed
 
 
 def test_swagger_ui_assets_come_from_our_static_files(client):

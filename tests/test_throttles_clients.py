@@ -94,6 +94,35 @@ def test_sign_in_is_throttled_per_account_from_any_address(api, rates, customer)
     assert _token(client, "someone-else@example.com", REMOTE_ADDR="192.0.2.99").status_code == 401
 
 
+# PostgreSQL's UPPER() folds these to "S" and "I" as iexact compares; Python's lower(), the
+# throttle's key, keeps them apart (QA finding 2).
+LOOK_ALIKES = ["ſhopper1@gamarriando.pe", "shopper1@gamarrıando.pe", "SHOPPER1@GAMARRıANDO.PE"]
+
+
+@pytest.mark.parametrize("look_alike", LOOK_ALIKES)
+def test_a_look_alike_spelling_neither_escapes_the_per_account_limit_nor_signs_in(
+    api, rates, look_alike
+):
+    shopper = UserFactory(email="shopper1@gamarriando.pe")
+    rates(auth_account="3/min")
+    client = api()
+    codes = [
+        _token(client, shopper.email, REMOTE_ADDR=f"192.0.2.{i}").status_code for i in range(4)
+    ]
+    assert codes == [401, 401, 401, 429]
+    body = {"email": look_alike, "password": "s3cret-Passw0rd!"}
+    answer = client.post("/api/v1/auth/token", body, format="json", REMOTE_ADDR="192.0.2.50")
+    assert answer.status_code == 401, answer.json()
+    assert "access" not in answer.json()
+
+
+def test_the_stored_email_signs_in_in_any_ascii_case(api):
+    shopper = UserFactory(email="shopper1@gamarriando.pe")
+    for spelling in (shopper.email, shopper.email.upper(), " Shopper1@Gamarriando.PE "):
+        body = {"email": spelling, "password": "s3cret-Passw0rd!"}
+        assert api().post("/api/v1/auth/token", body, format="json").status_code == 200
+
+
 def test_refresh_is_throttled_per_client(api, rates):
     rates(auth_refresh="2/min")
     client = api()

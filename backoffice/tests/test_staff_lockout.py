@@ -52,6 +52,31 @@ def test_a_rotating_forwarded_for_does_not_escape_the_lockout(client, finance):
     assert (attempt.username, attempt.ip_address) == (finance.email, "127.0.0.1")
 
 
+@pytest.mark.parametrize("look_alike", ["ſupport@example.com", "ſUPPORT@EXAMPLE.COM"])
+@override_settings(AXES_FAILURE_LIMIT=3)
+def test_a_look_alike_spelling_neither_escapes_the_lockout_nor_signs_in(
+    client, support, look_alike
+):
+    # PostgreSQL's UPPER() folds "ſ" to "S" (and "ı" to "I") as iexact compares; the lockout
+    # counts under Python's lower(), which keeps them apart (QA finding 2).
+    for attempt in range(3):
+        sign_in(client, support.email, password=f"guess-{attempt}")
+    assert sign_in(client, support.email).status_code == 429
+
+    answer = sign_in(client, look_alike)
+
+    # The form reads "ſ" as "s" (NFKC), so this is the same account: locked out as well.
+    assert answer.status_code == 429
+    assert not signed_in_to_admin(client)
+
+
+@pytest.mark.parametrize("look_alike", ["fınance@example.com", "FıNANCE@EXAMPLE.COM"])
+def test_a_look_alike_spelling_does_not_sign_in_to_the_admin(client, finance, look_alike):
+    assert sign_in(client, look_alike).status_code == 200  # the form again, with its error
+    assert not signed_in_to_admin(client)
+    assert sign_in(client, finance.email.upper()).status_code == 302  # ASCII case still does
+
+
 @override_settings(AXES_FAILURE_LIMIT=3)
 def test_the_lockout_is_per_account_and_address(client, finance, support):
     for attempt in range(3):

@@ -13,9 +13,9 @@ env = environ.Env()
 
 # The embedded default is a working local service: nothing has to be set.
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env(
-    "SECRET_KEY", default="insecure-local-only-secret-key-change-me-in-production-0123456789"
-)
+# Published in this repository, so good for local and test only: production refuses it.
+LOCAL_SECRET_KEY = "insecure-local-only-secret-key-change-me-in-production-0123456789"
+SECRET_KEY = env("SECRET_KEY", default=LOCAL_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -161,7 +161,15 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Abuse limits: throttles answer 429 RATE_LIMITED, business limits 429 LIMIT_EXCEEDED.
 # Proxies in front of us that append to X-Forwarded-For; 0 ignores the header (clients write it).
-TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+TRUSTED_PROXIES = env.str("TRUSTED_PROXIES", default="0").strip()
+if not (TRUSTED_PROXIES.isascii() and TRUSTED_PROXIES.isdigit()):
+    # A negative count would make DRF and axes read an entry the client wrote (NUM_PROXIES -1
+    # takes the second address from the left): every shape stops at start instead.
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXIES must be a whole number of proxies, 0 or more (0: none, 1: one "
+        "TLS-terminating proxy in front)."
+    )
+TRUSTED_PROXIES = int(TRUSTED_PROXIES)
 ORDER_MAX_LINE_QUANTITY = env.int("ORDER_MAX_LINE_QUANTITY", default=100)  # per product, merged
 ORDER_MAX_PENDING_PER_USER = env.int("ORDER_MAX_PENDING_PER_USER", default=5)
 PAYMENT_MAX_PROCESS_ATTEMPTS = env.int("PAYMENT_MAX_PROCESS_ATTEMPTS", default=5)  # per payment

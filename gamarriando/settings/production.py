@@ -1,12 +1,16 @@
 """The production shape: PostgreSQL, Redis, a real broker, HTTPS only; it fails closed."""
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import (
+    CELERY_BROKER_URL,
     CELERY_TASK_ALWAYS_EAGER,
     DATABASES,
     EMAIL_BACKEND,
+    LOCAL_SECRET_KEY,
     MIDDLEWARE,
     SIMPLE_JWT,
     TRUSTED_PROXIES,
@@ -24,14 +28,29 @@ def _required(name: str) -> str:
     return value
 
 
+def _signing_key(name: str) -> str:
+    """Read a signing key; a short, repetitive or published one stops the process at start."""
+    value = _required(name)
+    # Django's own rule for SECRET_KEY (security check W009), which HS256's JWT key meets too:
+    # "x" or 32 times "a" would sign sessions, password resets and tokens anyone can forge.
+    if len(value) < 50 or len(set(value)) < 5 or value.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            f"{name} must be at least 50 characters long, with at least 5 different characters "
+            "and not starting with 'django-insecure-' (Django's check W009); make one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
+    if value == LOCAL_SECRET_KEY:
+        raise ImproperlyConfigured(
+            f"{name} is the local default published in gamarriando/settings/base.py."
+        )
+    return value
+
+
 # Secrets and hosts have no fallback here: a missing one stops every process at start.
-SECRET_KEY = _required("SECRET_KEY")
-JWT_SECRET_KEY = _required("JWT_SECRET_KEY")
+SECRET_KEY = _signing_key("SECRET_KEY")
+JWT_SECRET_KEY = _signing_key("JWT_SECRET_KEY")
 if JWT_SECRET_KEY == SECRET_KEY:
     raise ImproperlyConfigured("JWT_SECRET_KEY must differ from SECRET_KEY.")
-if len(JWT_SECRET_KEY) < 32:
-    # HS256 wants a key of at least its own 256 bits.
-    raise ImproperlyConfigured("JWT_SECRET_KEY must be at least 32 characters long.")
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": JWT_SECRET_KEY}
 ALLOWED_HOSTS = [host.strip() for host in _required("ALLOWED_HOSTS").split(",") if host.strip()]
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
@@ -45,6 +64,14 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 _required("REDIS_URL")
 if CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured("Production runs tasks in workers: unset CELERY_TASK_ALWAYS_EAGER.")
+# memory:// (or a file system) queues each process's tasks where no worker reads them.
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
+# kombu takes "url;url" as fail-over brokers: each must be one.
+if any(urlsplit(url.strip()).scheme not in BROKER_SCHEMES for url in CELERY_BROKER_URL.split(";")):
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL must be a Redis or AMQP broker (redis://, rediss://, amqp://, "
+        "amqps:// or pyamqp://); other transports hold the tasks where no worker reads them."
+    )
 
 # Customer e-mails carry names, addresses and amounts: production names the SMTP server they
 # go to, or says dummymail:// to send none. The console and file backends would write each one

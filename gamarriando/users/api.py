@@ -8,12 +8,16 @@ from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.serializers import TokenObtainSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from gamarriando.staff_auth.devices import totp_token_check
 from gamarriando.staff_auth.rules import confirmed_device, second_factor_required
+from gamarriando.staff_auth.tokens import has_second_factor, mark_sign_in
 from gamarriando.throttling import AccountRateThrottle, throttles
+from gamarriando.users.authentication import user_by_id
 
 User = get_user_model()
 
@@ -82,24 +86,44 @@ class RegisterView(APIView):
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-class TokenInputSerializer(TokenObtainPairSerializer):
+class TokenInputSerializer(TokenObtainSerializer):
     """Email and password, plus the TOTP code of staff who must sign in with a second factor."""
 
+    token_class = RefreshToken
     otp_code = serializers.CharField(required=False, allow_blank=True, max_length=12)
+    # One answer for a wrong password and for a right one without a valid code or device, as
+    # the admin's form gives: a different one would tell a guesser the password was right.
+    default_error_messages = {
+        "no_active_account": (
+            "No active account found with the given credentials, "
+            "or a one-time code (otp_code) is required."
+        )
+    }
 
     def validate(self, attrs):
-        data = super().validate(attrs)  # wrong email or password: 401 before any code is read
+        super().validate(attrs)  # wrong email or password: 401 before any code is read
+        with_code = self._second_factor(attrs.get("otp_code") or "")
+        refresh = self.get_token(self.user)
+        # Refresh and the money checks read this back (gamarriando.staff_auth.tokens).
+        mark_sign_in(refresh, with_code=with_code)
+        return {"refresh": str(refresh), "access": str(refresh.access_token)}
+
+    def _second_factor(self, code: str) -> bool:
+        """Check the code of a user who owes one; tell whether one was verified."""
         # A token moves money as well as the admin does, so it asks for the same second factor.
-        if second_factor_required(self.user):
-            device = confirmed_device(self.user)
-            code = attrs.get("otp_code") or ""
-            if device is None:
-                raise AuthenticationFailed(
-                    "This account must enroll a two-factor device in the back office first."
-                )
-            if not code or not totp_token_check(user=self.user, device=device, token=code):
-                raise AuthenticationFailed("A valid one-time code (otp_code) is required.")
-        return data
+        if not second_factor_required(self.user):
+            return False
+        device = confirmed_device(self.user)
+        # No device yet (enrolled in the back office) or no valid code: the wrong-password answer.
+        if (
+            device is None
+            or not code
+            or not totp_token_check(user=self.user, device=device, token=code)
+        ):
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            )
+        return True
 
 
 class TokenPairOutputSerializer(serializers.Serializer):
@@ -121,8 +145,30 @@ class TokenView(TokenObtainPairView):
         return [*throttles("auth", fail_open=False), AccountRateThrottle("auth_account")]
 
 
+class TokenRefreshInputSerializer(TokenRefreshSerializer):
+    """A refresh token, refused when its user now needs a code the sign-in did not verify."""
+
+    def validate(self, attrs):
+        refresh = self.token_class(attrs["refresh"])  # signature, expiry, blacklist: 401
+        try:
+            user = user_by_id(int(refresh[api_settings.USER_ID_CLAIM]))
+        except (KeyError, TypeError, ValueError):
+            user = None
+        if user is None:
+            raise AuthenticationFailed(self.error_messages["no_active_account"])
+        # Without this a password-only sign-in from before a move to Finance renews for ever.
+        if second_factor_required(user) and not has_second_factor(refresh):
+            raise AuthenticationFailed(
+                "This account now signs in with a one-time code: "
+                "sign in again at /auth/token with otp_code."
+            )
+        return super().validate(attrs)
+
+
 class TokenRefreshRotateView(TokenRefreshView):
     """Exchange a refresh token for a new pair; the old refresh is blacklisted."""
+
+    serializer_class = TokenRefreshInputSerializer
 
     @extend_schema(responses={200: TokenPairOutputSerializer})
     def post(self, request, *args, **kwargs):

@@ -22,6 +22,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from gamarriando.compiled import Lookup
+from gamarriando.staff_auth.tokens import remember_token_on_user
 from gamarriando.users.models import User
 
 # simplejwt's `User.objects.get(id=...)`, compiled once per process (gamarriando.compiled).
@@ -79,6 +80,12 @@ class JWTAuthentication(authentication.JWTAuthentication):
         return token
 
     def get_user(self, validated_token):
+        user = self._read_user(validated_token)
+        # The money checks ask whether this token's sign-in verified a one-time code.
+        remember_token_on_user(user, validated_token)
+        return user
+
+    def _read_user(self, validated_token):
         if api_settings.USER_ID_FIELD not in ("id", "pk"):  # the compiled lookup is by id
             return super().get_user(validated_token)
         try:

@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from gamarriando.users.emails import sign_in_key
+
 
 class UserManager(BaseUserManager):
     """Create users and superusers by email."""
@@ -28,7 +30,14 @@ class UserManager(BaseUserManager):
         return self._create(email, password, **fields)
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=email)
+        user = self.get(email__iexact=email)
+        # iexact is PostgreSQL's UPPER(), which also folds look-alikes ("ſ" to "S", "ı" to
+        # "I") that Python's lower() keeps apart; the sign-in throttle and the admin lockout
+        # count under lower(), so such a spelling would sign in past both. Only a spelling
+        # with the stored email's key is the user.
+        if sign_in_key(user.email) != sign_in_key(email):
+            raise self.model.DoesNotExist(f"No user signs in as {email!r}.")
+        return user
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -7,6 +7,7 @@ from django.db.models import F
 
 from gamarriando import money
 from gamarriando.errors import PermissionDeniedError, RefundNotEligible
+from gamarriando.staff_auth.tokens import require_token_second_factor
 from orders.models import OrderStatus
 from payments import rules
 from payments.models import Payment
@@ -36,6 +37,7 @@ def payment_refund(
     Raises:
         PermissionDeniedError: staff without payments.refund_payment, or a customer asking
             for a refund to store credit.
+        SecondFactorRequired: Finance signed in by an API token without the one-time code.
         RefundNotEligible: the owner asks once the order is past paid, for part only, or for
             one payment of an order paid with several (cancelling the order refunds them all).
         AlreadyRefunded: the payment is fully refunded.
@@ -43,11 +45,13 @@ def payment_refund(
         RefundExceedsRefundable: the amount is above what is left to refund.
         WalletBusy: a refund to store credit found the wallet changing too often.
     """
-    if destination == DESTINATION_WALLET and not actor.has_perm(PaymentPermission.REFUND):
+    owner_asks = not actor.has_perm(PaymentPermission.REFUND)
+    if owner_asks and destination == DESTINATION_WALLET:
         raise PermissionDeniedError("Only Finance may refund to store credit.")
+    if not owner_asks:
+        require_token_second_factor(actor)
     with transaction.atomic():
         order, payment = lock_payment(payment_id)
-        owner_asks = not actor.has_perm(PaymentPermission.REFUND)
         if owner_asks:
             if actor.is_staff:
                 raise PermissionDeniedError("Your role may not refund payments.")
