@@ -4,7 +4,7 @@ import re
 
 from gunicorn.glogging import Logger
 
-from gamarriando.logging import redact_text
+from gamarriando.logging import QUERY_STRING, redact_text
 
 # The atoms gunicorn makes itself: the peer's address, the time, status, sizes, durations, the
 # pid and the protocol it checked. Every other atom can carry what a client typed: the path,
@@ -39,3 +39,24 @@ class RedactingLogger(Logger):
             if isinstance(atoms.get(key), str):
                 atoms[key] = redact_text(atoms[key])
         return atoms
+
+    # gunicorn's own error lines name the request too ("Error handling request /path?query"):
+    # the query goes and the rest is redacted, as in the access line and every other log.
+    def _clean(self, msg, args) -> str:
+        text = str(msg) % args if args else str(msg)
+        return redact_text(QUERY_STRING.sub("", text))
+
+    def critical(self, msg, *args, **kwargs):
+        super().critical("%s", self._clean(msg, args), **kwargs)
+
+    def error(self, msg, *args, **kwargs):
+        super().error("%s", self._clean(msg, args), **kwargs)
+
+    def warning(self, msg, *args, **kwargs):
+        super().warning("%s", self._clean(msg, args), **kwargs)
+
+    def info(self, msg, *args, **kwargs):
+        super().info("%s", self._clean(msg, args), **kwargs)
+
+    def exception(self, msg, *args, **kwargs):
+        super().exception("%s", self._clean(msg, args), **kwargs)

@@ -217,3 +217,22 @@ def test_gunicorn_believes_forwarded_proto_only_behind_trusted_proxies(
     if "forwarded_allow_ips" in conf:
         config.set("forwarded_allow_ips", conf["forwarded_allow_ips"])
     assert config.forwarded_allow_ips == believed_from
+
+
+def test_gunicorns_error_log_drops_the_query_and_redacts_the_rest(monkeypatch, tmp_path):
+    """gunicorn's "Error handling request <uri>" (a worker's crash, a timeout) names the URI."""
+    from gunicorn.config import Config
+
+    conf = gunicorn_conf(monkeypatch, tmp_path)
+    config = Config()
+    config.set("logger_class", conf["logger_class"])
+    config.set("errorlog", str(tmp_path / "error.log"))
+    logger = config.logger_class(config)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        logger.exception("Error handling request %s", f"/health?access_token={JWT}")
+    logger.error("Error handling request %s", f"/api/v1/orders/{CARD}")
+    written = (tmp_path / "error.log").read_text()
+    assert "Error handling request /health\n" in written and "RuntimeError: boom" in written
+    assert JWT not in written and "access_token" not in written and "4111" not in written
