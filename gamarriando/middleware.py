@@ -48,7 +48,9 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+        # A card number is no id: it would be echoed, sent on with events and kept in logs.
+        usable = REQUEST_ID_PATTERN.match(incoming) and not contains_card_number(incoming)
+        request.request_id = incoming if usable else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request.request_id)
         response = self.get_response(request)

@@ -55,6 +55,9 @@ def test_request_id_is_echoed_or_generated(api):
     response = api().get("/api/v1/products", HTTP_X_REQUEST_ID="abc-123")
     assert response["X-Request-ID"] == "abc-123"
     assert len(api().get("/health")["X-Request-ID"]) == 32
+    # A card number is not taken as an id: it would be echoed and logged with every line.
+    carded = api().get("/api/v1/products", HTTP_X_REQUEST_ID="4111-1111-1111-1111")
+    assert len(carded["X-Request-ID"]) == 32 and "4111" not in carded["X-Request-ID"]
 
 
 def test_trailing_slash_works_without_redirect(api, customer, product, address):
