@@ -28,7 +28,10 @@ CVV_FIELD = re.compile(r"(cvv|cvc|cvn|csc|card_?number|cardnumber)", re.IGNORECA
 # Identifiers we or our clients generate; their digit groups are not card holders' data.
 KNOWN_IDENTIFIERS = re.compile(
     r"GAM-\d{8}-[0-9A-F]{10}"  # our order numbers (orders.services._order_number)
-    r"|\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"  # UUIDs
+    # UUIDs, also glued to a prefix or suffix ("order_<uuid>": "_" is a word character, so \b
+    # would not see where the UUID starts)
+    r"|(?<![0-9a-fA-F])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{12}(?![0-9a-fA-F])"
 )
 # Issuer prefixes of the card networks and the lengths their numbers have: a Luhn-valid window
 # that starts with none of these is an order number, a phone number or a timestamp, not a card.
@@ -108,6 +111,19 @@ def _card_runs(text: str):
 def contains_card_number(text: str) -> bool:
     """Tell whether text holds something that looks like a card number."""
     return next(_card_runs(text), None) is not None
+
+
+def contains_standalone_card_number(text: str) -> bool:
+    """Tell whether text holds a card number not glued to letters (for ids clients make up).
+
+    A random hex id ("4b1f...") holds a Luhn-valid 13-digit run about once in 400 ids, always
+    touching one of its letters; a card typed into an id ("order-4111 1111 1111 1111") does not.
+    """
+    for start, end in _card_runs(text):
+        before, after = text[start - 1 : start], text[end : end + 1]
+        if not (before.isalpha() or after.isalpha()):
+            return True
+    return False
 
 
 def redact_card_numbers(text: str) -> str:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 
-from gamarriando.cards import contains_card_number, find_card_data
+from gamarriando.cards import contains_standalone_card_number, find_card_data
 from gamarriando.errors import (
     CardDataNotAllowed,
     UnsupportedCharset,
@@ -49,7 +49,9 @@ class RequestIdMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         # A card number is no id: it would be echoed, sent on with events and kept in logs.
-        usable = REQUEST_ID_PATTERN.match(incoming) and not contains_card_number(incoming)
+        usable = REQUEST_ID_PATTERN.match(incoming) and not contains_standalone_card_number(
+            incoming
+        )
         request.request_id = incoming if usable else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request.request_id)
@@ -94,8 +96,7 @@ def _refusal(request, error, details: dict, message: str | None = None) -> JsonR
 
 
 class CardDataGuardMiddleware:
-    """Refuse API requests whose Idempotency-Key, query or body carries card data, and bodies
-    past the limits."""
+    """Refuse API requests with card data in the Idempotency-Key, query or body, or past limits."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -132,7 +133,7 @@ class CardDataGuardMiddleware:
         if not CONTENT_LENGTH.fullmatch(length):  # the metrics middleware would crash on it
             raise BodyRefused("The Content-Length header is not a number.")
         # The idempotency layer stores the key (and logs name it): a card there is kept too.
-        if contains_card_number(request.headers.get(IDEMPOTENCY_HEADER, "")):
+        if contains_standalone_card_number(request.headers.get(IDEMPOTENCY_HEADER, "")):
             return IDEMPOTENCY_HEADER
         found = find_card_data(dict(request.GET.lists()), "query")
         if found or request.method not in BODY_METHODS:
