@@ -78,17 +78,24 @@ def reconcile_pending() -> int:
     """Queue a reconcile of each row left pending (timeouts, crashes); return how many."""
     now = timezone.now()
     queued = 0
-    for row in _due(now).order_by("created_at").values("pk", "reconcile_attempts")[:200]:
+    rows = _due(now).order_by("created_at").values("pk", "reconcile_attempts", "next_reconcile_at")
+    for row in rows[:200]:
         # Claimed by moving its next turn, then one task per row: an overlapping run never
         # takes it again, and the gateway calls spread over the workers instead of one task
         # making them in a row while it holds a worker slot (README, recovery bounds).
-        step = RECONCILE_SCHEDULE[min(row["reconcile_attempts"], len(RECONCILE_SCHEDULE) - 1)]
-        claimed = _due(now).filter(pk=row["pk"], reconcile_attempts=row["reconcile_attempts"])
-        if claimed.update(
-            reconcile_attempts=row["reconcile_attempts"] + 1, next_reconcile_at=now + step
-        ):
-            send_now(reconcile_transaction, transaction_id=row["pk"])  # lost: its next turn
-            queued += 1
+        attempts = row["reconcile_attempts"]
+        step = RECONCILE_SCHEDULE[min(attempts, len(RECONCILE_SCHEDULE) - 1)]
+        claimed = _due(now).filter(pk=row["pk"], reconcile_attempts=attempts)
+        if not claimed.update(reconcile_attempts=attempts + 1, next_reconcile_at=now + step):
+            continue
+        if not send_now(reconcile_transaction, transaction_id=row["pk"]):
+            # The broker is away: give the turn back (the schedule must not run ahead while
+            # nothing is asked) and leave the rest to the next run.
+            Transaction.objects.filter(pk=row["pk"], reconcile_attempts=attempts + 1).update(
+                reconcile_attempts=attempts, next_reconcile_at=row["next_reconcile_at"]
+            )
+            break
+        queued += 1
     return queued
 
 

@@ -62,3 +62,17 @@ def test_the_janitor_sends_one_task_per_row_and_overlapping_runs_take_none_twice
     queued = Channel.queues["payments"]
     assert queued.qsize() == 3  # one task per row: the workers share the gateway calls
     assert set(Transaction.objects.values_list("reconcile_attempts", "status")) == {(1, "pending")}
+
+
+def test_a_janitor_run_that_cannot_send_gives_the_rows_their_turn_back(
+    api, customer, product, use_broker
+):
+    for _ in range(2):
+        payment = make_payment(customer, make_order(customer, product))
+        assert process(api(customer), payment.pk, "tok_timeout").json()["status"] == "processing"
+    before = set(Transaction.objects.values_list("pk", "reconcile_attempts", "next_reconcile_at"))
+    use_broker("redis://127.0.0.1:1/0")  # nothing listens: every send fails
+    assert reconcile_pending() == 0
+    # Nothing was asked, so the schedule did not move on (else an outage pushes rows to a day).
+    after = set(Transaction.objects.values_list("pk", "reconcile_attempts", "next_reconcile_at"))
+    assert after == before
