@@ -1,5 +1,10 @@
 """Buyer approval at the gateway (PayPal): finish the attempt the buyer approved, once."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
 from gamarriando.errors import invalid_status
 from gamarriando.queue import enqueue_on_commit
 from payments.models import Payment, PaymentStatus
@@ -38,5 +43,13 @@ def payment_resume_attempt(payment: Payment) -> Payment:
         payment.failure_code = payment.failure_message = ""
         set_status(payment, PaymentStatus.PROCESSING, reason="the buyer is back from approving")
         payment.save()
+        Transaction.objects.filter(pk=attempt.pk).update(
+            # The worker reads this attempt's order (an attempt from before the order was kept
+            # on its row has it on the payment only), and if the task below is lost, the
+            # janitor's next turn for it comes as for a new row, not an hour or a day later.
+            gateway_transaction_id=attempt.gateway_transaction_id
+            or payment.gateway_transaction_id,
+            next_reconcile_at=timezone.now() + timedelta(seconds=settings.RECONCILE_AFTER_SECONDS),
+        )
     enqueue_on_commit("payments.execute_transaction", transaction_id=attempt.pk)
     return payment

@@ -1,11 +1,14 @@
 """The storefront's PayPal flow: our real client over HTTP against the fake PayPal."""
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
+from gamarriando.celery import app as celery_app
 from orders.tests.factories import ProductFactory
 from payments.models import Payment
 from payments.paypal import client
@@ -129,6 +132,28 @@ def test_the_return_answers_processing_until_a_worker_has_read_the_order(
         assert (body["status"], body["failure_code"]) == ("requires_action", "card_declined")
         assert body["next_action"]["url"].startswith(f"{fake_paypal.base}/checkoutnow")
         assert fake_paypal.captures_of(order_id) == []
+
+
+def test_a_lost_resume_of_an_old_attempt_is_the_janitors_soon(
+    api, customer, fake_paypal, use_broker
+):
+    """The return's task is lost; the attempt is old (its turn a day off) and has no order id
+    on its row (made before it was kept there): the janitor still captures it, once, soon."""
+    _, payment, order_id = start(api, customer, fake_paypal)
+    attempt = Transaction.objects.get(payment=payment)
+    Transaction.objects.filter(pk=attempt.pk).update(
+        gateway_transaction_id="",
+        reconcile_attempts=3,
+        next_reconcile_at=timezone.now() + timedelta(days=1),
+    )
+    fake_paypal.approve(order_id)
+    use_broker("redis://127.0.0.1:1/0")  # nothing listens: the capture's task is lost
+    assert process(api(customer), payment).json()["status"] == "processing"
+    celery_app.conf.task_always_eager = True  # the broker is back (its tasks run inline here)
+    assert reconcile_pending() == 1
+    payment.refresh_from_db()
+    assert payment.status == "completed"
+    assert len(fake_paypal.captures_of(order_id)) == 1
 
 
 def test_a_capture_paypal_holds_as_pending_is_processing_without_the_link(
