@@ -9,6 +9,7 @@ from django.utils import timezone
 from gamarriando.dead_letters import require_operations_permission
 from gamarriando.logging import get_logger
 from gamarriando.queue import enqueue_on_commit
+from payments.dispute_transitions import OPEN
 from payments.models import PayPalWebhookEvent, StripeEventStatus
 from payments.paypal.disputes import paypal_dispute_sync
 from payments.paypal.reconcile import order_id_of, payment_reconcile_paypal
@@ -84,7 +85,13 @@ def paypal_event_process(*, event_id: str) -> None:
                 else (),
             )
             if HANDLED_EVENTS.get(stored.type) == "disputes" and resource.get("dispute_id"):
-                paypal_dispute_sync(dispute_id=str(resource["dispute_id"]), order_id=order_id)
+                dispute = paypal_dispute_sync(
+                    dispute_id=str(resource["dispute_id"]), order_id=order_id
+                )
+                if dispute is not None and dispute.status not in OPEN:
+                    # Closed now: a refund put aside while it was open is recorded (or, the
+                    # dispute lost, waits for its reversal), with no one running a reconcile.
+                    payment_reconcile_paypal(order_id=order_id)
         else:
             logger.info("paypal_event_ignored", event_id=event_id, event_type=stored.type)
     except Exception as exc:

@@ -208,7 +208,10 @@ def _awaits_reversal(payment, disputed: bool) -> bool:
 
 def _refunds(payment, payments: dict, reversal_ids, disputed: bool, report) -> None:
     """Settle our refunds, record PayPal's dashboard refunds, and reversals as chargebacks."""
-    for refund in payments.get("refunds") or []:
+    # Reversals first: once one is recorded, a dashboard refund listed before it is no longer
+    # taken for the reversal still to come (_awaits_reversal).
+    refunds = sorted(payments.get("refunds") or [], key=lambda r: r.get("id") not in reversal_ids)
+    for refund in refunds:
         if Transaction.objects.filter(
             transaction_type=TransactionType.CHARGEBACK, gateway_transaction_id=refund["id"]
         ).exists():
@@ -227,7 +230,10 @@ def _refunds(payment, payments: dict, reversal_ids, disputed: bool, report) -> N
             ).first()
         if known is not None:
             _settle(known, result_from_refund(refund), report)
-        elif refund.get("status") == "COMPLETED" and _awaits_reversal(payment, disputed):
+        elif refund.get("status") == "COMPLETED" and _awaits_reversal(
+            payment,
+            disputed and not reversal_ids,  # a reversal's own event: the ledger decides
+        ):
             # Under dispute, a refund we did not make is most likely PayPal's reversal, which
             # only its REVERSED event (or the transaction search) names: counted then, once.
             logger.warning("paypal_refund_deferred", payment_id=payment.pk, reference=refund["id"])

@@ -47,8 +47,7 @@ def payment_resume_attempt(payment: Payment) -> Payment:
             # The worker reads this attempt's order (an attempt from before the order was kept
             # on its row has it on the payment only), and if the task below is lost, the
             # janitor's next turn for it comes as for a new row, not an hour or a day later.
-            gateway_transaction_id=attempt.gateway_transaction_id
-            or payment.gateway_transaction_id,
+            gateway_transaction_id=attempt.gateway_transaction_id or payment.gateway_transaction_id,
             next_reconcile_at=timezone.now() + timedelta(seconds=settings.RECONCILE_AFTER_SECONDS),
         )
     enqueue_on_commit("payments.execute_transaction", transaction_id=attempt.pk)

@@ -183,7 +183,24 @@ def test_a_refund_made_in_paypal_during_a_won_dispute_is_counted_once_it_is_won(
     )
     assert refunds(payment) == []  # while open, it may be the reversal: wait
     won = fake_paypal.move_dispute(dispute["dispute_id"], "RESOLVED", "RESOLVED_SELLER_FAVOUR")
-    tell(fake_paypal, "CUSTOMER.DISPUTE.RESOLVED", won)
-    call_command("reconcile_paypal", "--since", "2020-01-01", stdout=io.StringIO())
+    tell(fake_paypal, "CUSTOMER.DISPUTE.RESOLVED", won)  # no one runs a reconcile by hand
     assert refunds(payment) == [Decimal("10.00")]
     assert chargebacks(payment) == []
+
+
+def test_a_dispute_lost_records_the_reversal_and_the_refund_made_before_it(
+    api, customer, fake_paypal
+):
+    payment, _, capture = paid(api, customer, fake_paypal)
+    dispute = fake_paypal.open_dispute(capture["id"])
+    tell(fake_paypal, "CUSTOMER.DISPUTE.CREATED", dispute)
+    made = fake_paypal.dashboard_refund(capture["id"], "10.00")  # listed before the reversal
+    assert (
+        deliver(fake_paypal, fake_paypal.event("PAYMENT.CAPTURE.REFUNDED", made)).status_code == 200
+    )
+    lost = fake_paypal.move_dispute(dispute["dispute_id"], "RESOLVED", "RESOLVED_BUYER_FAVOUR")
+    tell(fake_paypal, "CUSTOMER.DISPUTE.RESOLVED", lost)
+    assert refunds(payment) == []  # lost: the reversal is still to come
+    reverse(fake_paypal, capture, amount="49.98")
+    assert chargebacks(payment) == [Decimal("49.98")]
+    assert refunds(payment) == [Decimal("10.00")]
