@@ -7,6 +7,8 @@ from celery import Task
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
 from gamarriando.celery import registered_task
 from gamarriando.errors import PermissionDeniedError, ServiceUnavailable
@@ -112,9 +114,10 @@ def dead_letter_retry(letter: DeadLetter, *, actor) -> None:
         ServiceUnavailable: the broker cannot be reached (the letter stays open).
     """
     require_operations_permission(actor)
+    task = registered_task(letter.task_name)
     try:
-        registered_task(letter.task_name).apply_async(kwargs=letter.kwargs)
-    except Exception as exc:
+        task.apply_async(kwargs=letter.kwargs)
+    except (KombuOperationalError, RedisError, OSError) as exc:
         # The broker is away: the letter stays open, to be retried once it is back.
         raise ServiceUnavailable("The task queue cannot be reached; try again shortly.") from exc
     DeadLetter.objects.filter(pk=letter.pk).update(

@@ -43,7 +43,10 @@ class RedactingLogger(Logger):
     # gunicorn's own error lines name the request too ("Error handling request /path?query"):
     # the query goes and the rest is redacted, as in the access line and every other log.
     def _clean(self, msg, args) -> str:
-        text = str(msg) % args if args else str(msg)
+        try:
+            text = str(msg) % args if args else str(msg)
+        except (TypeError, ValueError):  # a malformed format must not crash the arbiter
+            text = f"{msg} {args!r}"
         return redact_text(QUERY_STRING.sub("", text))
 
     def critical(self, msg, *args, **kwargs):
@@ -60,3 +63,9 @@ class RedactingLogger(Logger):
 
     def exception(self, msg, *args, **kwargs):
         super().exception("%s", self._clean(msg, args), **kwargs)
+
+    def debug(self, msg, *args, **kwargs):
+        super().debug("%s", self._clean(msg, args), **kwargs)
+
+    def log(self, lvl, msg, *args, **kwargs):
+        super().log(lvl, "%s", self._clean(msg, args), **kwargs)

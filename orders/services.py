@@ -311,7 +311,11 @@ def order_cancel(*, order_id: int, actor=None, reason: str = "") -> Order:
 
     Raises:
         InvalidStatus: the order can no longer be cancelled.
+        SecondFactorRequired: staff signed in by an API token without the one-time code (a
+            cancellation refunds or voids the payments).
     """
+    if actor is not None and actor.is_staff:
+        require_token_second_factor(actor)
     with transaction.atomic():
         order = lock_order(order_id)
         reason = reason or (

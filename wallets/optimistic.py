@@ -91,6 +91,7 @@ def apply_moves(
     Raises:
         HoldNotHeld: the hold was settled by someone else first.
         InsufficientFunds: `moves_for` found the wallet short (raised by it).
+        ValidationFailed: the balance would pass what a wallet can hold (MAX_BALANCE).
         WalletBusy: every attempt lost its race.
     """
     for attempt in range(settings.WALLET_MAX_RETRIES + 1):

@@ -358,6 +358,17 @@ def test_idle_pooled_connections_the_server_closed_are_replaced(pooled_web):
             [POOLED_APP_NAME],
         )
         assert cursor.fetchone()[0] > 0, "the pool held no connection to drop"
-    time.sleep(0.5)  # the backends are gone; the pool does not know yet
+    # Wait until the backends are gone (the pool does not know yet), else nothing is tested.
+    _wait_for(lambda: not _backends_of(POOLED_APP_NAME))
     statuses = [requests.get(products, timeout=10).status_code for _ in range(6)]
     assert statuses == [200] * 6
+
+
+def _backends_of(application_name: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = %s",
+            [application_name],
+        )
+        return cursor.fetchone()[0]
