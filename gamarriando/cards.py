@@ -113,17 +113,18 @@ def contains_card_number(text: str) -> bool:
     return next(_card_runs(text), None) is not None
 
 
-def contains_standalone_card_number(text: str) -> bool:
-    """Tell whether text holds a card number not glued to letters (for ids clients make up).
+def is_card_number(text: str) -> bool:
+    """Tell whether text is a card number and nothing else (for ids clients make up).
 
-    A random hex id ("4b1f...") holds a Luhn-valid 13-digit run about once in 400 ids, always
-    touching one of its letters; a card typed into an id ("order-4111 1111 1111 1111") does not.
+    Ids are only refused when they are a card number: inside a longer id, digit runs are
+    dates, counters and random hex ("order-20261201-000042-1234567890"), not card data.
     """
-    for start, end in _card_runs(text):
-        before, after = text[start - 1 : start], text[end : end + 1]
-        if not (before.isalpha() or after.isalpha()):
-            return True
-    return False
+    text = text.strip()
+    return (
+        bool(DIGIT_RUN.fullmatch(text))
+        and 13 <= len(_run_digits(text)) <= 19
+        and (_run_is_card_like(text))
+    )
 
 
 def redact_card_numbers(text: str) -> str:

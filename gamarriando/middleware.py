@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 
-from gamarriando.cards import contains_standalone_card_number, find_card_data
+from gamarriando.cards import find_card_data, is_card_number
 from gamarriando.errors import (
     CardDataNotAllowed,
     UnsupportedCharset,
@@ -49,9 +49,7 @@ class RequestIdMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         # A card number is no id: it would be echoed, sent on with events and kept in logs.
-        usable = REQUEST_ID_PATTERN.match(incoming) and not contains_standalone_card_number(
-            incoming
-        )
+        usable = REQUEST_ID_PATTERN.match(incoming) and not is_card_number(incoming)
         request.request_id = incoming if usable else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request.request_id)
@@ -133,7 +131,7 @@ class CardDataGuardMiddleware:
         if not CONTENT_LENGTH.fullmatch(length):  # the metrics middleware would crash on it
             raise BodyRefused("The Content-Length header is not a number.")
         # The idempotency layer stores the key (and logs name it): a card there is kept too.
-        if contains_standalone_card_number(request.headers.get(IDEMPOTENCY_HEADER, "")):
+        if is_card_number(request.headers.get(IDEMPOTENCY_HEADER, "")):
             return IDEMPOTENCY_HEADER
         found = find_card_data(dict(request.GET.lists()), "query")
         if found or request.method not in BODY_METHODS:

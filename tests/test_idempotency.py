@@ -145,7 +145,7 @@ def test_in_flight_key_answers_409(api, customer, product, address):
 
 @pytest.mark.parametrize(
     "key",
-    ["4111111111111111", "4111 1111 1111 1111", "order-4111-1111-1111-1111", "4111_1111_1111_1111"],
+    ["4111111111111111", "4111 1111 1111 1111", "4111-1111-1111-1111", "4111_1111_1111_1111"],
 )
 def test_a_card_number_as_idempotency_key_is_refused_before_it_is_stored(
     api, customer, product, address, key
@@ -172,6 +172,10 @@ def test_a_card_number_as_idempotency_key_is_refused_before_it_is_stored(
         "order_19421298-6516-4064-ac2a-93ef4b527cd9",  # a UUID glued to a prefix
         "4111111111111111abcdef0123456789",  # hex whose digits run into its letters
         "c0ffee4111111111111111",
+        # Dates and counters: digit runs, not card data (a key that is only a card is refused).
+        "checkout-20261201-000042-1234567890",
+        "bench-3-1764580000-17-482910331",
+        "order-4111-1111-1111-1111",
     ],
 )
 def test_an_ordinary_idempotency_key_with_digits_is_kept(api, customer, product, address, key):
