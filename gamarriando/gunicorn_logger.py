@@ -1,5 +1,6 @@
 """gunicorn's access log with card-like numbers and shaped secrets redacted, as every log line."""
 
+import logging
 import re
 
 from gunicorn.glogging import Logger
@@ -24,6 +25,23 @@ def client_atoms(access_log_format: str) -> frozenset[str]:
     return frozenset(names - SERVER_ATOMS)
 
 
+class _CleanErrorLines(logging.Filter):
+    """Drop the query and redact the rest of gunicorn's own error lines, as in the access line."""
+
+    # They name the request too: "Error handling request /path?query".
+
+    def filter(self, record):
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):  # a malformed format must not crash the arbiter
+            text = f"{record.msg} {record.args!r}"
+        record.msg, record.args = redact_text(QUERY_STRING.sub("", text)), None
+        return True
+
+
+CLEAN_ERROR_LINES = _CleanErrorLines()  # one instance: addFilter skips it on a second setup
+
+
 class RedactingLogger(Logger):
     """Writes the access line gunicorn.conf.py formats, after redact_text on the client's text."""
 
@@ -32,6 +50,7 @@ class RedactingLogger(Logger):
         # Only the atoms the line shows are redacted: the dict holds every header and every
         # environ variable, and redacting them all would cost each request for nothing.
         self.redacted_atoms = client_atoms(cfg.access_log_format)
+        self.error_log.addFilter(CLEAN_ERROR_LINES)  # every level, gunicorn's calls included
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
@@ -39,33 +58,3 @@ class RedactingLogger(Logger):
             if isinstance(atoms.get(key), str):
                 atoms[key] = redact_text(atoms[key])
         return atoms
-
-    # gunicorn's own error lines name the request too ("Error handling request /path?query"):
-    # the query goes and the rest is redacted, as in the access line and every other log.
-    def _clean(self, msg, args) -> str:
-        try:
-            text = str(msg) % args if args else str(msg)
-        except (TypeError, ValueError):  # a malformed format must not crash the arbiter
-            text = f"{msg} {args!r}"
-        return redact_text(QUERY_STRING.sub("", text))
-
-    def critical(self, msg, *args, **kwargs):
-        super().critical("%s", self._clean(msg, args), **kwargs)
-
-    def error(self, msg, *args, **kwargs):
-        super().error("%s", self._clean(msg, args), **kwargs)
-
-    def warning(self, msg, *args, **kwargs):
-        super().warning("%s", self._clean(msg, args), **kwargs)
-
-    def info(self, msg, *args, **kwargs):
-        super().info("%s", self._clean(msg, args), **kwargs)
-
-    def exception(self, msg, *args, **kwargs):
-        super().exception("%s", self._clean(msg, args), **kwargs)
-
-    def debug(self, msg, *args, **kwargs):
-        super().debug("%s", self._clean(msg, args), **kwargs)
-
-    def log(self, lvl, msg, *args, **kwargs):
-        super().log(lvl, "%s", self._clean(msg, args), **kwargs)

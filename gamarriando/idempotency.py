@@ -97,14 +97,17 @@ def _valid_key(raw: str) -> bool:
     return 1 <= len(raw) <= 255 and all(32 <= ord(ch) < 127 for ch in raw)
 
 
-def _checked_key(request) -> str | None:
-    """Return the request's Idempotency-Key, None when it has none or nobody to scope it to."""
+def _keyed(request) -> tuple[str, str, str] | None:
+    """Return the request's checked Idempotency-Key, path and fingerprint; None when unkeyed.
+
+    Unkeyed: no key, or nobody to scope it to.
+    """
     raw_key = request.headers.get("Idempotency-Key")
     if raw_key is None or not request.user.is_authenticated:
         return None
     if not _valid_key(raw_key):
         raise field_error("Idempotency-Key", "Must be 1-255 printable ASCII characters.")
-    return raw_key
+    return (raw_key, *_fingerprint(request))
 
 
 def _fresh(stored: "IdempotencyKey | None") -> "IdempotencyKey | None":
@@ -156,10 +159,10 @@ def idempotent(view_method):
 
     @wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
-        raw_key = _checked_key(request)
-        if raw_key is None:
+        keyed = _keyed(request)
+        if keyed is None:
             return view_method(self, request, *args, **kwargs)
-        path, request_hash = _fingerprint(request)
+        raw_key, path, request_hash = keyed
         with transaction.atomic():
             locked, stored = _lock_and_find(request.user, raw_key)
             if not locked:
@@ -220,10 +223,10 @@ def idempotent_gateway_call(view_method):
 
     @wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
-        raw_key = _checked_key(request)
-        if raw_key is None:
+        keyed = _keyed(request)
+        if keyed is None:
             return view_method(self, request, *args, **kwargs)
-        path, request_hash = _fingerprint(request)
+        raw_key, path, request_hash = keyed
         with _held_while_running(request.user, raw_key) as locked:
             if not locked:
                 raise IdempotencyKeyInUse()
