@@ -2,6 +2,8 @@
 
 Amounts and the refund rate are per currency, never summed across currencies (PEN plus JPY
 means nothing); counts and rates, which mix meaningfully, are also given for all payments.
+Payments and their amount count what was created in the period; captured and refunded count
+the money the ledger moved in it, as the settlement report does, whenever its payment began.
 """
 
 from dataclasses import dataclass
@@ -9,9 +11,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from backoffice.settlement import GROSS
 from gamarriando.money import quantize
 from payments.models import Payment, PaymentStatus
 from payments.transitions import FINAL
@@ -59,19 +62,49 @@ def _rate(part, whole):
     return (part / whole) if whole else None
 
 
-def _currency_blocks(payments, days: list[date]) -> list[CurrencyFigures]:
-    outcome = (
-        payments.values("currency")
+def _moved(since: datetime) -> dict[str, dict]:
+    """Return per currency the money captured and refunded (net of refunds that bounced) since then."""
+    rows = (
+        Transaction.objects.filter(status=TransactionStatus.SUCCEEDED)
+        .annotate(moved_at=Coalesce("processed_at", "created_at"))
+        .filter(moved_at__gte=since)
+        .values("currency")
+        .annotate(
+            captured=Sum("amount", filter=Q(transaction_type__in=GROSS)),
+            refunded=Sum("amount", filter=Q(transaction_type=TransactionType.REFUND)),
+            bounced=Sum("amount", filter=Q(transaction_type=TransactionType.REFUND_REVERSAL)),
+        )
+        .order_by()
+    )
+    return {
+        row["currency"]: {
+            "captured": row["captured"] or ZERO,
+            "refunded": (row["refunded"] or ZERO) - (row["bounced"] or ZERO),
+        }
+        for row in rows
+        if row["captured"] or row["refunded"] or row["bounced"]
+    }
+
+
+def _currency_blocks(payments, days: list[date], since: datetime) -> list[CurrencyFigures]:
+    created = {
+        row["currency"]: row
+        for row in payments.values("currency")
         .annotate(
             count=Count("pk"),
             amount=Sum("amount"),
-            captured=Sum("captured_amount"),
-            refunded=Sum("refunded_amount"),
             final=Count("pk", filter=Q(status__in=FINAL)),
             succeeded=Count("pk", filter=Q(status__in=SUCCEEDED)),
         )
-        .order_by("currency")
-    )
+        .order_by()
+    }
+    moved = _moved(since)
+    # A currency whose only activity was a refund of an older payment still gets its block.
+    empty = {"count": 0, "amount": None, "final": 0, "succeeded": 0}
+    outcome = [
+        {"currency": currency, **created.get(currency, empty), **moved.get(currency, {})}
+        for currency in sorted(created.keys() | moved.keys())
+    ]
     daily = (
         payments.annotate(day=TruncDate("created_at"))
         .values("currency", "day")
@@ -87,7 +120,7 @@ def _currency_blocks(payments, days: list[date]) -> list[CurrencyFigures]:
             # The currency's own decimals: a JPY sum is 4800, not 4800.00.
             return quantize(value or ZERO, currency)
 
-        captured, refunded = money(row["captured"]), money(row["refunded"])
+        captured, refunded = money(row.get("captured")), money(row.get("refunded"))
         per_day = []
         for day in days:
             found = by_day.get((row["currency"], day), {})
@@ -110,14 +143,14 @@ def _currency_blocks(payments, days: list[date]) -> list[CurrencyFigures]:
 
 
 def dashboard_figures(*, days: int, today: date | None = None) -> Dashboard:
-    """Aggregate payments and ledger rows created in the last `days` calendar days, today's included."""
+    """Aggregate payments created and money moved in the last `days` calendar days, today's included."""
     today = today or timezone.localdate()
     period = _days(today, days)
     # From the first day's midnight (local time), as the per-day charts count: the figures then
     # add up to the bars, not to a partial day more that no bar shows.
     since = timezone.make_aware(datetime.combine(period[0], time.min))
     payments = Payment.objects.filter(created_at__gte=since)
-    blocks = _currency_blocks(payments, period)
+    blocks = _currency_blocks(payments, period, since)
     outcome = payments.aggregate(
         final=Count("pk", filter=Q(status__in=FINAL)),
         succeeded=Count("pk", filter=Q(status__in=SUCCEEDED)),
