@@ -17,7 +17,7 @@ from gamarriando import money
 from gamarriando.errors import ApplicationError
 from wallets.models import Wallet
 from wallets.selectors import active_account_by_email
-from wallets.services import ADJUST_PERMISSION, wallet_adjust, wallet_grant
+from wallets.services import ADJUST_PERMISSION, check_adjustment, wallet_adjust, wallet_grant
 
 
 class WalletAdjustForm(OperationForm):
@@ -29,7 +29,7 @@ class WalletAdjustForm(OperationForm):
 
 
 def wallet_adjust_view(request, wallet_id: int):
-    """Show the wallet's figures, ask for an amount and a reason, and adjust once."""
+    """Show the wallet's figures, ask for an amount and a reason, confirm, and adjust once."""
     if not request.user.has_perm(ADJUST_PERMISSION):
         raise PermissionDenied
     wallet = get_object_or_404(Wallet.objects.select_related("user"), pk=wallet_id)
@@ -37,7 +37,13 @@ def wallet_adjust_view(request, wallet_id: int):
     form = WalletAdjustForm(
         request.POST or None, initial={"nonce": uuid.uuid4()}, currency=wallet.currency
     )
-    if request.method == "POST" and form.is_valid():
+    confirming = False
+    if request.method == "POST" and form.is_valid() and not form.cleaned_data.get("confirm"):
+        confirming = True  # say once more what will happen, with the same values
+        form = WalletAdjustForm(
+            initial={**form.cleaned_data, "confirm": True}, currency=wallet.currency
+        )
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         amount = data["amount"] if data["direction"] == "grant" else -data["amount"]
         try:
@@ -56,6 +62,7 @@ def wallet_adjust_view(request, wallet_id: int):
             return redirect(change_url)
         except ApplicationError as exc:
             messages.error(request, f"{exc.message} {error_details(exc, wallet.currency)}".strip())
+            form = WalletAdjustForm(initial={**data, "confirm": False}, currency=wallet.currency)
         else:
             amount, balance = (
                 money.with_currency(value, wallet.currency)
@@ -70,6 +77,7 @@ def wallet_adjust_view(request, wallet_id: int):
         "title": f"Adjust store credit of {wallet.user.email} ({wallet.currency})",
         "wallet": wallet,
         "form": form,
+        "confirming": confirming,
         "change_url": change_url,
         "opts": Wallet._meta,
     }
@@ -90,6 +98,14 @@ class WalletGrantForm(OperationForm):
         help_text="The customer sees it on their wallet's entries.",
     )
 
+    def __init__(self, data=None, *, actor, **kwargs):
+        # The amount's decimals and floor are the chosen currency's, checked on the first step.
+        currency = (data or {}).get("currency")
+        super().__init__(
+            data, currency=currency if currency in money.CURRENCY_EXPONENTS else "", **kwargs
+        )
+        self.actor = actor
+
     def clean(self):
         data = super().clean()
         if "email" in data:
@@ -97,6 +113,20 @@ class WalletGrantForm(OperationForm):
             self.customer = active_account_by_email(data["email"])
             if self.customer is None:
                 self.add_error("email", "No active account has this e-mail.")
+            elif not self.errors:
+                # The service's own rules (a staff account, one's own wallet), before the clerk
+                # confirms a grant it would refuse.
+                try:
+                    check_adjustment(
+                        actor=self.actor,
+                        owner=self.customer,
+                        reason=data["reason"],
+                        amount=data["amount"],
+                        currency=data["currency"],
+                    )
+                except ApplicationError as exc:
+                    for field, messages_ in (exc.details or {"__all__": [exc.message]}).items():
+                        self.add_error(field if field in self.fields else None, messages_)
         return data
 
 
@@ -105,11 +135,13 @@ def wallet_grant_view(request):
     if not request.user.has_perm(ADJUST_PERMISSION):
         raise PermissionDenied
     changelist = reverse("admin:wallets_wallet_changelist")
-    form = WalletGrantForm(request.POST or None, initial={"nonce": uuid.uuid4()})
+    form = WalletGrantForm(
+        request.POST or None, actor=request.user, initial={"nonce": uuid.uuid4()}
+    )
     confirming = False
     if request.method == "POST" and form.is_valid() and not form.cleaned_data.get("confirm"):
         confirming = True  # say once more what will happen, with the same values
-        form = WalletGrantForm(initial={**form.cleaned_data, "confirm": True})
+        form = WalletGrantForm(actor=request.user, initial={**form.cleaned_data, "confirm": True})
     elif request.method == "POST" and form.is_valid():
         data, customer = form.cleaned_data, form.customer
         try:
@@ -133,7 +165,7 @@ def wallet_grant_view(request):
         except ApplicationError as exc:
             details = error_details(exc, data["currency"])
             messages.error(request, f"{exc.message} {details}".strip())
-            form = WalletGrantForm(initial={**data, "confirm": False})
+            form = WalletGrantForm(actor=request.user, initial={**data, "confirm": False})
         else:
             granted, balance = (
                 money.with_currency(value, data["currency"])

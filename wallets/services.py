@@ -91,7 +91,7 @@ def wallet_credit(
     return entries[0]
 
 
-def _check_adjustment(*, actor, owner, reason: str, amount: Decimal, currency: str) -> None:
+def check_adjustment(*, actor, owner, reason: str, amount: Decimal, currency: str) -> None:
     """Refuse a hand-made change of credit without the right, a reason or a valid amount.
 
     Raises:
@@ -124,7 +124,7 @@ def wallet_adjust(*, wallet_id: int, amount: Decimal, reason: str, actor) -> Wal
         WalletBusy: the wallet kept changing under the adjustment.
     """
     wallet = Wallet.objects.select_related("user").get(pk=wallet_id)
-    _check_adjustment(
+    check_adjustment(
         actor=actor, owner=wallet.user, reason=reason, amount=amount, currency=wallet.currency
     )
     the_move = (
@@ -148,7 +148,7 @@ def wallet_grant(*, user, currency: str, amount: Decimal, reason: str, actor) ->
             account.
         WalletBusy: the wallet kept changing under the credit.
     """
-    _check_adjustment(actor=actor, owner=user, reason=reason, amount=amount, currency=currency)
+    check_adjustment(actor=actor, owner=user, reason=reason, amount=amount, currency=currency)
     if amount < 0:
         raise field_error("amount", "A grant adds credit: the amount must be above zero.")
     # The wallet is made with its first credit, in one step: never an empty one on its own.

@@ -48,25 +48,25 @@ def test_finance_grants_and_removes_credit_with_a_reason(browser_for, finance, c
     page = client.get(url)
     assert page.status_code == 200
     nonce = str(page.context["form"].initial["nonce"])
-    granted = client.post(
-        url, {"nonce": nonce, "direction": "grant", "amount": "15.00", "reason": "goodwill"}
-    )
+    grant = {"nonce": nonce, "direction": "grant", "amount": "15.00", "reason": "goodwill"}
+    asked = client.post(url, grant)
+    # Money moves only once the clerk has read what will happen and confirmed it.
+    assert asked.status_code == 200 and asked.context["confirming"]
+    assert "grant <strong>15.00 PEN</strong> of store credit to" in asked.content.decode()
+    assert Wallet.objects.get(pk=wallet.pk).balance == Decimal("10.00")
+    granted = client.post(url, {**grant, "confirm": "True"})
     assert granted.status_code == 302
-    again = client.post(
-        url,
-        {"nonce": nonce, "direction": "grant", "amount": "15.00", "reason": "goodwill"},
-        follow=True,
-    )
+    again = client.post(url, {**grant, "confirm": "True"}, follow=True)
     assert "already submitted" in again.content.decode()
     nonce = form_nonce(client, url)
-    too_much = client.post(
-        url, {"nonce": nonce, "direction": "remove", "amount": "30.00", "reason": "typo"}
-    )
+    remove = {"nonce": nonce, "direction": "remove", "reason": "typo", "confirm": "True"}
+    asked = client.post(url, {**remove, "amount": "5.00", "confirm": ""})
+    assert "remove <strong>5.00 PEN</strong> of store credit from" in asked.content.decode()
+    too_much = client.post(url, {**remove, "amount": "30.00"})
     assert too_much.status_code == 200
     assert "not hold enough" in too_much.content.decode()
-    removed = client.post(
-        url, {"nonce": nonce, "direction": "remove", "amount": "5.00", "reason": "typo"}
-    )
+    assert not too_much.context["confirming"]  # back to the form, to correct the amount
+    removed = client.post(url, {**remove, "amount": "5.00"})
     assert removed.status_code == 302
     wallet.refresh_from_db()
     assert wallet.balance == Decimal("20.00")
@@ -136,4 +136,28 @@ def test_nobody_grants_credit_to_themselves_or_to_staff(browser_for, finance, su
         wallet_grant(
             user=owner, currency="PEN", amount=Decimal("5"), reason="thanks", actor=finance
         )
+    assert not Wallet.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "email, currency, amount, said",
+    [
+        ("customer", "JPY", "100.50", "JPY amounts allow at most 0 decimals."),
+        ("customer", "JPY", "0", "Enter at least 1 JPY."),
+        ("customer", "PEN", "0.001", "Ensure that there are no more than 2 decimal places."),
+        ("support", "PEN", "5.00", "Store credit is for customer accounts, not staff ones."),
+        ("finance", "PEN", "5.00", "Nobody may change their own store credit."),
+    ],
+)
+def test_grant_refuses_on_the_first_step_what_the_service_would_refuse(
+    browser_for, finance, customer, support, email, currency, amount, said
+):
+    """The clerk is not asked to confirm a grant that would then be refused."""
+    owner = {"customer": customer, "support": support, "finance": finance}[email]
+    client = browser_for(finance)
+    url = "/admin/wallets/wallet/grant/"
+    body = {"email": owner.email, "currency": currency, "amount": amount, "reason": "sorry"}
+    first = client.post(url, {"nonce": form_nonce(client, url), **body})
+    assert first.status_code == 200 and not first.context["confirming"]
+    assert said in first.content.decode()
     assert not Wallet.objects.exists()
