@@ -3,7 +3,9 @@
 from functools import reduce
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.http import HttpResponseRedirect
 
@@ -135,10 +137,28 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 RANGE_BOUNDS = ("__gte", "__gt", "__lte", "__lt")
+VALUE_LOOKUPS = (*RANGE_BOUNDS, "__exact")
 
 
 class ExplainsDroppedFilters:
     """Say so when a list dropped filters it could not use; Django shows every row silently."""
+
+    def _unusable(self, key: str, value: str) -> bool:
+        """Tell whether a field's range or exact filter holds a value its field cannot read."""
+        lookup = next((end for end in VALUE_LOOKUPS if key.endswith(end)), None)
+        if lookup is None:
+            return False
+        try:
+            field = get_fields_from_path(self.model, key.removesuffix(lookup))[-1]
+        except (FieldDoesNotExist, NotRelationField):
+            return False  # a transform or a parameter of another kind: Django's to judge
+        if not isinstance(field, models.Field) or field.is_relation:
+            return False
+        try:
+            field.to_python(value)
+        except ValidationError:
+            return True
+        return False
 
     def changelist_view(self, request, extra_context=None):
         # A range form sends its empty box too ("from" given, "to" left empty): an open end,
@@ -149,6 +169,16 @@ class ExplainsDroppedFilters:
             if kept:
                 query.setlist(key, kept)
             else:
+                del query[key]
+        # Django drops every filter of a list when one holds a value its field cannot read (a
+        # date that is not one); drop only that one, and say which.
+        for key in list(query):
+            if any(self._unusable(key, value) for value in query.getlist(key)):
+                messages.warning(
+                    request,
+                    f"The filter {key} = “{query[key]}” is not a value this list can use; it was "
+                    "dropped and the other filters kept.",
+                )
                 del query[key]
         if request.method == "GET" and query != request.GET:
             return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
