@@ -2,7 +2,7 @@
 
 import json
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from itertools import accumulate
 
 from django.conf import settings
@@ -72,6 +72,15 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _decimal(text: str) -> Decimal:
+    # An exponent beyond Decimal's range (1e9999999999999999999) raises InvalidOperation, an
+    # ArithmeticError: made a ValueError, it is a malformed body like any other.
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(f"the number {text[:32]} is out of range") from exc
+
+
 def check_body_size(size: int) -> None:
     """Refuse a body above API_MAX_BODY_BYTES.
 
@@ -109,7 +118,7 @@ def loads_bounded(raw: bytes):
     # parser both read UTF-8 (check_charset refuses any other declared charset).
     text = raw.decode("utf-8")
     check_nesting(text)
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    return json.loads(text, parse_float=_decimal, parse_constant=_reject_constant)
 
 
 class DecimalJSONParser(JSONParser):

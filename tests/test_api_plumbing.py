@@ -51,6 +51,22 @@ def test_malformed_json_and_nan_are_validation_errors(api, customer):
     assert_envelope(response, 400, "VALIDATION_ERROR")
 
 
+@pytest.mark.parametrize(
+    "number", ["1e9999999999999999999", "1e-9999999999999999999", "1e999999999999999999", "-1e999"]
+)
+@pytest.mark.parametrize("path", ["/api/v1/auth/token", "/api/v1/orders", "/api/v1/payments"])
+def test_a_number_beyond_decimals_range_is_a_validation_error(api, customer, path, number):
+    """Decimal refuses such exponents with an ArithmeticError, not a ValueError: still a 400."""
+    client = api(None if path.endswith("token") else customer)
+    body = {
+        "/api/v1/auth/token": f'{{"email": "a@b.pe", "password": {number}}}',
+        "/api/v1/orders": f'{{"items": [{{"product_id": 1, "quantity": {number}}}]}}',
+        "/api/v1/payments": f'{{"order_id": 1, "payment_method": "simulated", "amount": {number}}}',
+    }[path]
+    response = client.generic("POST", path, body, content_type="application/json")
+    assert_envelope(response, 400, "VALIDATION_ERROR")
+
+
 def test_request_id_is_echoed_or_generated(api):
     response = api().get("/api/v1/products", HTTP_X_REQUEST_ID="abc-123")
     assert response["X-Request-ID"] == "abc-123"
