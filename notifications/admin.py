@@ -19,6 +19,7 @@ from notifications.models import (
 )
 from notifications.services import (
     CHANGE_SUBSCRIPTION,
+    deliveries_resume,
     delivery_redeliver,
     subscription_rotate_secret,
 )
@@ -76,6 +77,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         "signing_secret",
         "previous_secret_expires_at",
         "consecutive_failures",
+        "failing_since",
         "disabled_at",
         "created_at",
     ]
@@ -83,6 +85,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         "signing_secret",
         "previous_secret_expires_at",
         "consecutive_failures",
+        "failing_since",
         "disabled_at",
         "created_at",
     ]
@@ -95,11 +98,15 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         return mask_secret(obj.secret)
 
     def save_model(self, request, obj, form, change):
-        if change and "is_active" in form.changed_data and obj.is_active:
-            # Switched back on: a fresh start, or the next single failure would switch it off.
-            obj.consecutive_failures = 0
-            obj.disabled_at = None
+        switched_on = change and "is_active" in form.changed_data and obj.is_active
+        if switched_on:
+            # A fresh start, or the next single failure would switch it off again.
+            obj.consecutive_failures, obj.failing_since, obj.disabled_at = 0, None, None
         super().save_model(request, obj, form, change)
+        if switched_on:
+            waiting = deliveries_resume(subscription_id=obj.pk)
+            if waiting:
+                self.message_user(request, f"{waiting} pending event(s) are sent within a minute.")
 
     def response_add(self, request, obj, post_url_continue=None):
         return self._secrets_once(request, [(obj, obj.secret)], rotated=False)
@@ -206,6 +213,13 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return
         self.message_user(request, f"Redelivering {len(deliveries)} event(s).")
+        held = sum(not delivery.subscription.is_active for delivery in deliveries)
+        if held:
+            self.message_user(
+                request,
+                f"{held} belong to a switched-off endpoint: they are sent once it is back on.",
+                messages.WARNING,
+            )
         if not all(queued):
             self.message_user(
                 request,

@@ -35,6 +35,9 @@ class WebhookSubscription(models.Model):
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # The first failed attempt since the last success: a short outage never disables an endpoint.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # Set when failures disabled it: its events are kept for it until it is switched back on.
     disabled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

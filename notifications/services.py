@@ -46,21 +46,30 @@ DELIVERY_WINDOW = timedelta(hours=24)
 # How long a rotated-out signing secret still signs deliveries, so subscribers can switch.
 SECRET_OVERLAP = timedelta(hours=24)
 CHANGE_SUBSCRIPTION = "notifications.change_webhooksubscription"
+# Disabled only after this many failures in a row spread over a whole delivery window: a
+# subscriber down for minutes under traffic reaches 20 failures long before its retries end.
 DISABLE_AFTER_FAILURES = 20
+DISABLE_AFTER_FAILING_FOR = DELIVERY_WINDOW
 # Longer than one POST can take (its deadline, in a worker), so a live attempt keeps its claim.
 CLAIM = timedelta(seconds=DEADLINE_SECONDS + 30)
 # How long a sent customer e-mail stays marked: longer than any redelivery of its task.
 SENT_MARK_SECONDS = 24 * 3600
 
 
-def _active_subscriptions() -> list[WebhookSubscription]:
-    return list(WebhookSubscription.objects.filter(is_active=True).order_by("pk"))
+def _receiving_subscriptions() -> list[WebhookSubscription]:
+    """Active subscriptions, and those failures disabled: their events wait for them."""
+    receiving = Q(is_active=True) | Q(disabled_at__isnull=False)
+    return list(WebhookSubscription.objects.filter(receiving).order_by("pk"))
 
 
 def deliveries_create(envelope: dict) -> None:
-    """Open one delivery per interested subscriber, inside the event's dispatch transaction."""
+    """Open one delivery per interested subscriber, inside the event's dispatch transaction.
+
+    A subscription that failures disabled gets its delivery too, sent once it is switched back
+    on (`deliveries_resume`); one switched off by staff gets none.
+    """
     # Read once per outbox batch: the batch's events are dispatched in one transaction anyway.
-    for subscription in batch_shared("webhook_subscriptions", _active_subscriptions):
+    for subscription in batch_shared("webhook_subscriptions", _receiving_subscriptions):
         if not subscription.wants(envelope["type"]):
             continue
         delivery, created = WebhookDelivery.objects.get_or_create(
@@ -73,7 +82,7 @@ def deliveries_create(envelope: dict) -> None:
                 "created_at": datetime.fromisoformat(envelope["created_at"]),
             },
         )
-        if created:
+        if created and subscription.is_active:
             enqueue_on_commit("notifications.deliver_webhook", delivery_id=delivery.pk)
 
 
@@ -114,6 +123,8 @@ def _claim(delivery: WebhookDelivery):
 def delivery_attempt(*, delivery_id: int) -> str:
     """Make one signed POST of a pending delivery (no transaction open) and record it."""
     delivery = WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
+    if not delivery.subscription.is_active:
+        return delivery.status  # kept for when it is switched back on, or never sent
     if delivery.status != DeliveryStatus.PENDING or _earlier_pending(delivery):
         return delivery.status
     if delivery.next_attempt_at > timezone.now():
@@ -160,21 +171,25 @@ def delivery_attempt(*, delivery_id: int) -> str:
         )
         if ok:
             delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, now
-            subscription.consecutive_failures = 0
+            subscription.consecutive_failures, subscription.failing_since = 0, None
         else:
             subscription.consecutive_failures += 1
+            subscription.failing_since = subscription.failing_since or now
             delay = RETRY_DELAYS[min(delivery.attempts - 1, len(RETRY_DELAYS) - 1)]
             if now + delay > delivery.created_at + DELIVERY_WINDOW:
                 delivery.status = DeliveryStatus.GAVE_UP
             delivery.next_attempt_at = now + delay
         delivery.save()
-        if subscription.consecutive_failures >= DISABLE_AFTER_FAILURES and subscription.is_active:
+        if _failing_for_good(subscription, now) and subscription.is_active:
             subscription.is_active, subscription.disabled_at = False, now
             transaction.on_commit(
                 lambda: mail_admins(
                     f"Webhook endpoint disabled: {subscription.url}",
-                    f"{subscription.url} failed {subscription.consecutive_failures} times in a row and was disabled. "
-                    "Fix it, then re-enable it in the admin and redeliver its pending deliveries.",
+                    f"{subscription.url} failed {subscription.consecutive_failures} times in a "
+                    f"row since {subscription.failing_since:%Y-%m-%d %H:%M} UTC and was disabled. "
+                    "Its events are kept for it: fix it, then switch it back on in the admin "
+                    "and every pending one is sent, in order. Those that gave up before can be "
+                    "redelivered from its deliveries.",
                 )
             )
         subscription.save()
@@ -182,6 +197,25 @@ def delivery_attempt(*, delivery_id: int) -> str:
         # The next event of the same order may have been waiting for this one.
         _deliver_next_of_order(delivery)
     return delivery.status
+
+
+def _failing_for_good(subscription: WebhookSubscription, now: datetime) -> bool:
+    """Tell whether the endpoint failed often enough, for long enough, to be disabled."""
+    return (
+        subscription.consecutive_failures >= DISABLE_AFTER_FAILURES
+        and subscription.failing_since is not None
+        and now - subscription.failing_since >= DISABLE_AFTER_FAILING_FOR
+    )
+
+
+def deliveries_resume(*, subscription_id: int) -> int:
+    """Make every pending delivery of a subscription switched back on due now; return how many.
+
+    The retry sweep sends them, oldest first and in order per order.
+    """
+    return WebhookDelivery.objects.filter(
+        subscription_id=subscription_id, status=DeliveryStatus.PENDING
+    ).update(next_attempt_at=timezone.now())
 
 
 def _deliver_next_of_order(delivery: WebhookDelivery) -> None:
