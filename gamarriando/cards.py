@@ -114,7 +114,7 @@ def contains_card_number(text: str) -> bool:
 
 
 def is_card_number(text: str) -> bool:
-    """Tell whether text is a card number and nothing else (for ids clients make up).
+    """Tell whether text is a card number and nothing else (for an Idempotency-Key).
 
     Ids are only refused when they are a card number: inside a longer id, digit runs are
     dates, counters and random hex ("order-20261201-000042-1234567890"), not card data.

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 
-from gamarriando.cards import find_card_data, is_card_number
+from gamarriando.cards import contains_card_number, find_card_data, is_card_number
 from gamarriando.errors import (
     CardDataNotAllowed,
     UnsupportedCharset,
@@ -48,8 +48,9 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        # A card number is no id: it would be echoed, sent on with events and kept in logs.
-        usable = REQUEST_ID_PATTERN.match(incoming) and not is_card_number(incoming)
+        # An id holding a card number is replaced, never refused: echoed, it would go back and
+        # on with events, while the logs redact it (no line could then be found by it).
+        usable = REQUEST_ID_PATTERN.match(incoming) and not contains_card_number(incoming)
         request.request_id = incoming if usable else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request.request_id)

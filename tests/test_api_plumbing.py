@@ -72,8 +72,12 @@ def test_request_id_is_echoed_or_generated(api):
     assert response["X-Request-ID"] == "abc-123"
     assert len(api().get("/health")["X-Request-ID"]) == 32
     # A card number is not taken as an id: it would be echoed and logged with every line.
-    carded = api().get("/api/v1/products", HTTP_X_REQUEST_ID="4111-1111-1111-1111")
-    assert len(carded["X-Request-ID"]) == 32 and "4111" not in carded["X-Request-ID"]
+    for carded_id in ("4111-1111-1111-1111", "order.4111111111111111", "x_4111111111111111_y"):
+        carded = api().get("/api/v1/products", HTTP_X_REQUEST_ID=carded_id)
+        assert len(carded["X-Request-ID"]) == 32 and "4111" not in carded["X-Request-ID"]
+    # Digits that are no card (a date and a counter) stay the client's id.
+    dated = api().get("/api/v1/products", HTTP_X_REQUEST_ID="req-20261201-000042")
+    assert dated["X-Request-ID"] == "req-20261201-000042"
 
 
 def test_trailing_slash_works_without_redirect(api, customer, product, address):
