@@ -29,7 +29,8 @@ class MoneyError(ValueError):
 
 def normalize_currency(value) -> str:
     """Return the upper-case ISO code, or raise MoneyError for an unknown one."""
-    if not isinstance(value, str) or len(value) != 3:
+    # ASCII letters only: "uſd" (long s) upper-cases to "USD" and is no ISO code.
+    if not isinstance(value, str) or len(value) != 3 or not (value.isascii() and value.isalpha()):
         raise MoneyError("Currency must be a three-letter ISO 4217 code.")
     code = value.upper()
     if code not in CURRENCY_EXPONENTS:

@@ -82,6 +82,15 @@ def test_split_payments_settle_the_order_only_when_covered(api, customer, produc
             "AMOUNT_MISMATCH",
         ),
         ({"payment_method": "paypal", "amount": "10"}, 400, "PAYMENT_METHOD_ERROR"),
+        # Letters that upper-case to an ISO code are not one: long s, dotless i, full width.
+        *[
+            (
+                {"payment_method": "simulated", "amount": "10", "currency": code},
+                400,
+                "VALIDATION_ERROR",
+            )
+            for code in ("uſd", "pın", "ＰＥＮ", "US1")
+        ],
         ({"payment_method": "simulated", "amount": "10.001"}, 400, "VALIDATION_ERROR"),
         ({"payment_method": "simulated", "amount": "0"}, 400, "VALIDATION_ERROR"),
         ({"payment_method": "simulated", "amount": "-1"}, 400, "VALIDATION_ERROR"),
