@@ -229,3 +229,17 @@ def test_an_id_filter_that_is_not_a_whole_number_is_a_validation_error(api, fina
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
     name = query.split("?")[1].split("=")[0]
     assert name in response.json()["error"]["details"]
+
+
+def test_a_format_other_than_json_is_406_by_header_or_by_query(api, customer, product, address):
+    client = api(customer)
+    body = {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": address}
+    order = client.post("/api/v1/orders", body, format="json").json()
+    url = f"/api/v1/orders/{order['id']}"
+    assert_envelope(client.get(url, HTTP_ACCEPT="application/xml"), 406, "NOT_ACCEPTABLE")
+    # ?format=xml named an existing order "not found"; it is the same refusal as the header's.
+    for query in ("?format=xml", "?format=csv"):
+        assert_envelope(client.get(url + query), 406, "NOT_ACCEPTABLE")
+        assert_envelope(client.get("/api/v1/orders" + query), 406, "NOT_ACCEPTABLE")
+    assert client.get(url + "?format=json").json()["id"] == order["id"]
+    assert api().get("/api/schema/?format=json").status_code == 200
