@@ -39,11 +39,29 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class ValueDecimalField(forms.DecimalField):
+    """A decimal whose decimals are the value's: trailing zeros do not count ("1.50" has 1)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None or not value.is_finite():
+            return value
+        sign, digits, exponent = value.as_tuple()
+        # Exact, unlike normalize(), which rounds to the context's 28 digits.
+        kept = len(bytes(digits).rstrip(b"\0"))
+        if not kept:  # zero: no decimals at all
+            return Decimal((sign, (0,), max(exponent, 0)))
+        drop = min(len(digits) - kept, max(-exponent, 0))
+        return Decimal((sign, digits[: len(digits) - drop], exponent + drop))
+
+
 class AmountFilter(django_filters.NumberFilter):
     """A money bound: django-filter caps it above at 1e50; this caps it below and its decimals.
 
     PostgreSQL's numeric overflows on 1e-999999 or -1e999999, which Python's Decimal reads.
     """
+
+    field_class = ValueDecimalField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", Decimal("-1e50"))

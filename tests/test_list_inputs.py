@@ -62,6 +62,21 @@ def test_an_ordinary_amount_bound_still_filters(api, customer, product):
     assert above["results"] == []
 
 
+def test_trailing_zeros_of_an_amount_bound_are_no_decimals(api, customer, product):
+    """The contract counts the value's decimals: 1.000… (31 zeros) is 1, within the 30 allowed."""
+    order = make_order(customer, product)
+    zeros = "0" * 31
+    for name in ("min_total", "max_total"):
+        bound = f"{order.total_amount}{zeros}"
+        found = api(customer).get("/api/v1/orders", {name: bound}).json()["results"]
+        assert [o["id"] for o in found] == [order.pk]
+    assert api(customer).get("/api/v1/payments", {"min_amount": f"0.{zeros}"}).status_code == 200
+    # A 31st decimal that is not a zero is still one too many.
+    assert_field_error(
+        api(customer).get("/api/v1/orders", {"min_total": "1." + "0" * 30 + "1"}), "min_total"
+    )
+
+
 def test_more_query_parameters_than_django_reads_is_a_validation_error(api, customer):
     client = api(customer)
     client.raise_request_exception = False
