@@ -143,9 +143,11 @@ EXPORTS = {
 
 
 def csv_lines(header: list[str], rows, line) -> Iterator[str]:
-    """Yield the CSV text line by line."""
+    """Yield the CSV text line by line, after a byte order mark."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(header)
+    # Excel reads a CSV without the mark in the machine's legacy code page: "Zoë" and "€"
+    # would come out garbled on a Windows clerk's screen. Readers that know UTF-8 skip it.
+    yield "\ufeff" + writer.writerow(header)
     for row in rows:
         yield writer.writerow(line(row))
 
